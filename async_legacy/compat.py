@@ -1,0 +1,143 @@
+"""Version shims: everything that differs between Django/Python releases lives here.
+
+Delete a branch when the release that needs it is dropped.
+"""
+import asyncio
+import contextvars
+import inspect
+import sys
+
+import django
+
+DJANGO_VERSION = django.VERSION[:2]
+
+#: Django >= 3.1 has its own async request path (ASGIHandler); ours steps aside.
+NATIVE_ASYNC = DJANGO_VERSION >= (3, 1)
+
+#: Django 1.11 still accepts MIDDLEWARE_CLASSES (selected when MIDDLEWARE is None).
+HAS_MIDDLEWARE_CLASSES = DJANGO_VERSION < (2, 0)
+
+#: Django 3.0 guards the ORM with async_unsafe (SynchronousOnlyOperation).
+HAS_ASYNC_UNSAFE = DJANGO_VERSION >= (3, 0)
+
+PY38 = sys.version_info >= (3, 8)
+
+
+def iscoroutinefunction(func):
+    """True for ``async def`` callables, bound methods and partials of them."""
+    while hasattr(func, "func") and hasattr(func, "args"):  # functools.partial
+        func = func.func
+    return asyncio.iscoroutinefunction(func) or inspect.iscoroutinefunction(
+        getattr(func, "__func__", func)
+    )
+
+
+def uses_legacy_middleware_classes(settings):
+    return HAS_MIDDLEWARE_CLASSES and settings.MIDDLEWARE is None
+
+
+def add_response_closer(response, obj):
+    """Make ``response.close()`` close ``obj`` (the attribute moved in 3.0)."""
+    if hasattr(response, "_resource_closers"):
+        response._resource_closers.append(obj.close)
+    else:
+        response._closable_objects.append(obj)
+
+
+class ContextLocal:
+    """A ``threading.local`` replacement whose values follow the asyncio task.
+
+    Values live in a ContextVar holding an immutable-by-convention dict (copied
+    on every write), so two requests that started from the same parent context
+    never see each other's writes. The request's thread lane runs blocking work
+    in a copy of the task's context and copies changes back, so a value set by
+    middleware on the lane (``translation.activate``) is seen by the coroutine
+    view on the loop, and the other way round.
+
+    asgiref's ``Local`` is not used for this: on Python 3.7 (asgiref 3.7) it is
+    keyed by task/thread launch maps that our lane threads are not part of, and
+    later releases mutate one shared dict in place.
+    """
+
+    __slots__ = ("_var",)
+
+    def __init__(self, name="async_legacy.local"):
+        object.__setattr__(self, "_var", contextvars.ContextVar(name))
+
+    def __getattr__(self, key):
+        try:
+            return self._var.get()[key]
+        except (LookupError, KeyError):
+            raise AttributeError(key) from None
+
+    def __setattr__(self, key, value):
+        data = dict(self._var.get({}))
+        data[key] = value
+        self._var.set(data)
+
+    def __delattr__(self, key):
+        data = dict(self._var.get({}))
+        if key not in data:
+            raise AttributeError(key)
+        del data[key]
+        self._var.set(data)
+
+
+_installed = False
+
+
+def install_legacy_shims():
+    """Make Django < 3.1 safe for many requests per thread.
+
+    * urlconf, script prefix, active translation and current timezone are
+      thread-locals in 1.11/2.2 (asgiref Locals keyed by task in 3.0): replace
+      them by :class:`ContextLocal` so every request task has its own.
+    * ``StreamingHttpResponse`` accepts async iterators, as it does from 4.2.
+
+    Idempotent; a no-op on Django >= 3.1.
+    """
+    global _installed
+    if _installed or NATIVE_ASYNC:
+        return
+    from django.urls import base as urls_base
+    from django.utils import timezone
+    from django.utils.translation import trans_real
+
+    urls_base._prefixes = ContextLocal("django.urls._prefixes")
+    urls_base._urlconfs = ContextLocal("django.urls._urlconfs")
+    trans_real._active = ContextLocal("django.translation._active")
+    timezone._active = ContextLocal("django.timezone._active")
+    _patch_streaming_response()
+    _installed = True
+
+
+def _patch_streaming_response():
+    from django.http import StreamingHttpResponse
+
+    sync_setter = StreamingHttpResponse._set_streaming_content
+    sync_getter = StreamingHttpResponse.streaming_content.fget
+
+    def _set_streaming_content(self, value):
+        if hasattr(value, "__aiter__"):
+            self.is_async = True
+            self._iterator = value
+        else:
+            self.is_async = False
+            sync_setter(self, value)
+
+    def _get_streaming_content(self):
+        if self.is_async:
+            return _amap(self.make_bytes, self._iterator)
+        return sync_getter(self)
+
+    def _set(self, value):
+        self._set_streaming_content(value)
+
+    StreamingHttpResponse.is_async = False
+    StreamingHttpResponse._set_streaming_content = _set_streaming_content
+    StreamingHttpResponse.streaming_content = property(_get_streaming_content, _set)
+
+
+async def _amap(func, aiterable):
+    async for item in aiterable:
+        yield func(item)

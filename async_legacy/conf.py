@@ -1,0 +1,14 @@
+"""async_legacy's Django settings, with their defaults."""
+from django.conf import settings
+
+DEFAULTS = {
+    # Threads one worker process may use for blocking work (sync views, hooks
+    # that may do I/O, templates, the ORM). One thread per request at most.
+    "ASYNC_LEGACY_THREADS": 32,
+    # Dotted paths of middleware classes whose hooks never block.
+    "ASYNC_LEGACY_INLINE_MIDDLEWARE": (),
+}
+
+
+def get(name):
+    return getattr(settings, name, DEFAULTS[name])

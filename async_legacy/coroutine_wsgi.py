@@ -1,0 +1,35 @@
+"""The coroutine-WSGI calling convention (version 1.0).
+
+A coroutine-WSGI application is a WSGI callable with ``coroutine_wsgi =
+(1, 0)`` set on it. A server that speaks the convention:
+
+1. buffers the request body, then builds a WSGI ``environ`` whose
+   ``wsgi.input`` can be read synchronously without blocking (a BytesIO or a
+   spooled file), and sets ``environ[ENVIRON_KEY] = (1, 0)``;
+2. calls ``result = app(environ, start_response)`` and awaits ``result``
+   on its event loop; ``start_response(status, headers)`` has been called by
+   the time the await returns the response body;
+3. iterates the body with ``async for`` when it has ``__aiter__`` (else with
+   ``for``), sending each bytes chunk as it comes;
+4. always closes it afterwards - ``await body.aclose()`` when it has
+   ``aclose``, else ``body.close()`` - also when the client went away;
+5. cancels the awaiting task when the client disconnects.
+
+Called by a plain WSGI server (no ``ENVIRON_KEY``), the application answers
+500 and logs how to serve it properly.
+"""
+VERSION = (1, 0)
+ENVIRON_KEY = "coroutine_wsgi.version"
+APP_ATTRIBUTE = "coroutine_wsgi"
+
+
+def is_coroutine_wsgi_app(app):
+    return tuple(getattr(app, APP_ATTRIBUTE, ()) or ())[:1] == VERSION[:1]
+
+
+async def close_body(body):
+    aclose = getattr(body, "aclose", None)
+    if aclose is not None:
+        await aclose()
+    elif hasattr(body, "close"):
+        body.close()

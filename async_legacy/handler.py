@@ -1,0 +1,184 @@
+"""AsyncDjangoApplication: Django's WSGIHandler, served as coroutine WSGI."""
+import logging
+
+from django import db
+from django.conf import settings
+from django.core import signals
+from django.core.cache import close_caches
+from django.core.handlers.wsgi import WSGIHandler, get_script_name
+from django.urls import set_script_prefix
+
+from . import conf
+from .coroutine_wsgi import ENVIRON_KEY, VERSION
+from .lane import Lane, LanePool, current_lane
+from .pipeline import AsyncBaseHandler
+
+logger = logging.getLogger("async_legacy")
+
+#: Cache backends whose close() does no I/O.
+_LOCAL_CACHES = (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+    "django.core.cache.backends.db.DatabaseCache",
+    "django.core.cache.backends.filebased.FileBasedCache",
+)
+#: Bytes a sync streaming iterator may produce per trip to the lane.
+STREAM_BATCH = 64 * 1024
+
+
+def _connection_hygiene():
+    # What request_started does for the thread the request's DB work runs on.
+    db.reset_queries()
+    db.close_old_connections()
+
+
+def _safe_receivers():
+    safe = {db.reset_queries, db.close_old_connections}
+    try:
+        from django.core.handlers.base import reset_urlconf
+    except ImportError:  # Django 1.11
+        pass
+    else:
+        safe.add(reset_urlconf)
+    if all(c.get("BACKEND") in _LOCAL_CACHES for c in settings.CACHES.values()):
+        safe.add(close_caches)
+    return safe
+
+
+def _take(iterator):
+    """Pull chunks from a sync iterator (on the lane) up to STREAM_BATCH bytes."""
+    chunks, size = [], 0
+    for chunk in iterator:
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= STREAM_BATCH:
+            break
+    return chunks
+
+
+class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
+    """A WSGIHandler whose views may be coroutines.
+
+    Serve it with a coroutine-WSGI server (the gaiohttp gunicorn worker); see
+    :mod:`async_legacy.coroutine_wsgi` for the calling convention.
+    """
+
+    coroutine_wsgi = VERSION
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lanes = LanePool(
+            conf.get("ASYNC_LEGACY_THREADS"), on_acquire=_connection_hygiene, name="ASYNC_LEGACY_THREADS"
+        )
+        self._safe_receivers = _safe_receivers()
+
+    def __call__(self, environ, start_response):
+        if ENVIRON_KEY not in environ:
+            return self._called_as_plain_wsgi(environ, start_response)
+        return self.serve(environ, start_response)
+
+    def _called_as_plain_wsgi(self, environ, start_response):
+        message = (
+            "%s is a coroutine-WSGI application and this server called it as "
+            "plain WSGI (%s). Serve it with gunicorn's gaiohttp worker: add "
+            "'import async_legacy.worker' and worker_class = 'gaiohttp' to "
+            "gunicorn.conf.py." % (type(self).__name__, environ.get("SERVER_SOFTWARE", "unknown server"))
+        )
+        logger.error(message)
+        start_response("500 Internal Server Error", [("Content-Type", "text/plain; charset=utf-8")])
+        return [message.encode()]
+
+    async def serve(self, environ, start_response):
+        """Handle one request; return the response body (see coroutine_wsgi)."""
+        lane = Lane(self.lanes)
+        current_lane.set(lane)
+        request = response = None
+        try:
+            set_script_prefix(get_script_name(environ))
+            await self._send(lane, signals.request_started, environ=environ)
+            request = self.request_class(environ)
+            response = await self.get_response_async(request)
+            response._handler_class = self.__class__
+            status = "%d %s" % (response.status_code, response.reason_phrase)
+            headers = list(response.items())
+            headers.extend(("Set-Cookie", c.output(header="")) for c in response.cookies.values())
+            start_response(status, headers)
+        except BaseException:
+            await self._abort(lane, request, response)
+            raise
+        return ResponseBody(self, lane, response)
+
+    def _inline_ok(self, signal):
+        safe = self._safe_receivers
+        return all(receiver in safe for receiver in signal._live_receivers(self.__class__))
+
+    async def _send(self, lane, signal, **kwargs):
+        if lane.used or not self._inline_ok(signal):
+            await lane.run(signal.send, sender=self.__class__, **kwargs)
+        else:
+            signal.send(sender=self.__class__, **kwargs)
+
+    async def finish(self, lane, func):
+        """Run ``func`` (response.close: request_finished) and give the lane back."""
+        try:
+            if not lane.used:
+                if self._inline_ok(signals.request_finished):
+                    func()
+                    return
+                await lane.run(_noop)
+            await lane.close(func)
+        finally:
+            if current_lane.get() is lane:
+                current_lane.set(None)
+
+    async def _abort(self, lane, request, response):
+        if response is not None:
+            closer = response.close
+        else:
+            def closer():
+                if request is not None:
+                    request.close()
+                signals.request_finished.send(sender=self.__class__)
+        await self.finish(lane, closer)
+
+
+def _noop():
+    pass
+
+
+class ResponseBody:
+    """A response's body as coroutine WSGI hands it to the server."""
+
+    __slots__ = ("app", "lane", "response", "_closed")
+
+    def __init__(self, app, lane, response):
+        self.app = app
+        self.lane = lane
+        self.response = response
+        self._closed = False
+
+    def __aiter__(self):
+        response = self.response
+        if not response.streaming:
+            return _once(response.content)
+        if getattr(response, "is_async", False):
+            return response.streaming_content.__aiter__()
+        return self._sync_chunks(iter(response.streaming_content))
+
+    async def _sync_chunks(self, iterator):
+        # Sync iterators (FileResponse, generators) may block: pull on the lane.
+        while True:
+            chunks = await self.lane.run(_take, iterator)
+            if not chunks:
+                return
+            for chunk in chunks:
+                yield chunk
+
+    async def aclose(self):
+        if not self._closed:
+            self._closed = True
+            await self.app.finish(self.lane, self.response.close)
+
+
+async def _once(content):
+    yield content

@@ -1,0 +1,143 @@
+"""Where each middleware hook runs: inline on the event loop, or on the lane.
+
+A hook runs inline only when it is known not to block: Django's own I/O-free
+hooks, and hooks their authors declare (``async_legacy_inline = True`` on the
+class, or its dotted path in ``ASYNC_LEGACY_INLINE_MIDDLEWARE``). Some of
+Django's hooks do I/O only in some requests (a session save happens only when
+the session was modified); those get a predicate that decides per request.
+Everything else - unknown code may query the database - runs on the lane.
+"""
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+#: The hook may run on the loop.
+INLINE = None
+#: The hook always runs on the request's lane.
+LANE = True
+
+HOOKS = (
+    "process_request",
+    "process_view",
+    "process_template_response",
+    "process_response",
+    "process_exception",
+)
+
+#: A request body at least this large is parsed on the lane, not the loop.
+HEAVY_BODY = 64 * 1024
+
+
+def body_is_heavy(request):
+    """True when parsing ``request.POST`` could block (large body or uploads)."""
+    if hasattr(request, "_post") or request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+        return False
+    meta = request.META
+    if meta.get("CONTENT_TYPE", "").startswith("multipart/"):
+        return True
+    try:
+        return int(meta.get("CONTENT_LENGTH") or 0) >= HEAVY_BODY
+    except ValueError:
+        return False
+
+
+def _session_saves(request, response):
+    session = getattr(request, "session", None)
+    return session is not None and (session.modified or settings.SESSION_SAVE_EVERY_REQUEST)
+
+
+def _session_unloaded(request, *args):
+    # get_language_from_request() reads the session before Django 4.0.
+    session = getattr(request, "session", None)
+    return session is not None and not hasattr(session, "_session_cache")
+
+
+def _messages_stored(request, response):
+    storage = getattr(request, "_messages", None)
+    return storage is not None and (storage.used or storage.added_new)
+
+
+def _csrf_in_session(request, *args):
+    return settings.CSRF_USE_SESSIONS
+
+
+def _csrf_view(request, *args):
+    return settings.CSRF_USE_SESSIONS or body_is_heavy(request)
+
+
+def _all_inline(*names):
+    return dict.fromkeys(names, INLINE)
+
+
+#: Django's own middleware, hook by hook. Checked against the hook function
+#: itself, so a subclass that overrides a hook falls back to LANE.
+KNOWN = {
+    "django.middleware.security.SecurityMiddleware": _all_inline("process_request", "process_response"),
+    "django.middleware.common.CommonMiddleware": _all_inline("process_request", "process_response"),
+    "django.middleware.clickjacking.XFrameOptionsMiddleware": _all_inline("process_response"),
+    "django.middleware.gzip.GZipMiddleware": _all_inline("process_response"),
+    "django.middleware.http.ConditionalGetMiddleware": _all_inline("process_response"),
+    "django.middleware.csrf.CsrfViewMiddleware": {
+        "process_request": _csrf_in_session,
+        "process_view": _csrf_view,
+        "process_response": _csrf_in_session,
+    },
+    "django.contrib.sessions.middleware.SessionMiddleware": {
+        "process_request": INLINE,
+        "process_response": _session_saves,
+    },
+    "django.contrib.auth.middleware.AuthenticationMiddleware": _all_inline("process_request"),
+    "django.contrib.messages.middleware.MessageMiddleware": {
+        "process_request": INLINE,
+        "process_response": _messages_stored,
+    },
+    "django.middleware.locale.LocaleMiddleware": {
+        "process_request": _session_unloaded,
+        "process_response": INLINE,
+    },
+}
+
+_known_functions = None
+
+
+def _known():
+    """{hook function: mode} for the known middleware that are importable."""
+    global _known_functions
+    if _known_functions is None:
+        table = {}
+        for path, modes in KNOWN.items():
+            try:
+                cls = import_string(path)
+            except ImportError:  # an app not installed in this project
+                continue
+            for name, mode in modes.items():
+                func = cls.__dict__.get(name)
+                if func is not None:
+                    table[func] = mode
+        _known_functions = table
+    return _known_functions
+
+
+def declared_inline(middleware):
+    cls = type(middleware)
+    if getattr(cls, "async_legacy_inline", False):
+        return True
+    path = "%s.%s" % (cls.__module__, cls.__qualname__)
+    return path in getattr(settings, "ASYNC_LEGACY_INLINE_MIDDLEWARE", ())
+
+
+def mode_of(bound_hook):
+    """INLINE, LANE or a predicate ``(request, *hook_args) -> needs lane``."""
+    owner = getattr(bound_hook, "__self__", None)
+    if owner is None:
+        return LANE
+    if declared_inline(owner):
+        return INLINE
+    for klass in type(owner).__mro__:
+        func = klass.__dict__.get(bound_hook.__name__)
+        if func is not None:
+            return _known().get(func, LANE)
+    return LANE
+
+
+def needs_lane(mode, *args):
+    return mode is LANE or (mode is not INLINE and mode(*args))

@@ -1,0 +1,344 @@
+"""Django's request pipeline (BaseHandler), awaiting coroutine views.
+
+This mirrors ``django.core.handlers.base`` of Django 1.11-3.0 step by step,
+with the same middleware order and exception semantics; the difference is
+that the view is awaited on the event loop and blocking steps run on the
+request's thread lane.
+
+Middleware built on ``MiddlewareMixin`` (and not overriding ``__call__``) is
+exactly ``process_request -> inner -> process_response``, so it is split into
+those hooks and each hook runs inline or on the lane (see :mod:`.hooks`).
+Anything else - function middleware, classes with their own ``__call__`` - is
+*opaque*: it is called on the lane with a ``get_response`` that runs the rest
+of the chain back on the loop.
+
+Exception conversion follows Django's ``convert_exception_to_response``
+around every layer: an exception in layer i's request phase skips layer i's
+own response phase and becomes that layer's response.
+"""
+import asyncio
+import functools
+import inspect
+import logging
+import sys
+
+from django.conf import settings
+from django.core import signals
+from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed
+from django.core.handlers.base import BaseHandler
+from django.core.handlers.exception import response_for_exception
+from django.urls import get_resolver, get_urlconf, set_urlconf
+from django.utils.deprecation import MiddlewareMixin
+from django.utils.module_loading import import_string
+
+from . import compat, hooks, views
+from .hooks import INLINE, LANE
+from .lane import current_lane
+
+logger = logging.getLogger("django.request")
+
+CancelledError = asyncio.CancelledError  # an Exception subclass on Python 3.7
+
+
+class _Layer:
+    """One middleware of settings.MIDDLEWARE, outermost first."""
+
+    __slots__ = ("instance", "opaque", "request_hook", "request_mode", "response_hook", "response_mode")
+
+    def __init__(self, instance):
+        self.instance = instance
+        self.opaque = not isinstance(instance, MiddlewareMixin) or (
+            type(instance).__call__ is not MiddlewareMixin.__call__
+        )
+        self.request_hook = self.response_hook = None
+        self.request_mode = self.response_mode = LANE
+        if not self.opaque:
+            self.request_hook = getattr(instance, "process_request", None)
+            self.response_hook = getattr(instance, "process_response", None)
+            if self.request_hook is not None:
+                self.request_mode = hooks.mode_of(self.request_hook)
+            if self.response_hook is not None:
+                self.response_mode = hooks.mode_of(self.response_hook)
+
+
+class _RestOfChain:
+    """``get_response`` handed to middleware: the layers inside it, on the loop.
+
+    Only opaque middleware calls it (from its lane thread); split middleware
+    never calls its ``get_response``.
+    """
+
+    def __init__(self, handler):
+        self.handler = handler
+        self.index = None
+
+    def __call__(self, request):
+        return current_lane.get().call_async(self.handler._run_layers, self.index, request)
+
+
+def _call_opaque(middleware, request):
+    try:
+        return middleware(request)
+    except Exception as exc:
+        return response_for_exception(request, exc)
+
+
+def _load_body(request):
+    request.POST  # parses the body (and spools uploads) on the lane
+
+
+def _close(awaitable):
+    """Close a coroutine that will never be awaited (no 'never awaited' warning)."""
+    close = getattr(awaitable, "close", None)
+    if close is not None:
+        close()
+
+
+def _with_modes(bound_hooks):
+    return [(hook, hooks.mode_of(hook)) for hook in bound_hooks]
+
+
+async def _run_hook(lane, mode, hook, *args):
+    if mode is INLINE or (mode is not LANE and not mode(*args)):
+        return hook(*args)
+    return await lane.run(hook, *args)
+
+
+class AsyncBaseHandler(BaseHandler):
+    """BaseHandler whose ``get_response_async`` awaits coroutine views."""
+
+    _layers = ()
+    _run_chain = None
+
+    def load_middleware(self):
+        compat.install_legacy_shims()
+        if compat.uses_legacy_middleware_classes(settings):
+            super().load_middleware()  # Django fills the five hook lists
+            self._request_hooks = _with_modes(self._request_middleware)
+            self._response_hooks = _with_modes(self._response_middleware)
+            self._run_chain = self._run_legacy_classes
+        else:
+            self._load_layers()
+            self._run_chain = functools.partial(self._run_layers, 0)
+        self._view_hooks = _with_modes(self._view_middleware)
+        self._template_response_hooks = _with_modes(self._template_response_middleware)
+        self._middleware_chain = self._sync_chain_called
+
+    def _load_layers(self):
+        """Django's load_middleware, keeping the instances as layers."""
+        self._view_middleware = []
+        self._template_response_middleware = []
+        self._exception_middleware = []
+        self._request_middleware = []
+        self._response_middleware = []
+        layers = []
+        for middleware_path in reversed(settings.MIDDLEWARE):
+            middleware = import_string(middleware_path)
+            rest = _RestOfChain(self)
+            try:
+                mw_instance = middleware(rest)
+            except MiddlewareNotUsed as exc:
+                if settings.DEBUG:
+                    if str(exc):
+                        logger.debug("MiddlewareNotUsed(%r): %s", middleware_path, exc)
+                    else:
+                        logger.debug("MiddlewareNotUsed: %r", middleware_path)
+                continue
+            if mw_instance is None:
+                raise ImproperlyConfigured("Middleware factory %s returned None." % middleware_path)
+            if hasattr(mw_instance, "process_view"):
+                self._view_middleware.insert(0, mw_instance.process_view)
+            if hasattr(mw_instance, "process_template_response"):
+                self._template_response_middleware.append(mw_instance.process_template_response)
+            if hasattr(mw_instance, "process_exception"):
+                self._exception_middleware.append(mw_instance.process_exception)
+            layers.insert(0, (_Layer(mw_instance), rest))
+        for index, (_, rest) in enumerate(layers):
+            rest.index = index + 1
+        self._layers = [layer for layer, _ in layers]
+
+    def _sync_chain_called(self, request):
+        raise ImproperlyConfigured(
+            "%s serves requests with get_response_async(); it was called "
+            "synchronously. Serve it with a coroutine-WSGI server (gunicorn's "
+            "gaiohttp worker) or an ASGI server." % type(self).__name__
+        )
+
+    async def get_response_async(self, request):
+        """Return an HttpResponse for the request (the async get_response)."""
+        set_urlconf(settings.ROOT_URLCONF)
+        response = await self._run_chain(request)
+        compat.add_response_closer(response, request)
+        if compat.DJANGO_VERSION < (2, 0):
+            if not getattr(response, "is_rendered", True) and callable(getattr(response, "render", None)):
+                response = await current_lane.get().run(response.render)
+            if response.status_code == 404:
+                logger.warning(
+                    "Not Found: %s", request.path, extra={"status_code": 404, "request": request}
+                )
+        elif response.status_code >= 400:
+            from django.utils.log import log_response
+
+            log_response(
+                "%s: %s", response.reason_phrase, request.path, response=response, request=request
+            )
+        return response
+
+    async def _run_layers(self, start, request):
+        """settings.MIDDLEWARE from layer ``start`` inwards, then the view."""
+        lane = current_lane.get()
+        layers = self._layers
+        response = None
+        index = start
+        while index < len(layers):
+            layer = layers[index]
+            if layer.opaque:
+                response = await lane.run(_call_opaque, layer.instance, request)
+                index -= 1
+                break
+            if layer.request_hook is not None:
+                try:
+                    response = await _run_hook(lane, layer.request_mode, layer.request_hook, request)
+                except CancelledError:
+                    raise
+                except Exception as exc:
+                    response = await self._response_for_exception(lane, request, exc)
+                    index -= 1  # this layer's process_response is skipped
+                    break
+                if response:
+                    break
+            index += 1
+        else:
+            response = await self._get_response_converted(request)
+            index = len(layers) - 1
+        while index >= start:
+            layer = layers[index]
+            if layer.response_hook is not None:
+                try:
+                    response = await _run_hook(
+                        lane, layer.response_mode, layer.response_hook, request, response
+                    )
+                except CancelledError:
+                    raise
+                except Exception as exc:
+                    response = await self._response_for_exception(lane, request, exc)
+            index -= 1
+        return response
+
+    async def _run_legacy_classes(self, request):
+        """Django 1.11's MIDDLEWARE_CLASSES: flat hook lists."""
+        lane = current_lane.get()
+        try:
+            response = None
+            for hook, mode in self._request_hooks:
+                response = await _run_hook(lane, mode, hook, request)
+                if response:
+                    break
+            if response is None:
+                response = await self._get_response(request)
+        except CancelledError:
+            raise
+        except Exception as exc:
+            response = await self._response_for_exception(lane, request, exc)
+        try:
+            for hook, mode in self._response_hooks:
+                response = await _run_hook(lane, mode, hook, request, response)
+                if response is None:
+                    raise ValueError(
+                        "%s.process_response didn't return an HttpResponse object. It "
+                        "returned None instead." % hook.__self__.__class__.__name__
+                    )
+        except CancelledError:
+            raise
+        except Exception as exc:
+            response = await lane.run_handling(exc, self._legacy_uncaught_exception, request)
+        return response
+
+    def _legacy_uncaught_exception(self, request):
+        signals.got_request_exception.send(sender=self.__class__, request=request)
+        return self.handle_uncaught_exception(request, get_resolver(get_urlconf()), sys.exc_info())
+
+    async def _response_for_exception(self, lane, request, exc):
+        return await lane.run_handling(exc, response_for_exception, request, exc)
+
+    async def _get_response_converted(self, request):
+        try:
+            return await self._get_response(request)
+        except CancelledError:
+            raise
+        except Exception as exc:
+            return await self._response_for_exception(current_lane.get(), request, exc)
+
+    async def _get_response(self, request):
+        """Resolve and call the view, with view/exception/template-response hooks."""
+        lane = current_lane.get()
+        response = None
+        if hasattr(request, "urlconf"):
+            urlconf = request.urlconf
+            set_urlconf(urlconf)
+            resolver = get_resolver(urlconf)
+        else:
+            resolver = get_resolver()
+        resolver_match = resolver.resolve(request.path_info)
+        callback, callback_args, callback_kwargs = resolver_match
+        request.resolver_match = resolver_match
+
+        for hook, mode in self._view_hooks:
+            response = await _run_hook(lane, mode, hook, request, callback, callback_args, callback_kwargs)
+            if response:
+                break
+
+        if response is None:
+            try:
+                response = await self._call_view(lane, callback, request, callback_args, callback_kwargs)
+            except CancelledError:
+                raise
+            except Exception as exc:
+                response = await self._process_exception(lane, exc, request)
+
+        views.check_response(response, callback)
+        if not hasattr(response, "render") or not callable(response.render):
+            return response
+        for hook, mode in self._template_response_hooks:
+            response = await _run_hook(lane, mode, hook, request, response)
+            if response is None:
+                raise ValueError(
+                    "%s.process_template_response didn't return an HttpResponse object. "
+                    "It returned None instead." % hook.__self__.__class__.__name__
+                )
+        try:
+            response = await lane.run(response.render)
+        except CancelledError:
+            raise
+        except Exception as exc:
+            response = await self._process_exception(lane, exc, request)
+        return response
+
+    async def _call_view(self, lane, callback, request, args, kwargs):
+        if views.kind_of(callback, request.method) is views.INLINE:
+            aliases = views.atomic_aliases(callback)
+            if aliases:
+                raise views.atomic_error(callback, aliases)
+            response = callback(request, *args, **kwargs)
+        else:
+            wrapped = self.make_view_atomic(callback)
+            response = await lane.run(wrapped, request, *args, **kwargs)
+            if not inspect.isawaitable(response):
+                return response
+            if wrapped is not callback or views.wrapped_in_atomic(callback):
+                _close(response)
+                raise views.atomic_error(callback, views.atomic_aliases(callback))
+        if not inspect.isawaitable(response):
+            return response  # e.g. an async CBV answering 405 synchronously
+        if hooks.body_is_heavy(request):
+            try:
+                await lane.run(_load_body, request)
+            except BaseException:
+                _close(response)
+                raise
+        return await response
+
+    async def _process_exception(self, lane, exc, request):
+        if not self._exception_middleware:
+            raise exc
+        return await lane.run_handling(exc, self.process_exception_by_middleware, exc, request)

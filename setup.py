@@ -1,0 +1,34 @@
+from setuptools import setup
+
+setup(
+    name="django-async-legacy",
+    version="0.1.0",
+    description="Coroutine views on Django 1.11-3.0, the gaiohttp gunicorn worker, and a path to native ASGI.",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="BSD-3-Clause",
+    python_requires=">=3.7",
+    # worker/ installs as async_legacy.worker, never as a top-level module.
+    packages=["async_legacy", "async_legacy.worker"],
+    package_dir={"async_legacy": "async_legacy", "async_legacy.worker": "worker"},
+    install_requires=["Django>=1.11", "asgiref>=3.7"],
+    extras_require={
+        "worker": ["gunicorn>=20", "aiohttp>=3.8"],
+        "uvloop": ["uvloop"],
+        "django-wsgi": ["django-wsgi"],
+        "test": ["pytest", "requests", "gunicorn>=20", "aiohttp>=3.8"],
+    },
+    entry_points={
+        "gunicorn.workers": [
+            "gaiohttp = async_legacy.worker:GaiohttpWorker",
+            "gaiohttp_uvloop = async_legacy.worker:GaiohttpUVLoopWorker",
+        ]
+    },
+    classifiers=[
+        "Framework :: Django",
+        "Framework :: Django :: 1.11",
+        "Framework :: Django :: 2.2",
+        "Framework :: Django :: 3.0",
+        "Programming Language :: Python :: 3 :: Only",
+    ],
+)

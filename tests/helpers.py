@@ -1,0 +1,97 @@
+"""Drive apps through the coroutine-WSGI convention, as a server does."""
+import asyncio
+import io
+import sys
+from urllib.parse import urlencode
+
+from async_legacy.coroutine_wsgi import ENVIRON_KEY, VERSION, close_body
+
+
+class Result:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.status_code = int(status.split()[0])
+        self.headers = headers
+        self.body = body
+
+    def header(self, name):
+        for key, value in self.headers:
+            if key.lower() == name.lower():
+                return value
+        return None
+
+    def __repr__(self):
+        return "<Result %s %r>" % (self.status, self.body[:200])
+
+
+def environ(path="/", method="GET", query=None, body=b"", content_type=None, headers=None, coroutine=True):
+    env = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": urlencode(query or {}),
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "CONTENT_LENGTH": str(len(body)),
+    }
+    if content_type:
+        env["CONTENT_TYPE"] = content_type
+    for name, value in (headers or {}).items():
+        env["HTTP_" + name.upper().replace("-", "_")] = value
+    if coroutine:
+        env[ENVIRON_KEY] = VERSION
+    return env
+
+
+async def call(app, *args, **kwargs):
+    env = environ(*args, **kwargs)
+    started = {}
+
+    def start_response(status, headers, exc_info=None):
+        started["status"], started["headers"] = status, headers
+
+    body = await app(env, start_response)
+    try:
+        chunks = []
+        if hasattr(body, "__aiter__"):
+            async for chunk in body:
+                chunks.append(chunk)
+        else:
+            chunks.extend(body)
+    finally:
+        await close_body(body)
+    return Result(started["status"], started["headers"], b"".join(chunks))
+
+
+def call_sync(app, *args, **kwargs):
+    """The same request through a sync WSGI app (Django's own handler)."""
+    env = environ(*args, coroutine=False, **kwargs)
+    started = {}
+
+    def start_response(status, headers, exc_info=None):
+        started["status"], started["headers"] = status, headers
+
+    result = app(env, start_response)
+    try:
+        body = b"".join(result)
+    finally:
+        if hasattr(result, "close"):
+            result.close()
+    return Result(started["status"], started["headers"], body)
+
+
+def run(loop, coro):
+    return loop.run_until_complete(coro)
+
+
+def gather(loop, *coros):
+    return loop.run_until_complete(asyncio.gather(*coros))

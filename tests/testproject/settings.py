@@ -1,0 +1,50 @@
+import os
+import tempfile
+
+import django
+
+SECRET_KEY = "tests-only"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+ROOT_URLCONF = "testproject.urls"
+USE_TZ = True
+USE_I18N = True
+LANGUAGES = [("en", "English"), ("de", "German"), ("fr", "French")]
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "testproject",
+]
+TYPICAL_STACK = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+MIDDLEWARE = TYPICAL_STACK + ["testproject.middleware.Recorder"]
+if os.environ.get("ASYNC_LEGACY_TEST_MIDDLEWARE") == "classes":
+    # Django 1.11's old style: MIDDLEWARE = None selects MIDDLEWARE_CLASSES.
+    MIDDLEWARE_CLASSES = MIDDLEWARE
+    MIDDLEWARE = None
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.path.join(tempfile.gettempdir(), "async_legacy_tests_%d.sqlite3" % os.getpid()),
+    }
+}
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [os.path.join(os.path.dirname(__file__), "templates")],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.contrib.auth.context_processors.auth"]},
+    }
+]
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+ASYNC_LEGACY_THREADS = 8
+LOGGING_CONFIG = None

@@ -1,0 +1,31 @@
+try:
+    from django.urls import re_path
+except ImportError:  # Django 1.11
+    from django.conf.urls import url as re_path
+
+from . import views
+
+urlpatterns = [
+    re_path(r"^sync/$", views.sync_view),
+    re_path(r"^async/$", views.async_view),
+    re_path(r"^hello/$", views.hello),
+    re_path(r"^dict/$", views.returns_dict),
+    re_path(r"^sync-coroutine/$", views.sync_returns_coroutine),
+    re_path(r"^generator/$", views.generator_coroutine),
+    re_path(r"^protected/$", views.protected),
+    re_path(r"^post-only/$", views.post_only),
+    re_path(r"^upload/$", views.upload),
+    re_path(r"^cbv/$", views.AsyncCBV.as_view()),
+    re_path(r"^mixed-cbv/$", views.MixedCBV.as_view()),
+    re_path(r"^dispatch-cbv/$", views.LoggedInCBV.as_view()),
+    re_path(r"^stream/async/$", views.stream_async),
+    re_path(r"^stream/sync/$", views.stream_sync),
+    re_path(r"^file/$", views.file_view),
+    re_path(r"^locale/$", views.locale_view),
+    re_path(r"^atomic/$", views.atomic_decorated),
+    re_path(r"^non-atomic/$", views.non_atomic),
+    re_path(r"^sync-db/$", views.sync_db),
+    re_path(r"^session/$", views.async_session),
+    re_path(r"^slow/$", views.slow),
+    re_path(r"^thread/$", views.thread_name),
+]

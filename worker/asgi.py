@@ -1,0 +1,179 @@
+"""Bridge for ASGI 3 applications (Django's ASGIHandler among them)."""
+import asyncio
+import logging
+
+from .environ import BodyTooLarge
+from .respond import make_response, plain
+
+logger = logging.getLogger("gunicorn.error")
+
+#: How long an app may keep running after http.disconnect before it is cancelled.
+DISCONNECT_GRACE = 1.0
+READ_CHUNK = 64 * 1024
+
+
+def _scope(request, options):
+    transport = request.transport
+    peer = transport.get_extra_info("peername") if transport is not None else None
+    sock = transport.get_extra_info("sockname") if transport is not None else None
+    from .environ import url_scheme
+
+    remote = peer[0] if isinstance(peer, tuple) else None
+    raw_path, _, query = request.raw_path.partition("?")
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "%d.%d" % request.version,
+        "method": request.method,
+        "scheme": url_scheme(request, options, remote),
+        "path": request.path,
+        "raw_path": raw_path.encode("latin-1"),
+        "query_string": query.encode("latin-1"),
+        "root_path": "",
+        "headers": [(name.lower(), value) for name, value in request.raw_headers],
+        "client": tuple(peer[:2]) if isinstance(peer, tuple) else None,
+        "server": tuple(sock[:2]) if isinstance(sock, tuple) else None,
+    }
+
+
+class _Exchange:
+    def __init__(self, request, options, exchange):
+        self.request = request
+        self.options = options
+        self.exchange = exchange
+        self.received = 0
+        self.body_done = False
+        self.disconnected = asyncio.get_event_loop().create_future()
+        self.response = None
+        self.status = None
+        self.headers = ()
+        self.finished = False
+
+    async def receive(self):
+        if not self.body_done:
+            chunk = await self.request.content.read(READ_CHUNK)
+            self.received += len(chunk)
+            limit = self.options.max_body
+            if limit and self.received > limit:
+                raise BodyTooLarge()
+            self.body_done = self.request.content.at_eof()
+            return {"type": "http.request", "body": chunk, "more_body": not self.body_done}
+        await asyncio.shield(self.disconnected)
+        return {"type": "http.disconnect"}
+
+    async def send(self, message):
+        kind = message["type"]
+        if kind == "http.response.start":
+            if self.response is not None:
+                raise RuntimeError("ASGI app sent http.response.start twice.")
+            self.status = int(message["status"])
+            self.headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in message.get("headers", ())]
+            self.response = make_response(self.status, self.headers)
+        elif kind == "http.response.body":
+            if self.response is None:
+                raise RuntimeError("ASGI app sent a body before http.response.start.")
+            if self.finished:
+                return
+            response = self.response
+            if not response.prepared:
+                await self.exchange.prepare(response, self.status, self.headers)
+            body = message.get("body", b"")
+            if body and self.request.method != "HEAD":
+                self.exchange.sent += len(body)
+                await response.write(body)
+            if not message.get("more_body", False):
+                await response.write_eof()
+                self.finished = True
+
+
+class ASGIBridge:
+    kind = "ASGI"
+
+    def __init__(self, app, options):
+        self.app = app
+        self.options = options
+
+    async def __call__(self, request, exchange):
+        limit = self.options.max_body
+        if limit and (request.content_length or 0) > limit:
+            return plain(413, "Request body larger than %s bytes.\n" % limit)
+        state = _Exchange(request, self.options, exchange)
+        task = asyncio.ensure_future(self.app(_scope(request, self.options), state.receive, state.send))
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            # The client went away: tell the app, then cancel it if it lingers.
+            if not state.disconnected.done():
+                state.disconnected.set_result(None)
+            await asyncio.wait([task], timeout=DISCONNECT_GRACE)
+            task.cancel()
+            raise
+        except BodyTooLarge:
+            if state.response is None:
+                return plain(413, "Request body larger than %s bytes.\n" % limit)
+            raise
+        finally:
+            if not state.disconnected.done():
+                state.disconnected.set_result(None)
+        if state.response is None:
+            raise RuntimeError("ASGI app %r returned without sending a response." % (self.app,))
+        if not state.finished:
+            if not state.response.prepared:
+                await exchange.prepare(state.response, state.status, state.headers)
+            await state.response.write_eof()
+        return state.response
+
+
+class Lifespan:
+    """ASGI lifespan startup/shutdown, for apps that support it."""
+
+    def __init__(self, app, log):
+        self.app = app
+        self.log = log
+        self.supported = True
+        self._shutdown = None
+        self._events = None
+        self._task = None
+
+    async def startup(self):
+        loop = asyncio.get_event_loop()
+        self._shutdown = loop.create_future()
+        self._events = asyncio.Queue()
+        self._startup_sent = False
+        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}}
+        self._task = asyncio.ensure_future(self._main(scope))
+        message = await self._events.get()
+        if message is None:
+            return
+        if message["type"] == "lifespan.startup.failed":
+            raise RuntimeError("ASGI lifespan startup failed: %s" % message.get("message", ""))
+
+    async def _main(self, scope):
+        try:
+            await self.app(scope, self._receive, self._send)
+        except BaseException as exc:  # noqa: B902 - reported below, never fatal
+            if not self._startup_sent:
+                self.supported = False
+                self.log.debug("ASGI lifespan not supported by the app: %r", exc)
+            else:
+                self.log.error("ASGI lifespan failed: %r", exc)
+        finally:
+            self._events.put_nowait(None)
+
+    async def _receive(self):
+        if not self._startup_sent:
+            self._startup_sent = True
+            return {"type": "lifespan.startup"}
+        await self._shutdown
+        return {"type": "lifespan.shutdown"}
+
+    async def _send(self, message):
+        await self._events.put(message)
+
+    async def shutdown(self):
+        if not self.supported or self._task is None or self._task.done():
+            return
+        self._shutdown.set_result(None)
+        message = await self._events.get()
+        if message is not None and message["type"] == "lifespan.shutdown.failed":
+            self.log.error("ASGI lifespan shutdown failed: %s", message.get("message", ""))

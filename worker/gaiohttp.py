@@ -1,0 +1,126 @@
+"""The gunicorn worker: a thin translator from gunicorn's settings to the server."""
+import asyncio
+import os
+import signal
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+from gunicorn.workers import base
+
+from .apps import bridge_for
+from .asgi import Lifespan
+from .options import Options
+from .server import HTTPServer
+
+
+class GaiohttpWorker(base.Worker):
+    """Serves coroutine-WSGI, ASGI and plain WSGI apps on an asyncio loop."""
+
+    def init_process(self):
+        # A fresh loop after fork; uvloop's when the subclass asks for it.
+        self.loop = self.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        self.exit_code = 0
+        self._wakeup = None
+        super().init_process()
+
+    def new_event_loop(self):
+        return asyncio.new_event_loop()
+
+    def run(self):
+        try:
+            self.loop.run_until_complete(self._serve())
+        finally:
+            try:
+                self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+            finally:
+                self.loop.close()
+        sys.exit(self.exit_code)
+
+    async def _serve(self):
+        options = Options(self.cfg, self.max_requests)
+        executor = ThreadPoolExecutor(options.threads, thread_name_prefix="gaiohttp-wsgi")
+        bridge = bridge_for(self.wsgi, options, executor)
+        lifespan = None
+        if bridge.kind == "ASGI":
+            lifespan = Lifespan(self.wsgi, self.log)
+            await lifespan.startup()
+        server = HTTPServer(self, bridge, options)
+        server.start(self.sockets)
+        self.log.debug("gaiohttp worker serving a %s app: %r", bridge.kind, self.wsgi)
+        pid = os.getpid()
+        while self.alive:
+            self.notify()
+            if self.ppid != os.getppid() and pid == os.getpid():
+                self.log.info("Parent changed, shutting down: %s", self)
+                break
+            await self._sleep(1.0)
+        # Graceful: stop accepting, let in-flight requests finish within
+        # graceful_timeout, then cancel what remains (quick on SIGINT/SIGQUIT).
+        timeout = self.cfg.graceful_timeout if self._graceful else 0.1
+        server.stop_accepting()
+        for sock in self.sockets:
+            sock.close()
+        await server.shutdown(timeout)
+        if lifespan is not None:
+            await lifespan.shutdown()
+        executor.shutdown(wait=False)
+
+    async def _sleep(self, seconds):
+        self._wakeup = self.loop.create_future()
+        handle = self.loop.call_later(seconds, self._wake)
+        try:
+            await self._wakeup
+        finally:
+            handle.cancel()
+
+    def _wake(self):
+        if self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
+
+    def max_requests_reached(self):
+        if self.alive:
+            self.log.info("Max requests, shutting down: %s", self)
+            self.alive = False
+            self._graceful = True
+            self.loop.call_soon(self._wake)
+
+    _graceful = True
+
+    def init_signals(self):
+        # Signals through the loop, so handlers never interrupt a request.
+        add = self.loop.add_signal_handler
+        add(signal.SIGQUIT, self.handle_quit, signal.SIGQUIT, None)
+        add(signal.SIGTERM, self.handle_exit, signal.SIGTERM, None)
+        add(signal.SIGINT, self.handle_quit, signal.SIGINT, None)
+        add(signal.SIGWINCH, self.handle_winch, signal.SIGWINCH, None)
+        add(signal.SIGUSR1, self.handle_usr1, signal.SIGUSR1, None)
+        add(signal.SIGABRT, self.handle_abort, signal.SIGABRT, None)
+        signal.siginterrupt(signal.SIGTERM, False)
+        signal.siginterrupt(signal.SIGUSR1, False)
+
+    def handle_exit(self, sig, frame):
+        self.alive = False
+        self._graceful = True
+        self._wake()
+
+    def handle_quit(self, sig, frame):
+        self.alive = False
+        self._graceful = False
+        self.cfg.worker_int(self)
+        self._wake()
+
+    def handle_abort(self, sig, frame):
+        self.alive = False
+        self.exit_code = 1
+        self.cfg.worker_abort(self)
+        sys.exit(1)
+
+
+class GaiohttpUVLoopWorker(GaiohttpWorker):
+    """The same worker on uvloop (``pip install uvloop``)."""
+
+    def new_event_loop(self):
+        import uvloop
+
+        return uvloop.new_event_loop()

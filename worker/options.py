@@ -1,0 +1,61 @@
+"""gunicorn's settings, translated into what the server needs (nothing else)."""
+import os
+
+#: Request bodies larger than this get 413 (bytes; environment variable).
+MAX_BODY_ENV = "GAIOHTTP_MAX_BODY_SIZE"
+DEFAULT_MAX_BODY = 100 * 1024 * 1024
+
+
+class Options:
+    """Plain values read once from gunicorn's ``cfg`` when the worker boots."""
+
+    def __init__(self, cfg, worker_max_requests):
+        self.keepalive = cfg.keepalive
+        self.graceful_timeout = cfg.graceful_timeout
+        self.max_requests = worker_max_requests  # gunicorn added the jitter
+        self.worker_connections = cfg.worker_connections
+        self.limit_request_line = cfg.limit_request_line or 8190
+        self.limit_request_fields = cfg.limit_request_fields or 32768
+        self.limit_request_field_size = cfg.limit_request_field_size or 8190
+        self.forwarded_allow_ips = _allow_list(cfg.forwarded_allow_ips)
+        self.secure_scheme_headers = {
+            name.upper(): value for name, value in (cfg.secure_scheme_headers or {}).items()
+        }
+        # Threads for plain WSGI apps (gunicorn's `threads`, at least 10).
+        self.threads = max(cfg.threads, 10)
+        self.workers = cfg.workers
+        self.ssl_context = make_ssl_context(cfg) if cfg.is_ssl else None
+        self.max_body = _max_body(cfg)
+        self.server_software = "gunicorn (gaiohttp)"
+
+
+def _allow_list(value):
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",")]
+    return frozenset(value or ())
+
+
+def _max_body(cfg):
+    raw = dict(_env_pairs(cfg.env)).get(MAX_BODY_ENV) or os.environ.get(MAX_BODY_ENV)
+    if raw is None:
+        return DEFAULT_MAX_BODY
+    try:
+        value = int(raw)
+        if value < 0:
+            raise ValueError
+    except ValueError:
+        raise ValueError(
+            "%s must be a number of bytes (0 for no limit); got %r." % (MAX_BODY_ENV, raw)
+        ) from None
+    return value
+
+
+def _env_pairs(env):
+    return (env or {}).items() if isinstance(env, dict) else ()
+
+
+def make_ssl_context(cfg):
+    """The SSL context gunicorn itself builds (honours its ssl_context hook)."""
+    from gunicorn import sock
+
+    return sock.ssl_context(cfg)

@@ -1,0 +1,76 @@
+"""Turning a status line and headers into an aiohttp response, and logging it."""
+import datetime
+import time
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+
+def make_response(status, headers):
+    """An unprepared StreamResponse from WSGI-style ``status`` and ``headers``."""
+    if isinstance(status, str):
+        code, _, reason = status.partition(" ")
+        code = int(code)
+    else:
+        code, reason = int(status), None
+    out = CIMultiDict()
+    for name, value in headers:
+        out.add(name.decode("latin-1") if isinstance(name, bytes) else name,
+                value.decode("latin-1") if isinstance(value, bytes) else value)
+    # No Content-Length: aiohttp chunks HTTP/1.1 bodies, closes HTTP/1.0 ones.
+    return web.StreamResponse(status=code, reason=reason or None, headers=out)
+
+
+def plain(status, text):
+    return web.Response(status=status, text=text, headers={"Connection": "close"})
+
+
+class Exchange:
+    """What gunicorn's access logger reads about one request/response."""
+
+    __slots__ = ("request", "start", "status", "headers", "sent", "environ", "close", "prepared")
+
+    def __init__(self, request):
+        self.request = request
+        self.start = time.monotonic()
+        self.status = None
+        self.headers = ()
+        self.sent = 0
+        self.environ = None
+        self.close = False
+        self.prepared = False
+
+    async def prepare(self, response, status, headers):
+        """Send the status line and headers (Connection: close if last)."""
+        self.status, self.headers = status, headers
+        if self.close:
+            response.force_close()
+        self.prepared = True
+        await response.prepare(self.request)
+
+    def log(self, log):
+        req = self.request
+        environ = self.environ or {
+            "REQUEST_METHOD": req.method,
+            "RAW_URI": req.raw_path,
+            "PATH_INFO": req.path,
+            "QUERY_STRING": req.query_string,
+            "SERVER_PROTOCOL": "HTTP/%d.%d" % req.version,
+            "REMOTE_ADDR": req.remote or "-",
+            "HTTP_REFERER": req.headers.get("Referer", "-"),
+            "HTTP_USER_AGENT": req.headers.get("User-Agent", "-"),
+        }
+        elapsed = datetime.timedelta(seconds=time.monotonic() - self.start)
+        log.access(_LoggedResponse(self), _LoggedRequest(req), environ, elapsed)
+
+
+class _LoggedResponse:
+    def __init__(self, exchange):
+        self.status = exchange.status or 0
+        self.headers = list(exchange.headers)
+        self.sent = exchange.sent
+
+
+class _LoggedRequest:
+    def __init__(self, request):
+        self.headers = [(k.upper(), v) for k, v in request.headers.items()]

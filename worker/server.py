@@ -1,0 +1,143 @@
+"""aiohttp's HTTP server (llhttp parser, keepalive, pipelining) with gunicorn's
+rules: a connection cap, request counting for max_requests, hooks, access log."""
+import asyncio
+import errno
+import inspect
+import socket
+
+from aiohttp import web_server
+
+from .respond import Exchange, plain
+
+
+class _Server(web_server.Server):
+    """Frees a connection slot whenever aiohttp drops a connection."""
+
+    def __init__(self, handler, slots, **kwargs):
+        super().__init__(handler, **kwargs)
+        self._slots = slots
+
+    def connection_lost(self, handler, exc=None):
+        super().connection_lost(handler, exc)
+        self._slots.release()
+
+
+def _server_kwargs(options, log):
+    kwargs = {
+        "keepalive_timeout": float(options.keepalive),
+        "max_line_size": options.limit_request_line,
+        "max_field_size": options.limit_request_field_size,
+        "access_log": None,  # gunicorn's logger writes the access log
+        "logger": log.error_log,
+    }
+    params = inspect.signature(web_server.Server.__init__).parameters
+    if "handler_cancellation" in params:  # aiohttp >= 3.9; 3.8 always cancels
+        kwargs["handler_cancellation"] = True
+    return kwargs
+
+
+class HookRequest:
+    """What gunicorn's pre_request/post_request hooks read of a request."""
+
+    def __init__(self, request):
+        self.method = request.method
+        self.uri = request.raw_path
+        self.path = request.path
+        self.query = request.query_string
+        self.version = tuple(request.version)
+        self.headers = [(k.upper(), v) for k, v in request.headers.items()]
+        self.scheme = request.scheme
+
+
+class HTTPServer:
+    def __init__(self, worker, bridge, options):
+        self.worker = worker
+        self.bridge = bridge
+        self.options = options
+        self.log = worker.log
+        self.cfg = worker.cfg
+        self.requests = 0
+        self.slots = asyncio.Semaphore(options.worker_connections)
+        self.server = _Server(self.handle, self.slots, **_server_kwargs(options, worker.log))
+        self._accepting = []
+
+    # -- connections ---------------------------------------------------
+    def start(self, sockets):
+        loop = asyncio.get_event_loop()
+        for sock in sockets:
+            self._accepting.append(loop.create_task(self._accept(sock)))
+
+    async def _accept(self, listener):
+        loop = asyncio.get_event_loop()
+        sock = listener.sock if hasattr(listener, "sock") else listener
+        sock.setblocking(False)
+        while True:
+            # At worker_connections, stop accepting: the kernel queues the rest.
+            await self.slots.acquire()
+            try:
+                conn, _ = await loop.sock_accept(sock)
+            except asyncio.CancelledError:
+                self.slots.release()
+                raise
+            except OSError as exc:
+                self.slots.release()
+                if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                    self.log.error("Cannot accept a connection (%s); retrying.", exc)
+                    await asyncio.sleep(0.1)
+                continue
+            if conn.family in (socket.AF_INET, socket.AF_INET6):
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            loop.create_task(self._connect(conn))
+
+    async def _connect(self, conn):
+        loop = asyncio.get_event_loop()
+        try:
+            await loop.connect_accepted_socket(self.server, sock=conn, ssl=self.options.ssl_context)
+        except Exception as exc:  # TLS handshake failure and the like
+            conn.close()
+            self.slots.release()
+            self.log.debug("Connection setup failed: %r", exc)
+
+    def stop_accepting(self):
+        for task in self._accepting:
+            task.cancel()
+        self._accepting = []
+
+    @property
+    def connections(self):
+        return len(self.server.connections)
+
+    async def shutdown(self, timeout):
+        """Let in-flight requests finish within ``timeout``, then cancel them."""
+        self.stop_accepting()
+        if hasattr(self.server, "pre_shutdown"):
+            self.server.pre_shutdown()
+        await self.server.shutdown(timeout)
+
+    # -- requests ------------------------------------------------------
+    async def handle(self, request):
+        self.requests += 1
+        exchange = Exchange(request)
+        if self.requests >= self.options.max_requests:
+            exchange.close = True  # the last response says Connection: close
+            self.worker.max_requests_reached()
+        hook_request = HookRequest(request)
+        self.cfg.pre_request(self.worker, hook_request)
+        try:
+            response = await self.bridge(request, exchange)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.log.exception("Error handling request %s", request.raw_path)
+            if exchange.prepared:
+                raise  # headers are out: aiohttp drops the connection
+            response = plain(500, "Internal Server Error\n")
+            exchange.status, exchange.headers = 500, list(response.headers.items())
+        if exchange.close:
+            response.force_close()
+        try:
+            self.cfg.post_request(self.worker, hook_request, exchange.environ or {}, exchange)
+        except Exception:
+            self.log.exception("Exception in post_request hook")
+        exchange.log(self.log)
+        return response

@@ -1,0 +1,113 @@
+"""Bridges for WSGI callables: coroutine WSGI (awaited on the loop) and plain
+WSGI (run on a bounded thread pool, streamed chunk by chunk)."""
+import asyncio
+
+from async_legacy.coroutine_wsgi import ENVIRON_KEY, VERSION, close_body
+
+from .environ import BodyTooLarge, build_environ, read_body
+from .respond import make_response, plain
+
+
+class _StartResponse:
+    __slots__ = ("status", "headers")
+
+    def __init__(self):
+        self.status = None
+        self.headers = None
+
+    def __call__(self, status, headers, exc_info=None):
+        if exc_info and self.status is not None:
+            raise exc_info[1].with_traceback(exc_info[2])
+        self.status, self.headers = status, headers
+        return _no_write
+
+
+def _no_write(data):
+    raise NotImplementedError("The gaiohttp worker does not support WSGI's write() callable; return the body instead.")
+
+
+class _Bridge:
+    def __init__(self, app, options):
+        self.app = app
+        self.options = options
+
+    async def _environ(self, request, exchange):
+        body, size = await read_body(request, self.options.max_body)
+        environ = build_environ(request, body, size, self.options)
+        exchange.environ = environ
+        return environ
+
+    async def __call__(self, request, exchange):
+        try:
+            environ = await self._environ(request, exchange)
+        except BodyTooLarge:
+            return plain(413, "Request body larger than %s bytes.\n" % self.options.max_body)
+        start = _StartResponse()
+        result = await self.call_app(environ, start)
+        try:
+            response = make_response(start.status, start.headers)
+            await exchange.prepare(response, start.status, start.headers)
+            if request.method != "HEAD":
+                await self.send(result, response, exchange)
+            await response.write_eof()
+        finally:
+            await self.close(result)
+        return response
+
+
+class CoroutineWSGIBridge(_Bridge):
+    kind = "coroutine WSGI"
+
+    async def call_app(self, environ, start):
+        environ[ENVIRON_KEY] = VERSION
+        result = self.app(environ, start)
+        if hasattr(result, "__await__"):
+            result = await result
+        return result
+
+    async def send(self, body, response, exchange):
+        if hasattr(body, "__aiter__"):
+            async for chunk in body:
+                if chunk:
+                    exchange.sent += len(chunk)
+                    await response.write(chunk)
+        else:
+            for chunk in body:
+                if chunk:
+                    exchange.sent += len(chunk)
+                    await response.write(chunk)
+
+    async def close(self, body):
+        await close_body(body)
+
+
+class WSGIBridge(_Bridge):
+    kind = "WSGI"
+
+    def __init__(self, app, options, executor):
+        super().__init__(app, options)
+        self.executor = executor
+
+    async def call_app(self, environ, start):
+        loop = asyncio.get_event_loop()
+        return await loop.run_in_executor(self.executor, self._call, environ, start)
+
+    def _call(self, environ, start):
+        result = self.app(environ, start)
+        iterator = iter(result)
+        first = next(iterator, None)  # start_response may be deferred to here
+        return result, iterator, first
+
+    async def send(self, triple, response, exchange):
+        loop = asyncio.get_event_loop()
+        _, iterator, chunk = triple
+        while chunk is not None:
+            if chunk:
+                exchange.sent += len(chunk)
+                await response.write(chunk)
+            chunk = await loop.run_in_executor(self.executor, next, iterator, None)
+
+    async def close(self, triple):
+        result = triple[0]
+        if hasattr(result, "close"):
+            await asyncio.get_event_loop().run_in_executor(self.executor, result.close)
