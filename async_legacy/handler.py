@@ -26,9 +26,14 @@ _LOCAL_CACHES = (
 STREAM_BATCH = 64 * 1024
 
 
-def _connection_hygiene():
-    # What request_started does for the thread the request's DB work runs on.
+def _thread_taken():
+    # What request_started does, for the thread the request's DB work runs on.
     db.reset_queries()
+    db.close_old_connections()
+
+
+def _thread_given_back():
+    # What request_finished does for it (CONN_MAX_AGE, broken connections).
     db.close_old_connections()
 
 
@@ -68,7 +73,10 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.lanes = LanePool(
-            conf.get("ASYNC_LEGACY_THREADS"), on_acquire=_connection_hygiene, name="ASYNC_LEGACY_THREADS"
+            conf.get("ASYNC_LEGACY_THREADS"),
+            on_acquire=_thread_taken,
+            on_release=_thread_given_back,
+            name="ASYNC_LEGACY_THREADS",
         )
         self._safe_receivers = _safe_receivers()
 

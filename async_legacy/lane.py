@@ -104,15 +104,17 @@ def _restore_context(ctx):
 class LanePool:
     """At most ``size`` threads, shared by all requests of one application."""
 
-    def __init__(self, size, on_acquire=None, name="ASYNC_LEGACY_THREADS"):
+    def __init__(self, size, on_acquire=None, on_release=None, name="ASYNC_LEGACY_THREADS"):
         if not isinstance(size, int) or size < 1:
             raise ValueError(
                 "%s must be a positive integer (the number of threads a worker "
                 "process may use for blocking work); got %r." % (name, size)
             )
         self.size = size
-        #: Run on the thread before a request's first job (connection hygiene).
+        #: Run on the thread when a request takes it / gives it back
+        #: (connection hygiene: request_started / request_finished's part).
         self.on_acquire = on_acquire
+        self.on_release = on_release
         self._threads = []
         self._free = []
         self._waiters = deque()
@@ -153,6 +155,13 @@ class LanePool:
                     continue
                 return
             self._free.append(worker)
+
+    def _release_after_hygiene(self, worker):
+        try:
+            if self.on_release is not None:
+                self.on_release()
+        finally:
+            self.release(worker)
 
     def _hand_over(self, fut, worker):
         if fut.done():
@@ -208,6 +217,16 @@ class Lane:
         result = await fut
         _restore_context(ctx)
         return result
+
+    def suspend(self):
+        """Give the thread back while the request awaits something long.
+
+        Called before awaiting a coroutine view, so a view that sleeps or
+        long-polls holds no thread. The next :meth:`run` takes one again.
+        """
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.jobs.put(functools.partial(self._pool._release_after_hygiene, worker))
 
     def call_async(self, coro_func, *args, **kwargs):
         """From a job on this lane: run a coroutine on the loop and wait for it."""

@@ -336,6 +336,7 @@ class AsyncBaseHandler(BaseHandler):
             except BaseException:
                 _close(response)
                 raise
+        lane.suspend()  # hold no thread while the view awaits
         return await response
 
     async def _process_exception(self, lane, exc, request):

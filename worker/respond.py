@@ -15,8 +15,10 @@ def make_response(status, headers):
         code, reason = int(status), None
     out = CIMultiDict()
     for name, value in headers:
-        out.add(name.decode("latin-1") if isinstance(name, bytes) else name,
-                value.decode("latin-1") if isinstance(value, bytes) else value)
+        if isinstance(name, bytes):
+            name, value = name.decode("latin-1"), value.decode("latin-1")
+        # Strip as gunicorn does: Django's Set-Cookie values start with a space.
+        out.add(name.strip(), value.strip())
     # No Content-Length: aiohttp chunks HTTP/1.1 bodies, closes HTTP/1.0 ones.
     return web.StreamResponse(status=code, reason=reason or None, headers=out)
 

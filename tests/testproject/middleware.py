@@ -67,3 +67,11 @@ class CallOverride(MiddlewareMixin):
         record("call:after")
         response["X-Call"] = "overridden"
         return response
+
+
+class UrlconfSwitch(MiddlewareMixin):
+    """Per-request urlconf, set on the lane (unknown middleware runs there)."""
+
+    def process_request(self, request):
+        if request.GET.get("alt"):
+            request.urlconf = "testproject.alt_urls"

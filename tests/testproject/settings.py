@@ -26,7 +26,7 @@ TYPICAL_STACK = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
-MIDDLEWARE = TYPICAL_STACK + ["testproject.middleware.Recorder"]
+MIDDLEWARE = TYPICAL_STACK + ["testproject.middleware.UrlconfSwitch", "testproject.middleware.Recorder"]
 if os.environ.get("ASYNC_LEGACY_TEST_MIDDLEWARE") == "classes":
     # Django 1.11's old style: MIDDLEWARE = None selects MIDDLEWARE_CLASSES.
     MIDDLEWARE_CLASSES = MIDDLEWARE

@@ -147,15 +147,6 @@ async def locale_view(request):
     )
 
 
-def urlconf_middleware(get_response):
-    def middleware(request):
-        if request.GET.get("alt"):
-            request.urlconf = "testproject.alt_urls"
-        return get_response(request)
-
-    return middleware
-
-
 @transaction.atomic
 async def atomic_decorated(request):
     return HttpResponse("never")

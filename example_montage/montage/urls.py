@@ -1,0 +1,23 @@
+try:
+    from django.urls import re_path
+except ImportError:  # Django 1.11
+    from django.conf.urls import url as re_path
+from django.contrib.auth import views as auth_views
+
+from . import views
+
+urlpatterns = [
+    re_path(r"^$", views.index, name="index"),
+    re_path(r"^hello_world/$", views.hello_world, name="hello_world"),
+    re_path(r"^hello/async/$", views.hello_async),
+    re_path(r"^hello/sync/$", views.hello_sync),
+    re_path(r"^sleep/async/$", views.sleep_async),
+    re_path(r"^sleep/sync/$", views.sleep_sync),
+    re_path(r"^fanout/$", views.fanout, name="fanout"),
+    re_path(r"^upstream/(?P<name>\w+)/$", views.upstream),
+    re_path(r"^guestbook/$", views.guestbook, name="guestbook"),
+    re_path(r"^stream/$", views.stream, name="stream"),
+    re_path(r"^whoami/$", views.whoami, name="whoami"),
+    re_path(r"^boom/$", views.boom, name="boom"),
+    re_path(r"^accounts/login/$", auth_views.LoginView.as_view(), name="login"),
+]

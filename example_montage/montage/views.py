@@ -1,0 +1,101 @@
+"""example_montage's views: async and sync side by side, on any Django."""
+import asyncio
+import json
+import time
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+
+
+def index(request):
+    return render(request, "montage/index.html")
+
+
+async def hello_world(request):
+    """The seed's view: one second of waiting that holds no thread."""
+    await asyncio.sleep(1)
+    return HttpResponse("Hello, async world!\n")
+
+
+async def hello_async(request):
+    return HttpResponse("Hello, world!")
+
+
+def hello_sync(request):
+    return HttpResponse("Hello, world!")
+
+
+async def sleep_async(request):
+    await asyncio.sleep(float(request.GET.get("s", 1)))
+    return HttpResponse("slept")
+
+
+def sleep_sync(request):
+    time.sleep(float(request.GET.get("s", 1)))
+    return HttpResponse("slept")
+
+
+async def upstream(request, name):
+    """Stands in for a slow upstream API."""
+    delay = float(request.GET.get("delay", 0.5))
+    await asyncio.sleep(delay)
+    return JsonResponse({"name": name, "delay": delay})
+
+
+async def fanout(request):
+    """Three upstream calls at once: the page takes as long as the slowest."""
+    import aiohttp
+
+    base = "%s://%s" % (request.scheme, request.get_host())
+    delay = request.GET.get("delay", "0.5")
+    started = time.monotonic()
+    async with aiohttp.ClientSession() as session:
+
+        async def fetch(name):
+            async with session.get("%s/upstream/%s/?delay=%s" % (base, name, delay)) as response:
+                return await response.json()
+
+        results = await asyncio.gather(fetch("weather"), fetch("news"), fetch("stocks"))
+    elapsed = time.monotonic() - started
+    return JsonResponse({"results": results, "elapsed": round(elapsed, 3)})
+
+
+class GuestbookForm(forms.Form):
+    name = forms.CharField(max_length=40)
+
+
+def guestbook(request):
+    entries = request.session.get("guestbook", [])
+    if request.method == "POST":
+        form = GuestbookForm(request.POST)
+        if form.is_valid():
+            request.session["guestbook"] = entries + [form.cleaned_data["name"]]
+            messages.success(request, "Signed by %s." % form.cleaned_data["name"])
+            return redirect("guestbook")
+    else:
+        form = GuestbookForm()
+    return render(request, "montage/guestbook.html", {"form": form, "entries": entries})
+
+
+def stream(request):
+    def lines():
+        for i in range(5):
+            time.sleep(0.05)
+            yield "line %d\n" % i
+
+    return StreamingHttpResponse(lines(), content_type="text/plain")
+
+
+@login_required
+async def whoami(request):
+    # login_required ran on the thread lane and loaded request.user there.
+    await asyncio.sleep(0)
+    return HttpResponse("You are %s.\n" % request.user.get_username())
+
+
+async def boom(request):
+    await asyncio.sleep(0)
+    raise RuntimeError("example_montage exploded on purpose")

@@ -1,0 +1,11 @@
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "montage.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from async_legacy import get_application  # noqa: E402
+
+application = get_application()

@@ -1,0 +1,93 @@
+"""Start real gunicorn masters on loopback ports for the tests."""
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+EXAMPLE = os.path.join(ROOT, "example_montage")
+BIN = os.path.dirname(sys.executable)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url_host, port=None, timeout=30, unix=None):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if unix:
+                with socket.socket(socket.AF_UNIX) as s:
+                    s.connect(unix)
+            else:
+                socket.create_connection((url_host, port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("gunicorn did not start listening in %ss" % timeout)
+
+
+class Gunicorn:
+    def __init__(self, proc, base, log_path, state_dir, bind):
+        self.proc = proc
+        self.base = base
+        self.log_path = log_path
+        self.state_dir = state_dir
+        self.bind = bind
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def state(self, name):
+        path = os.path.join(self.state_dir, name)
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return f.read().split()
+
+
+@contextlib.contextmanager
+def gunicorn(app, settings=None, env=None, cwd=HERE, bind=None, args=()):
+    """gunicorn with a generated config file; ``settings`` are its variables."""
+    state_dir = tempfile.mkdtemp(prefix="gaiohttp-test-")
+    port = free_port()
+    bind = bind or "127.0.0.1:%d" % port
+    conf = {"worker_class": "gaiohttp", "bind": bind, "workers": 1, "graceful_timeout": 10, "timeout": 30}
+    conf.update(settings or {})
+    conf_path = os.path.join(state_dir, "gunicorn.conf.py")
+    with open(conf_path, "w") as f:
+        f.write("import async_legacy.worker\n")
+        for key, value in conf.items():
+            f.write("%s = %r\n" % (key, value))
+    log_path = os.path.join(state_dir, "gunicorn.log")
+    environ = dict(os.environ, SERVERAPPS_STATE=state_dir, PYTHONPATH=HERE + os.pathsep + EXAMPLE)
+    environ.update(env or {})
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [os.path.join(BIN, "gunicorn"), "-c", conf_path] + list(args) + [app],
+            cwd=cwd, env=environ, stdout=log, stderr=subprocess.STDOUT,
+        )
+    server = Gunicorn(proc, "http://127.0.0.1:%d" % port, log_path, state_dir, bind)
+    try:
+        if bind.startswith("unix:"):
+            wait_for(None, unix=bind[5:])
+        else:
+            wait_for("127.0.0.1", port)
+        yield server
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

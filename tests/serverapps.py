@@ -1,0 +1,92 @@
+"""Tiny apps of each kind for the worker tests (no Django)."""
+import asyncio
+import json
+import os
+
+STATE_DIR = os.environ.get("SERVERAPPS_STATE", "/tmp")
+_active = {"now": 0, "peak": 0}
+
+
+def _note(name, text):
+    with open(os.path.join(STATE_DIR, name), "a") as f:
+        f.write(text + "\n")
+
+
+def wsgi_app(environ, start_response):
+    """Plain WSGI: echoes what the server told it."""
+    body = environ["wsgi.input"].read()
+    payload = {
+        "method": environ["REQUEST_METHOD"],
+        "path": environ["PATH_INFO"],
+        "query": environ["QUERY_STRING"],
+        "scheme": environ["wsgi.url_scheme"],
+        "remote_port": environ.get("REMOTE_PORT"),
+        "body_length": len(body),
+        "x_test": environ.get("HTTP_X_TEST"),
+    }
+    data = json.dumps(payload).encode()
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+async def asgi_app(scope, receive, send):
+    """ASGI 3 with lifespan: echoes method/path/body."""
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                _note("lifespan", "startup")
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                _note("lifespan", "shutdown")
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    data = json.dumps({"method": scope["method"], "path": scope["path"], "body_length": len(body)}).encode()
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": data})
+
+
+class SlowCoroutineApp:
+    """Coroutine WSGI: sleeps ?s= seconds; records cancellations and peak concurrency."""
+
+    coroutine_wsgi = (1, 0)
+
+    def __call__(self, environ, start_response):
+        return self._serve(environ, start_response)
+
+    async def _serve(self, environ, start_response):
+        seconds = float(environ["QUERY_STRING"].partition("s=")[2] or 0)
+        _active["now"] += 1
+        _active["peak"] = max(_active["peak"], _active["now"])
+        try:
+            await asyncio.sleep(seconds)
+        except asyncio.CancelledError:
+            _note("cancelled", environ["PATH_INFO"])
+            raise
+        finally:
+            _active["now"] -= 1
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"done peak=%d" % _active["peak"]]
+
+
+slow_app = SlowCoroutineApp()
+
+
+class BlockingApp(SlowCoroutineApp):
+    """Coroutine WSGI that (wrongly) blocks the event loop for ?s= seconds."""
+
+    async def _serve(self, environ, start_response):
+        import time
+
+        time.sleep(float(environ["QUERY_STRING"].partition("s=")[2] or 0))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"blocked"]
+
+
+blocking_app = BlockingApp()

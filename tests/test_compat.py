@@ -1,0 +1,55 @@
+"""Per-request state that Django < 3.1 keeps in thread-locals stays per request."""
+import random
+
+from helpers import call, gather
+
+
+def test_no_cross_talk_between_hundreds_of_requests(app, loop):
+    languages = ["en", "de", "fr"]
+    zones = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo"]
+    plan = []
+    for i in range(300):
+        lang, tz, alt = languages[i % 3], zones[i % 4], i % 2 == 0
+        plan.append((lang, tz, alt))
+    random.Random(1).shuffle(plan)
+    coros = [
+        call(app, "/locale/", query=dict({"lang": lang, "tz": tz}, **({"alt": 1} if alt else {})))
+        for lang, tz, alt in plan
+    ]
+    results = gather(loop, *coros)
+    for (lang, tz, alt), result in zip(plan, results):
+        assert result.status_code == 200, result
+        got_lang, got_tz, urlconf, path = result.body.decode().split("|")
+        assert (got_lang, got_tz) == (lang, tz)
+        expected_urlconf = "testproject.alt_urls" if alt else "testproject.urls"
+        assert urlconf == expected_urlconf
+
+
+def test_script_prefix_is_per_request(app, loop):
+    from django.urls import get_script_prefix  # noqa: F401 - the view reads it via reverse()
+    from helpers import environ
+
+    async def with_prefix(prefix):
+        env = environ("/hello/")
+        env["SCRIPT_NAME"] = prefix
+        started = {}
+        body = await app(env, lambda s, h: started.update(s=s))
+        from django.urls import get_script_prefix as current
+
+        seen = current()
+        await body.aclose()
+        return seen
+
+    seen = gather(loop, *[with_prefix("/p%d" % i) for i in range(20)])
+    assert seen == ["/p%d/" % i for i in range(20)]
+
+
+def test_streaming_response_accepts_async_iterators():
+    from django.http import StreamingHttpResponse
+
+    async def gen():
+        yield b"a"
+
+    response = StreamingHttpResponse(gen())
+    assert response.is_async
+    assert not StreamingHttpResponse([b"x"]).is_async

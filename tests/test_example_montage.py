@@ -1,0 +1,84 @@
+"""example_montage end to end: real gunicorn, gaiohttp worker, real HTTP."""
+import concurrent.futures
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from gunicorn_helpers import EXAMPLE, gunicorn
+
+
+@pytest.fixture(scope="module")
+def montage(tmp_path_factory):
+    db = str(tmp_path_factory.mktemp("montage") / "db.sqlite3")
+    env = dict(os.environ, MONTAGE_DB=db, DJANGO_SETTINGS_MODULE="montage.settings")
+    manage = [sys.executable, os.path.join(EXAMPLE, "manage.py")]
+    subprocess.check_call(manage + ["migrate", "--noinput", "-v", "0"], env=env)
+    subprocess.check_call(
+        manage + ["shell", "-c", "from django.contrib.auth.models import User; User.objects.create_user('ada', password='lovelace')"],
+        env=env,
+    )
+    env = {"MONTAGE_DB": db, "DJANGO_SETTINGS_MODULE": "montage.settings"}
+    with gunicorn("montage.wsgi:application", env=env, cwd=EXAMPLE) as server:
+        yield server
+
+
+def test_hello_world_waits_without_holding_the_worker(montage):
+    started = time.time()
+    with concurrent.futures.ThreadPoolExecutor(30) as pool:
+        results = list(pool.map(lambda _: requests.get(montage.base + "/hello_world/"), range(30)))
+    elapsed = time.time() - started
+    assert all(r.text == "Hello, async world!\n" for r in results)
+    assert 1.0 <= elapsed < 3.0  # 30 one-second views on one worker process
+
+
+def test_fanout_calls_upstreams_concurrently(montage):
+    got = requests.get(montage.base + "/fanout/?delay=0.5").json()
+    assert [r["name"] for r in got["results"]] == ["weather", "news", "stocks"]
+    assert 0.5 <= got["elapsed"] < 1.2  # one at a time would be 1.5 s
+
+
+def test_guestbook_form_with_csrf_session_and_messages(montage):
+    with requests.Session() as browser:
+        page = browser.get(montage.base + "/guestbook/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        signed = browser.post(montage.base + "/guestbook/", data={"name": "Grace", "csrfmiddlewaretoken": token})
+        assert signed.status_code == 200 and signed.history[0].status_code == 302
+        assert '<li class="entry">Grace</li>' in signed.text
+        assert "Signed by Grace." in signed.text
+    forged = requests.post(montage.base + "/guestbook/", data={"name": "Mallory"})
+    assert forged.status_code == 403
+
+
+def test_login_then_async_view_sees_the_user(montage):
+    with requests.Session() as browser:
+        assert browser.get(montage.base + "/whoami/").url.startswith(montage.base + "/accounts/login/")
+        page = browser.get(montage.base + "/accounts/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        browser.post(
+            montage.base + "/accounts/login/",
+            data={"username": "ada", "password": "lovelace", "csrfmiddlewaretoken": token},
+        )
+        assert browser.get(montage.base + "/whoami/").text == "You are ada.\n"
+
+
+def test_streaming_response_arrives_in_chunks(montage):
+    with requests.get(montage.base + "/stream/", stream=True) as got:
+        lines = list(got.iter_lines())
+        assert got.headers.get("Transfer-Encoding") == "chunked"
+    assert lines == [b"line %d" % i for i in range(5)]
+
+
+def test_exception_page(montage):
+    got = requests.get(montage.base + "/boom/")
+    assert got.status_code == 500
+    assert "example_montage exploded on purpose" in montage.log()
+
+
+def test_index_and_404(montage):
+    assert "example_montage" in requests.get(montage.base + "/").text
+    assert requests.get(montage.base + "/no-such-page/").status_code == 404

@@ -1,0 +1,208 @@
+"""AsyncDjangoApplication as a coroutine-WSGI app: views of every kind,
+streaming, request bodies, cancellation, and being called by the wrong server."""
+import asyncio
+import threading
+
+import pytest
+from django.contrib.auth.models import User
+from django.core import signals
+
+from helpers import call, environ, gather, run
+
+
+def test_async_function_view(app, loop):
+    got = run(loop, call(app, "/hello/"))
+    assert (got.status_code, got.body) == (200, b"hello")
+
+
+def test_sync_view_runs_on_the_lane(app, loop):
+    got = run(loop, call(app, "/thread/"))
+    assert got.body.startswith(b"async_legacy-lane-")
+
+
+def test_async_cbv_and_mixed_cbv(app, loop):
+    assert run(loop, call(app, "/cbv/")).body == b"cbv get"
+    post = run(loop, call(app, "/cbv/", method="POST", body=b"x=1", content_type="application/x-www-form-urlencoded"))
+    assert post.status_code == 403  # CSRF still protects async views
+    assert run(loop, call(app, "/mixed-cbv/")).body.startswith(b"sync get on async_legacy-lane-")
+    assert run(loop, call(app, "/cbv/", method="TRACE")).status_code == 405  # safe, not defined
+
+
+def test_dispatch_override_returning_coroutine(app, loop):
+    assert run(loop, call(app, "/dispatch-cbv/")).body == b"dispatched"
+    assert run(loop, call(app, "/dispatch-cbv/", query={"deny": 1})).status_code == 403
+
+
+def test_decorators_hiding_async_def(app, loop):
+    anonymous = run(loop, call(app, "/protected/"))
+    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous.header("Location")
+    assert run(loop, call(app, "/post-only/")).status_code == 405
+    posted = run(loop, call(app, "/post-only/", method="POST", body=b"x=42", content_type="application/x-www-form-urlencoded"))
+    assert (posted.status_code, posted.body) == (200, b"posted 42")
+
+
+def test_sync_view_returning_coroutine_is_awaited(app, loop):
+    assert run(loop, call(app, "/sync-coroutine/")).body == b"hello"
+
+
+def test_generator_based_coroutine(app, loop):
+    assert run(loop, call(app, "/generator/")).body == b"generator-based"
+
+
+def test_views_run_concurrently(app, loop):
+    started = loop.time()
+    results = gather(loop, *[call(app, "/hello/", query={"s": "0.3"}) for _ in range(50)])
+    assert all(r.body == b"hello" for r in results)
+    assert loop.time() - started < 1.5  # serially it would be 15 s
+
+
+def test_streaming_async_iterator(app, loop):
+    got = run(loop, call(app, "/stream/async/"))
+    assert got.body == b"chunk0;chunk1;chunk2;"
+
+
+def test_streaming_sync_iterator_consumed_off_the_loop(app, loop):
+    got = run(loop, call(app, "/stream/sync/"))
+    assert got.body == b"sync0@async_legacy;sync1@async_legacy;sync2@async_legacy;"
+
+
+def test_file_response(app, loop):
+    import testproject.views
+
+    got = run(loop, call(app, "/file/"))
+    with open(testproject.views.__file__, "rb") as f:
+        assert got.body == f.read()
+
+
+def test_multipart_upload_parsed_off_the_loop(app, loop):
+    boundary = "BOUNDARY"
+    big = b"x" * (3 * 1024 * 1024)  # over FILE_UPLOAD_MAX_MEMORY_SIZE: spooled to disk
+    body = (
+        "--%s\r\nContent-Disposition: form-data; name=\"field\"\r\n\r\nvalue\r\n"
+        "--%s\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"a.bin\"\r\n"
+        "Content-Type: application/octet-stream\r\n\r\n" % (boundary, boundary)
+    ).encode() + big + ("\r\n--%s--\r\n" % boundary).encode()
+    loop_thread = threading.get_ident()
+    parsed_in = []
+    from django.http import multipartparser
+
+    original = multipartparser.MultiPartParser.parse
+
+    def spy(self):
+        parsed_in.append(threading.get_ident())
+        return original(self)
+
+    multipartparser.MultiPartParser.parse = spy
+    try:
+        got = run(loop, call(app, "/upload/", method="POST", body=body, content_type="multipart/form-data; boundary=" + boundary))
+    finally:
+        multipartparser.MultiPartParser.parse = original
+    assert got.body == b"fields=1 files=doc sizes=%d" % len(big)
+    assert parsed_in and loop_thread not in parsed_in
+
+
+def test_data_upload_max_memory_size_gives_400(app, loop):
+    from django.test import override_settings
+
+    with override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000):
+        got = run(loop, call(app, "/post-only/", method="POST", body=b"x=" + b"1" * 5000,
+                             content_type="application/x-www-form-urlencoded"))
+    assert got.status_code == 400
+
+
+def test_called_by_plain_wsgi_server(app):
+    started = {}
+    body = app(environ("/hello/", coroutine=False), lambda s, h: started.update(status=s))
+    assert started["status"].startswith("500")
+    message = b"".join(body).decode()
+    assert "gaiohttp" in message and "AsyncDjangoApplication" in message
+
+
+def test_request_finished_fires_once_per_request(app, loop):
+    fired = []
+
+    def receiver(sender, **kwargs):
+        fired.append(threading.get_ident())
+
+    signals.request_finished.connect(receiver)
+    try:
+        gather(loop, call(app, "/hello/"), call(app, "/thread/"), call(app, "/nope/"))
+    finally:
+        signals.request_finished.disconnect(receiver)
+    assert len(fired) == 3
+
+
+def test_cancelled_request_cleans_up(app, loop, events):
+    finished = []
+    signals.request_finished.connect(lambda sender, **kw: finished.append(1), weak=False, dispatch_uid="t-cancel")
+    try:
+        async def scenario():
+            task = asyncio.ensure_future(call(app, "/slow/"))
+            await asyncio.sleep(0.1)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            await asyncio.sleep(0.1)
+
+        run(loop, scenario())
+    finally:
+        signals.request_finished.disconnect(dispatch_uid="t-cancel")
+    assert "slow:cancelled" in events
+    assert finished == [1]
+    assert app.lanes.busy == 0  # the lane went back to the pool
+
+
+def test_cancelled_while_on_the_lane_releases_the_thread(app, loop):
+    from django.test import override_settings
+
+    async def scenario():
+        task = asyncio.ensure_future(call(app, "/sync-db/"))
+        await asyncio.sleep(0)
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        for _ in range(50):
+            if app.lanes.busy == 0:
+                return True
+            await asyncio.sleep(0.02)
+        return False
+
+    assert run(loop, scenario())
+
+
+def test_atomic_requests_with_async_view_is_an_error(loop, caplog):
+    from django.db import connections
+    from async_legacy import AsyncDjangoApplication
+
+    connections.databases["default"]["ATOMIC_REQUESTS"] = True
+    try:
+        app = AsyncDjangoApplication()
+        got = run(loop, call(app, "/hello/"))
+        ok = run(loop, call(app, "/non-atomic/"))
+        sync = run(loop, call(app, "/sync-db/"))
+    finally:
+        connections.databases["default"]["ATOMIC_REQUESTS"] = False
+    assert got.status_code == 500
+    message = [str(r.exc_info[1]) for r in caplog.records if r.exc_info][0]
+    assert "testproject.views.hello is asynchronous" in message and "ATOMIC_REQUESTS" in message
+    assert "non_atomic_requests" in message
+    assert ok.body == b"non-atomic ok"
+    assert sync.status_code == 200  # sync views still get their transaction
+
+
+def test_transaction_atomic_decorator_on_async_view_is_an_error(app, loop, caplog):
+    got = run(loop, call(app, "/atomic/"))
+    assert got.status_code == 500
+    message = [str(r.exc_info[1]) for r in caplog.records if r.exc_info][0]
+    assert "@transaction.atomic" in message and "atomic_decorated" in message
+
+
+def test_session_saved_on_the_lane(app, loop):
+    from django.contrib.sessions.models import Session
+
+    before = Session.objects.count()
+    got = run(loop, call(app, "/session/"))
+    assert got.status_code == 200 and "sessionid=" in got.header("Set-Cookie")
+    assert Session.objects.count() == before + 1

@@ -1,0 +1,167 @@
+"""The gaiohttp worker under real gunicorn masters, with real HTTP clients."""
+import concurrent.futures
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from gunicorn_helpers import gunicorn
+
+
+def test_serves_plain_wsgi_app():
+    with gunicorn("serverapps:wsgi_app") as server:
+        got = requests.post(server.base + "/echo/path?q=1", data=b"x" * 100)
+        assert got.status_code == 200
+        assert got.json()["method"] == "POST" and got.json()["path"] == "/echo/path"
+        assert got.json()["body_length"] == 100 and got.json()["query"] == "q=1"
+
+
+def test_serves_asgi_app_with_lifespan():
+    with gunicorn("serverapps:asgi_app") as server:
+        got = requests.put(server.base + "/a", data=b"y" * 70000)
+        assert got.json() == {"method": "PUT", "path": "/a", "body_length": 70000}
+        assert server.state("lifespan") == ["startup"]
+        server.proc.send_signal(signal.SIGTERM)
+        server.proc.wait(20)
+        assert server.state("lifespan") == ["startup", "shutdown"]
+
+
+def test_worker_class_by_path_and_by_entry_point():
+    for spec in ("async_legacy.worker.GaiohttpWorker", "egg:django-async-legacy#gaiohttp"):
+        with gunicorn("serverapps:wsgi_app", settings={"worker_class": spec}) as server:
+            assert requests.get(server.base + "/").status_code == 200
+
+
+def test_keepalive_reuses_the_connection():
+    with gunicorn("serverapps:wsgi_app") as server:
+        with requests.Session() as session:
+            ports = {session.get(server.base + "/").json()["remote_port"] for _ in range(5)}
+        assert len(ports) == 1
+
+
+def test_head_has_no_body():
+    with gunicorn("serverapps:wsgi_app") as server:
+        got = requests.head(server.base + "/")
+        assert got.status_code == 200 and got.content == b"" and int(got.headers["Content-Length"]) > 0
+
+
+def test_chunked_request_body_and_expect_100_continue():
+    with gunicorn("serverapps:wsgi_app") as server:
+        got = requests.post(server.base + "/", data=iter([b"a" * 1000, b"b" * 2000]))
+        assert got.json()["body_length"] == 3000
+        host, port = server.bind.split(":")
+        with socket.create_connection((host, int(port))) as s:
+            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+            assert s.recv(100).startswith(b"HTTP/1.1 100 Continue")
+            s.sendall(b"hello")
+            data = b""
+            while b'"x_test"' not in data:
+                chunk = s.recv(4096)
+                assert chunk, data
+                data += chunk
+            assert b'"body_length": 5' in data
+
+
+def test_request_body_limit_gives_413():
+    with gunicorn("serverapps:wsgi_app", env={"GAIOHTTP_MAX_BODY_SIZE": "1000"}) as server:
+        assert requests.post(server.base + "/", data=b"x" * 1000).status_code == 200
+        assert requests.post(server.base + "/", data=b"x" * 1001).status_code == 413
+        assert requests.post(server.base + "/", data=iter([b"x" * 800, b"x" * 800])).status_code == 413
+
+
+def test_max_requests_closes_the_last_connection_and_recycles():
+    with gunicorn("serverapps:wsgi_app", settings={"max_requests": 3}) as server:
+        with requests.Session() as session:
+            first = [session.get(server.base + "/") for _ in range(3)]
+        assert [r.headers.get("Connection", "").lower() for r in first][-1] == "close"
+        deadline = time.time() + 15
+        while "Max requests, shutting down" not in server.log() and time.time() < deadline:
+            time.sleep(0.1)
+        assert "Max requests, shutting down" in server.log()
+        time.sleep(1)
+        assert requests.get(server.base + "/").status_code == 200  # a new worker took over
+
+
+def test_worker_connections_is_enforced():
+    with gunicorn("serverapps:slow_app", settings={"worker_connections": 2}) as server:
+        with concurrent.futures.ThreadPoolExecutor(6) as pool:
+            results = list(pool.map(lambda _: requests.get(server.base + "/?s=0.5", timeout=20).text, range(6)))
+        assert all(r.startswith("done") for r in results)
+        assert max(int(r.split("peak=")[1]) for r in results) == 2
+
+
+def test_limit_request_line():
+    with gunicorn("serverapps:wsgi_app", settings={"limit_request_line": 100}) as server:
+        assert requests.get(server.base + "/" + "a" * 50).status_code == 200
+        assert requests.get(server.base + "/" + "a" * 200).status_code in (400, 414)
+
+
+def test_secure_scheme_headers_only_from_allowed_ips():
+    with gunicorn("serverapps:wsgi_app", settings={"forwarded_allow_ips": "10.9.9.9"}) as server:
+        got = requests.get(server.base + "/", headers={"X-Forwarded-Proto": "https"})
+        assert got.json()["scheme"] == "http"
+    with gunicorn("serverapps:wsgi_app", settings={"forwarded_allow_ips": "127.0.0.1"}) as server:
+        got = requests.get(server.base + "/", headers={"X-Forwarded-Proto": "https"})
+        assert got.json()["scheme"] == "https"
+
+
+def test_access_log_uses_gunicorn_format():
+    settings = {"accesslog": "-", "access_log_format": "ACCESS %(s)s %(m)s %(U)s %({x-test}i)s %(b)s"}
+    with gunicorn("serverapps:wsgi_app", settings=settings) as server:
+        requests.get(server.base + "/logged", headers={"X-Test": "marker"})
+        time.sleep(0.3)
+        assert any(line.startswith("ACCESS 200 GET /logged marker ") for line in server.log().splitlines())
+
+
+def test_unix_socket_bind(tmp_path):
+    path = str(tmp_path / "g.sock")
+    with gunicorn("serverapps:wsgi_app", bind="unix:" + path) as server:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(path)
+            s.sendall(b"GET /unix HTTP/1.0\r\n\r\n")
+            data = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        assert data.startswith(b"HTTP/1.0 200") and b'"/unix"' in data
+
+
+def test_client_disconnect_cancels_the_app():
+    with gunicorn("serverapps:slow_app") as server:
+        host, port = server.bind.split(":")
+        with socket.create_connection((host, int(port))) as s:
+            s.sendall(b"GET /gone?s=30 HTTP/1.1\r\nHost: x\r\n\r\n")
+            time.sleep(0.5)
+        deadline = time.time() + 10
+        while not server.state("cancelled") and time.time() < deadline:
+            time.sleep(0.1)
+        assert server.state("cancelled") == ["/gone"]
+
+
+def test_sigterm_lets_in_flight_requests_finish():
+    with gunicorn("serverapps:slow_app", settings={"graceful_timeout": 10}) as server:
+        with concurrent.futures.ThreadPoolExecutor(20) as pool:
+            futures = [pool.submit(requests.get, server.base + "/?s=1.5", timeout=30) for _ in range(20)]
+            time.sleep(0.5)
+            server.proc.send_signal(signal.SIGTERM)
+            statuses = [f.result().status_code for f in futures]
+        assert statuses == [200] * 20
+        assert server.proc.wait(20) == 0
+
+
+def test_blocked_loop_gets_the_worker_replaced():
+    with gunicorn("serverapps:blocking_app", settings={"timeout": 2}) as server:
+        time.sleep(3)  # an idle worker keeps its heartbeat going
+        assert "WORKER TIMEOUT" not in server.log()
+        with pytest.raises(requests.RequestException):
+            requests.get(server.base + "/?s=20", timeout=15)  # blocks the loop for 20 s
+        assert "WORKER TIMEOUT" in server.log()
+        assert requests.get(server.base + "/?s=0", timeout=15).status_code == 200  # the new worker
