@@ -79,6 +79,7 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
             name="ASYNC_LEGACY_THREADS",
         )
         self._safe_receivers = _safe_receivers()
+        self._inline_cache = {}
 
     def __call__(self, environ, start_response):
         if ENVIRON_KEY not in environ:
@@ -117,8 +118,16 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
         return ResponseBody(self, lane, response)
 
     def _inline_ok(self, signal):
+        """True when every receiver of ``signal`` is known not to block."""
+        # Cached until the signal's receivers change (list items compare by
+        # identity first, so the check is cheap while nothing changed).
+        cached = self._inline_cache.get(signal)
+        if cached is not None and cached[0] == signal.receivers:
+            return cached[1]
         safe = self._safe_receivers
-        return all(receiver in safe for receiver in signal._live_receivers(self.__class__))
+        ok = all(receiver in safe for receiver in signal._live_receivers(self.__class__))
+        self._inline_cache[signal] = (list(signal.receivers), ok)
+        return ok
 
     async def _send(self, lane, signal, **kwargs):
         if lane.used or not self._inline_ok(signal):

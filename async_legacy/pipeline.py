@@ -112,6 +112,7 @@ class AsyncBaseHandler(BaseHandler):
 
     def load_middleware(self):
         compat.install_legacy_shims()
+        self._atomic_requests = views.any_atomic_requests()
         if compat.uses_legacy_middleware_classes(settings):
             super().load_middleware()  # Django fills the five hook lists
             self._request_hooks = _with_modes(self._request_middleware)
@@ -197,8 +198,13 @@ class AsyncBaseHandler(BaseHandler):
                 index -= 1
                 break
             if layer.request_hook is not None:
+                mode = layer.request_mode
                 try:
-                    response = await _run_hook(lane, layer.request_mode, layer.request_hook, request)
+                    # Inline hooks are called directly: no coroutine per hook.
+                    if mode is INLINE or (mode is not LANE and not mode(request)):
+                        response = layer.request_hook(request)
+                    else:
+                        response = await lane.run(layer.request_hook, request)
                 except CancelledError:
                     raise
                 except Exception as exc:
@@ -214,10 +220,12 @@ class AsyncBaseHandler(BaseHandler):
         while index >= start:
             layer = layers[index]
             if layer.response_hook is not None:
+                mode = layer.response_mode
                 try:
-                    response = await _run_hook(
-                        lane, layer.response_mode, layer.response_hook, request, response
-                    )
+                    if mode is INLINE or (mode is not LANE and not mode(request, response)):
+                        response = layer.response_hook(request, response)
+                    else:
+                        response = await lane.run(layer.response_hook, request, response)
                 except CancelledError:
                     raise
                 except Exception as exc:
@@ -316,7 +324,7 @@ class AsyncBaseHandler(BaseHandler):
 
     async def _call_view(self, lane, callback, request, args, kwargs):
         if views.kind_of(callback, request.method) is views.INLINE:
-            aliases = views.atomic_aliases(callback)
+            aliases = self._atomic_requests and views.atomic_aliases(callback)
             if aliases:
                 raise views.atomic_error(callback, aliases)
             response = callback(request, *args, **kwargs)

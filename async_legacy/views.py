@@ -83,6 +83,10 @@ def _plain_dispatch(view_class):
     )
 
 
+def any_atomic_requests():
+    return any(conf.get("ATOMIC_REQUESTS") for conf in connections.databases.values())
+
+
 def atomic_aliases(callback):
     """Databases whose ATOMIC_REQUESTS would wrap this view in a transaction."""
     exempt = getattr(callback, "_non_atomic_requests", set())

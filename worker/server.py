@@ -2,7 +2,6 @@
 rules: a connection cap, request counting for max_requests, hooks, access log."""
 import asyncio
 import errno
-import inspect
 import socket
 
 from aiohttp import web_server
@@ -11,15 +10,21 @@ from .respond import Exchange, plain
 
 
 class _Server(web_server.Server):
-    """Frees a connection slot whenever aiohttp drops a connection."""
+    """Frees a connection slot when aiohttp drops a connection, and cancels
+    the request task still running on it (the client went away). Done here
+    rather than with aiohttp's handler_cancellation, which 3.8 lacks."""
 
     def __init__(self, handler, slots, **kwargs):
         super().__init__(handler, **kwargs)
         self._slots = slots
+        self.in_flight = {}  # protocol -> task of its current request
 
     def connection_lost(self, handler, exc=None):
         super().connection_lost(handler, exc)
         self._slots.release()
+        task = self.in_flight.pop(handler, None)
+        if task is not None and not task.done():
+            task.cancel()
 
 
 def _server_kwargs(options, log):
@@ -30,10 +35,11 @@ def _server_kwargs(options, log):
         "access_log": None,  # gunicorn's logger writes the access log
         "logger": log.error_log,
     }
-    params = inspect.signature(web_server.Server.__init__).parameters
-    if "handler_cancellation" in params:  # aiohttp >= 3.9; 3.8 always cancels
-        kwargs["handler_cancellation"] = True
     return kwargs
+
+
+def _current_task():
+    return asyncio.current_task() if hasattr(asyncio, "current_task") else asyncio.Task.current_task()
 
 
 class HookRequest:
@@ -123,6 +129,9 @@ class HTTPServer:
             self.worker.max_requests_reached()
         hook_request = HookRequest(request)
         self.cfg.pre_request(self.worker, hook_request)
+        in_flight = self.server.in_flight
+        protocol = request.protocol
+        in_flight[protocol] = _current_task()
         try:
             response = await self.bridge(request, exchange)
         except asyncio.CancelledError:
@@ -133,6 +142,8 @@ class HTTPServer:
                 raise  # headers are out: aiohttp drops the connection
             response = plain(500, "Internal Server Error\n")
             exchange.status, exchange.headers = 500, list(response.headers.items())
+        finally:
+            in_flight.pop(protocol, None)
         if exchange.close:
             response.force_close()
         try:

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""In-process cost of the legacy pipeline vs Django's own WSGIHandler.
+
+N requests through the typical stack (Security, Session, Common, Csrf, Auth,
+Messages, XFrameOptions) to an async hello view through AsyncDjangoApplication,
+and the same N through Django's WSGIHandler to the equivalent sync view. Each
+side runs in its own fresh process (ours patches Django's thread-locals), in
+alternating rounds of one run; the best round of each is compared.
+
+    python3 scripts/bench_pipeline.py [--python 3.8] [--django 2.2] [-n 5000] [--rounds 5]
+"""
+import argparse
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+CHILD = r'''
+import asyncio, io, sys, time
+import django
+from django.conf import settings
+settings.configure(
+    DEBUG=False, SECRET_KEY="bench", ALLOWED_HOSTS=["*"], ROOT_URLCONF="__main__",
+    INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "django.contrib.sessions", "django.contrib.messages"],
+    MIDDLEWARE=[
+        "django.middleware.security.SecurityMiddleware",
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    ],
+    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+)
+django.setup()
+from django.http import HttpResponse
+try:
+    from django.urls import re_path
+except ImportError:
+    from django.conf.urls import url as re_path
+
+def hello_sync(request):
+    return HttpResponse("Hello, world!")
+
+async def hello_async(request):
+    return HttpResponse("Hello, world!")
+
+urlpatterns = [re_path(r"^hello/sync/$", hello_sync), re_path(r"^hello/async/$", hello_async)]
+
+def environ(path):
+    return {
+        "REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": path, "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "127.0.0.1:8000", "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False, "wsgi.multiprocess": False, "wsgi.run_once": False,
+    }
+
+def start_response(status, headers, exc_info=None):
+    assert status == "200 OK", status
+
+kind, n = sys.argv[1], int(sys.argv[2])
+if kind == "wsgi":
+    from django.core.handlers.wsgi import WSGIHandler
+    app = WSGIHandler()
+    def run(count):
+        for _ in range(count):
+            result = app(environ("/hello/sync/"), start_response)
+            b"".join(result)
+            result.close()
+    run(200)
+    started = time.perf_counter()
+    run(n)
+else:
+    from async_legacy import AsyncDjangoApplication
+    from async_legacy.coroutine_wsgi import ENVIRON_KEY, VERSION
+    app = AsyncDjangoApplication()
+    async def run(count):
+        for _ in range(count):
+            env = environ("/hello/async/")
+            env[ENVIRON_KEY] = VERSION
+            body = await app(env, start_response)
+            async for chunk in body:
+                pass
+            await body.aclose()
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(run(200))
+    started = time.perf_counter()
+    loop.run_until_complete(run(n))
+print(time.perf_counter() - started)
+'''
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--python", default="3.8")
+    parser.add_argument("--django", default="2.2")
+    parser.add_argument("-n", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    from matrix import venv_for
+
+    python = os.path.join(venv_for(args.python, args.django), "python")
+    best = {"wsgi": float("inf"), "async": float("inf")}
+    for _ in range(args.rounds):
+        for kind in ("wsgi", "async"):
+            out = subprocess.check_output([python, "-c", CHILD, kind, str(args.n)], cwd="/", text=True)
+            best[kind] = min(best[kind], float(out.strip().splitlines()[-1]))
+    ratio = best["async"] / best["wsgi"]
+    print("Python %s, Django %s, %d requests, typical stack, best of %d rounds" % (args.python, args.django, args.n, args.rounds))
+    print("%-52s %8.3f s  %7.1f us/request" % ("Django WSGIHandler -> sync hello", best["wsgi"], best["wsgi"] / args.n * 1e6))
+    print("%-52s %8.3f s  %7.1f us/request" % ("AsyncDjangoApplication -> async hello", best["async"], best["async"] / args.n * 1e6))
+    print("ratio (async / WSGI): %.3f  (target <= 1.10)" % ratio)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
