@@ -48,17 +48,23 @@ def name_of(python, django, env):
     return "py%s-django%s%s" % (python, django, suffix)
 
 
-def venv_for(python, django):
-    path = os.path.join(MATRIX_DIR, "py%s-django%s" % (python, django))
+def ensure_venv(path, python, requirements):
+    """A virtualenv at ``path`` for that Python, with ``requirements`` and this
+    package freshly installed (not editable). Returns its bin directory."""
     bin_dir = os.path.join(path, "bin")
     if not os.path.exists(os.path.join(bin_dir, "python")):
         subprocess.check_call([interpreter(python), "-m", "venv", path])
         subprocess.check_call([os.path.join(bin_dir, "python"), "-m", "pip", "install", "-q", "--upgrade", "pip"])
     pip = [os.path.join(bin_dir, "python"), "-m", "pip", "install", "-q"]
-    subprocess.check_call(pip + ["Django~=%s.0" % django, ROOT + "[test]"])
+    subprocess.check_call(pip + list(requirements))
     # Reinstall our own code every run (the version number does not change).
     subprocess.check_call(pip + ["--no-deps", "--force-reinstall", ROOT])
     return bin_dir
+
+
+def venv_for(python, django):
+    path = os.path.join(MATRIX_DIR, "py%s-django%s" % (python, django))
+    return ensure_venv(path, python, ["Django~=%s.0" % django, ROOT + "[test]"])
 
 
 def run_pair(python, django, env):

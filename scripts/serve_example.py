@@ -13,20 +13,14 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from matrix import interpreter  # noqa: E402
+from matrix import ensure_venv  # noqa: E402
 
 
 def main():
     python = os.environ.get("EXAMPLE_PYTHON", "3.8")
     django = os.environ.get("EXAMPLE_DJANGO", "2.2")
     venv = os.path.join(ROOT, ".venv-example")
-    bin_dir = os.path.join(venv, "bin")
-    if not os.path.exists(os.path.join(bin_dir, "python")):
-        subprocess.check_call([interpreter(python), "-m", "venv", venv])
-        subprocess.check_call([os.path.join(bin_dir, "python"), "-m", "pip", "install", "-q", "--upgrade", "pip"])
-    pip = [os.path.join(bin_dir, "python"), "-m", "pip", "install", "-q"]
-    subprocess.check_call(pip + ["Django~=%s.0" % django, ROOT + "[worker]"])
-    subprocess.check_call(pip + ["--no-deps", "--force-reinstall", ROOT])
+    bin_dir = ensure_venv(venv, python, ["Django~=%s.0" % django, ROOT + "[worker]"])
     example = os.path.join(ROOT, "example_montage")
     subprocess.check_call([os.path.join(bin_dir, "python"), "manage.py", "migrate", "--noinput", "-v", "0"], cwd=example)
     print("Serving example_montage on http://%s/" % os.environ.get("MONTAGE_BIND", "127.0.0.1:8000"), flush=True)
