@@ -12,6 +12,11 @@ import requests
 from gunicorn_helpers import EXAMPLE, gunicorn
 
 
+def csrf_token(html):
+    # Django 1.11 renders the input with single quotes, later ones with double.
+    return re.search(r"name=[\"']csrfmiddlewaretoken[\"'] value=[\"']([^\"']+)", html).group(1)
+
+
 @pytest.fixture(scope="module")
 def montage(tmp_path_factory):
     db = str(tmp_path_factory.mktemp("montage") / "db.sqlite3")
@@ -45,7 +50,7 @@ def test_fanout_calls_upstreams_concurrently(montage):
 def test_guestbook_form_with_csrf_session_and_messages(montage):
     with requests.Session() as browser:
         page = browser.get(montage.base + "/guestbook/")
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        token = csrf_token(page.text)
         signed = browser.post(montage.base + "/guestbook/", data={"name": "Grace", "csrfmiddlewaretoken": token})
         assert signed.status_code == 200 and signed.history[0].status_code == 302
         assert '<li class="entry">Grace</li>' in signed.text
@@ -58,7 +63,7 @@ def test_login_then_async_view_sees_the_user(montage):
     with requests.Session() as browser:
         assert browser.get(montage.base + "/whoami/").url.startswith(montage.base + "/accounts/login/")
         page = browser.get(montage.base + "/accounts/login/")
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        token = csrf_token(page.text)
         browser.post(
             montage.base + "/accounts/login/",
             data={"username": "ada", "password": "lovelace", "csrfmiddlewaretoken": token},
