@@ -8,6 +8,7 @@ interpreter for that Python, with the package installed (not editable) so
     python3 scripts/matrix.py            # every pair
     python3 scripts/matrix.py 2.2        # only pairs whose name contains "2.2"
 """
+import glob
 import os
 import shutil
 import subprocess
@@ -37,9 +38,13 @@ def interpreter(version):
             return path
     except (OSError, subprocess.CalledProcessError):
         pass
+    root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    for path in sorted(glob.glob(os.path.join(root, "versions", version + ".*", "bin", "python")), reverse=True):
+        return path
     found = shutil.which("python" + version)
     if not found:
-        sys.exit("Python %s not found (tried `pyenv prefix %s` and python%s on PATH)." % (version, version, version))
+        sys.exit("Python %s not found (tried `pyenv prefix %s`, %s/versions and python%s on PATH)."
+                 % (version, version, root, version))
     return found
 
 
