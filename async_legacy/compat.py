@@ -5,7 +5,6 @@ Delete a branch when the release that needs it is dropped.
 import asyncio
 import contextvars
 import inspect
-import sys
 
 import django
 
@@ -17,10 +16,12 @@ NATIVE_ASYNC = DJANGO_VERSION >= (3, 1)
 #: Django 1.11 still accepts MIDDLEWARE_CLASSES (selected when MIDDLEWARE is None).
 HAS_MIDDLEWARE_CLASSES = DJANGO_VERSION < (2, 0)
 
-#: Django 3.0 guards the ORM with async_unsafe (SynchronousOnlyOperation).
-HAS_ASYNC_UNSAFE = DJANGO_VERSION >= (3, 0)
-
-PY38 = sys.version_info >= (3, 8)
+#: Django 1.11's get_response renders late templates and logs only 404s;
+#: 2.0+ logs every response >= 400 with log_response().
+if DJANGO_VERSION >= (2, 0):
+    from django.utils.log import log_response
+else:
+    log_response = None
 
 
 def iscoroutinefunction(func):

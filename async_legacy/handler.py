@@ -138,12 +138,10 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
     async def finish(self, lane, func):
         """Run ``func`` (response.close: request_finished) and give the lane back."""
         try:
-            if not lane.used:
-                if self._inline_ok(signals.request_finished):
-                    func()
-                    return
-                await lane.run(_noop)
-            await lane.close(func)
+            if not lane.used and self._inline_ok(signals.request_finished):
+                func()
+            else:
+                await lane.close(func)
         finally:
             if current_lane.get() is lane:
                 current_lane.set(None)
@@ -157,10 +155,6 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
                     request.close()
                 signals.request_finished.send(sender=self.__class__)
         await self.finish(lane, closer)
-
-
-def _noop():
-    pass
 
 
 class ResponseBody:

@@ -15,14 +15,6 @@ INLINE = None
 #: The hook always runs on the request's lane.
 LANE = True
 
-HOOKS = (
-    "process_request",
-    "process_view",
-    "process_template_response",
-    "process_response",
-    "process_exception",
-)
-
 #: A request body at least this large is parsed on the lane, not the loop.
 HEAVY_BODY = 64 * 1024
 

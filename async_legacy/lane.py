@@ -206,17 +206,26 @@ class Lane:
             )
         worker = self._worker
         if worker is None:
-            worker = await self._pool.acquire()
+            worker, func = await self._take_thread(func)
             self._worker = worker
-            self._loop = asyncio.get_event_loop()
-            if self._pool.on_acquire is not None:
-                func = functools.partial(_after, self._pool.on_acquire, func)
-        fut = self._loop.create_future()
-        ctx = contextvars.copy_context()
-        worker.jobs.put(functools.partial(_run_job, self._loop, fut, ctx, exc, func, args, kwargs))
+        fut, ctx = self._enqueue(worker, exc, func, args, kwargs)
         result = await fut
         _restore_context(ctx)
         return result
+
+    async def _take_thread(self, func):
+        """A thread from the pool, and ``func`` preceded by its hygiene."""
+        worker = await self._pool.acquire()
+        self._loop = asyncio.get_event_loop()
+        if self._pool.on_acquire is not None:
+            func = functools.partial(_after, self._pool.on_acquire, func)
+        return worker, func
+
+    def _enqueue(self, worker, exc, func, args, kwargs):
+        fut = self._loop.create_future()
+        ctx = contextvars.copy_context()
+        worker.jobs.put(functools.partial(_run_job, self._loop, fut, ctx, exc, func, args, kwargs))
+        return fut, ctx
 
     def suspend(self):
         """Give the thread back while the request awaits something long.
@@ -236,24 +245,21 @@ class Lane:
         future = asyncio.run_coroutine_threadsafe(coro_func(*args, **kwargs), self._loop)
         return worker.serve_until(future)
 
-    def close(self, func=None, *args):
+    async def close(self, func=None, *args):
         """Run ``func`` as the request's last job, then return the thread.
 
-        Returns an awaitable for ``func``'s result. The thread goes back to the
+        Takes a thread if the request holds none. The thread goes back to the
         pool only after every job queued before has finished, even if the
         caller stops waiting (a cancelled request).
         """
         self.closed = True
         worker, self._worker = self._worker, None
+        func = func or _noop
         if worker is None:
-            raise RuntimeError("Lane.close() on a lane that never took a thread.")
-        fut = self._loop.create_future()
-        ctx = contextvars.copy_context()
-        worker.jobs.put(
-            functools.partial(_run_job, self._loop, fut, ctx, None, func or _noop, args, {})
-        )
+            worker, func = await self._take_thread(func)
+        fut, _ = self._enqueue(worker, None, func, args, {})
         worker.jobs.put(functools.partial(self._pool.release, worker))
-        return fut
+        return await fut
 
 
 def _after(first, func, *args, **kwargs):

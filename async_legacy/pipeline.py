@@ -130,8 +130,6 @@ class AsyncBaseHandler(BaseHandler):
         self._view_middleware = []
         self._template_response_middleware = []
         self._exception_middleware = []
-        self._request_middleware = []
-        self._response_middleware = []
         layers = []
         for middleware_path in reversed(settings.MIDDLEWARE):
             middleware = import_string(middleware_path)
@@ -170,19 +168,18 @@ class AsyncBaseHandler(BaseHandler):
         set_urlconf(settings.ROOT_URLCONF)
         response = await self._run_chain(request)
         compat.add_response_closer(response, request)
-        if compat.DJANGO_VERSION < (2, 0):
+        if compat.log_response is not None:
+            if response.status_code >= 400:
+                compat.log_response(
+                    "%s: %s", response.reason_phrase, request.path, response=response, request=request
+                )
+        else:  # Django 1.11
             if not getattr(response, "is_rendered", True) and callable(getattr(response, "render", None)):
                 response = await current_lane.get().run(response.render)
             if response.status_code == 404:
                 logger.warning(
                     "Not Found: %s", request.path, extra={"status_code": 404, "request": request}
                 )
-        elif response.status_code >= 400:
-            from django.utils.log import log_response
-
-            log_response(
-                "%s: %s", response.reason_phrase, request.path, response=response, request=request
-            )
         return response
 
     async def _run_layers(self, start, request):
