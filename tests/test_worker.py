@@ -113,10 +113,21 @@ def test_secure_scheme_headers_only_from_allowed_ips():
 
 def test_access_log_uses_gunicorn_format():
     settings = {"accesslog": "-", "access_log_format": "ACCESS %(s)s %(m)s %(U)s %({x-test}i)s %(b)s"}
-    with gunicorn("serverapps:wsgi_app", settings=settings) as server:
+    with gunicorn("serverapps:wsgi_app", settings=settings, env={"GAIOHTTP_MAX_BODY_SIZE": "1000"}) as server:
         requests.get(server.base + "/logged", headers={"X-Test": "marker"})
-        time.sleep(0.3)
-        assert any(line.startswith("ACCESS 200 GET /logged marker ") for line in server.log().splitlines())
+
+        def logged():
+            return any(line.startswith("ACCESS 200 GET /logged marker ") for line in server.log().splitlines())
+
+        deadline = time.time() + 10  # the line is written after the response is sent
+        while not logged() and time.time() < deadline:
+            time.sleep(0.05)
+        assert logged()
+        requests.post(server.base + "/too-big", data=b"x" * 2000)
+        deadline = time.time() + 10
+        while "ACCESS 413 POST /too-big" not in server.log() and time.time() < deadline:
+            time.sleep(0.05)
+        assert "ACCESS 413 POST /too-big" in server.log()
 
 
 def test_unix_socket_bind(tmp_path):

@@ -2,7 +2,7 @@
 import asyncio
 import logging
 
-from .environ import BodyTooLarge
+from .environ import BodyTooLarge, url_scheme
 from .respond import make_response, plain
 
 logger = logging.getLogger("gunicorn.error")
@@ -16,8 +16,6 @@ def _scope(request, options):
     transport = request.transport
     peer = transport.get_extra_info("peername") if transport is not None else None
     sock = transport.get_extra_info("sockname") if transport is not None else None
-    from .environ import url_scheme
-
     remote = peer[0] if isinstance(peer, tuple) else None
     raw_path, _, query = request.raw_path.partition("?")
     return {

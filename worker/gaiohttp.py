@@ -16,6 +16,9 @@ from .server import HTTPServer
 class GaiohttpWorker(base.Worker):
     """Serves coroutine-WSGI, ASGI and plain WSGI apps on an asyncio loop."""
 
+    #: SIGTERM and max_requests drain for graceful_timeout; SIGINT/SIGQUIT don't.
+    _graceful = True
+
     def init_process(self):
         # A fresh loop after fork; uvloop's when the subclass asks for it.
         self.loop = self.new_event_loop()
@@ -58,10 +61,7 @@ class GaiohttpWorker(base.Worker):
         # Graceful: stop accepting, let in-flight requests finish within
         # graceful_timeout, then cancel what remains (quick on SIGINT/SIGQUIT).
         timeout = self.cfg.graceful_timeout if self._graceful else 0.1
-        server.stop_accepting()
-        for sock in self.sockets:
-            sock.close()
-        await server.shutdown(timeout)
+        await server.shutdown(self.sockets, timeout)
         if lifespan is not None:
             await lifespan.shutdown()
         executor.shutdown(wait=False)
@@ -84,8 +84,6 @@ class GaiohttpWorker(base.Worker):
             self.alive = False
             self._graceful = True
             self.loop.call_soon(self._wake)
-
-    _graceful = True
 
     def init_signals(self):
         # Signals through the loop, so handlers never interrupt a request.

@@ -25,8 +25,14 @@ class Options:
         self.threads = max(cfg.threads, 10)
         self.workers = cfg.workers
         self.ssl_context = make_ssl_context(cfg) if cfg.is_ssl else None
-        self.max_body = _max_body(cfg)
+        self.max_body = _max_body()
         self.server_software = "gunicorn (gaiohttp)"
+        # gunicorn's own test in Logger.access(): skip building atoms otherwise.
+        self.access_log = bool(
+            cfg.accesslog or cfg.logconfig or cfg.logconfig_dict
+            or getattr(cfg, "logconfig_json", None)
+            or (cfg.syslog and not cfg.disable_redirect_access_to_syslog)
+        )
 
 
 def _allow_list(value):
@@ -35,8 +41,9 @@ def _allow_list(value):
     return frozenset(value or ())
 
 
-def _max_body(cfg):
-    raw = dict(_env_pairs(cfg.env)).get(MAX_BODY_ENV) or os.environ.get(MAX_BODY_ENV)
+def _max_body():
+    # gunicorn's arbiter exports raw_env into os.environ before forking workers.
+    raw = os.environ.get(MAX_BODY_ENV)
     if raw is None:
         return DEFAULT_MAX_BODY
     try:
@@ -48,10 +55,6 @@ def _max_body(cfg):
             "%s must be a number of bytes (0 for no limit); got %r." % (MAX_BODY_ENV, raw)
         ) from None
     return value
-
-
-def _env_pairs(env):
-    return (env or {}).items() if isinstance(env, dict) else ()
 
 
 def make_ssl_context(cfg):

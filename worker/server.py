@@ -46,13 +46,20 @@ class HookRequest:
     """What gunicorn's pre_request/post_request hooks read of a request."""
 
     def __init__(self, request):
+        self._request = request
         self.method = request.method
         self.uri = request.raw_path
         self.path = request.path
         self.query = request.query_string
         self.version = tuple(request.version)
-        self.headers = [(k.upper(), v) for k, v in request.headers.items()]
-        self.scheme = request.scheme
+
+    @property
+    def headers(self):  # built only if a hook reads it
+        return [(k.upper(), v) for k, v in self._request.headers.items()]
+
+    @property
+    def scheme(self):
+        return self._request.scheme
 
 
 class HTTPServer:
@@ -109,13 +116,12 @@ class HTTPServer:
             task.cancel()
         self._accepting = []
 
-    @property
-    def connections(self):
-        return len(self.server.connections)
-
-    async def shutdown(self, timeout):
-        """Let in-flight requests finish within ``timeout``, then cancel them."""
+    async def shutdown(self, sockets, timeout):
+        """Stop accepting, close the listeners, let in-flight requests finish
+        within ``timeout``, then cancel them."""
         self.stop_accepting()
+        for sock in sockets:
+            sock.close()
         if hasattr(self.server, "pre_shutdown"):
             self.server.pre_shutdown()
         await self.server.shutdown(timeout)
@@ -142,13 +148,25 @@ class HTTPServer:
                 raise  # headers are out: aiohttp drops the connection
             response = plain(500, "Internal Server Error\n")
             exchange.status, exchange.headers = 500, list(response.headers.items())
+            exchange.prepared = True  # aiohttp sends it as soon as we return
+        else:
+            if not exchange.prepared:  # e.g. a 413 that aiohttp will send
+                exchange.status, exchange.headers = response.status, list(response.headers.items())
+                exchange.prepared = True
         finally:
             in_flight.pop(protocol, None)
+            # Also when the client closed right after the last byte (which
+            # cancels this task): a response that went out is logged.
+            if exchange.prepared:
+                self._finished(hook_request, exchange)
         if exchange.close:
             response.force_close()
+        return response
+
+    def _finished(self, hook_request, exchange):
         try:
             self.cfg.post_request(self.worker, hook_request, exchange.environ or {}, exchange)
         except Exception:
             self.log.exception("Exception in post_request hook")
-        exchange.log(self.log)
-        return response
+        if self.options.access_log:
+            exchange.log(self.log)
