@@ -16,7 +16,7 @@ setup(
         "worker": ["gunicorn>=20", "aiohttp>=3.8"],
         "uvloop": ["uvloop"],
         "django-wsgi": ["django-wsgi"],
-        "test": ["pytest", "requests", "gunicorn>=20", "aiohttp>=3.8"],
+        "test": ["pytest", "requests", "gunicorn>=20", "aiohttp>=3.8", "uvicorn", "daphne"],
     },
     entry_points={
         "gunicorn.workers": [
@@ -29,6 +29,10 @@ setup(
         "Framework :: Django :: 1.11",
         "Framework :: Django :: 2.2",
         "Framework :: Django :: 3.0",
+        "Framework :: Django :: 3.1",
+        "Framework :: Django :: 3.2",
+        "Framework :: Django :: 4.2",
+        "Framework :: Django :: 5.2",
         "Programming Language :: Python :: 3 :: Only",
     ],
 )

@@ -5,23 +5,57 @@ gunicorn config, before Django is set up) does not import Django.
 """
 __version__ = "0.1.0"
 
-__all__ = ["AsyncDjangoApplication", "get_application", "sync_to_async", "async_to_sync"]
+__all__ = ["AsyncDjangoApplication", "get_application", "get_asgi_application", "sync_to_async", "async_to_sync"]
 
 _LAZY = {
-    "AsyncDjangoApplication": ("async_legacy.handler", "AsyncDjangoApplication"),
     "sync_to_async": ("asgiref.sync", "sync_to_async"),
     "async_to_sync": ("asgiref.sync", "async_to_sync"),
 }
 
 
 def get_application():
-    """The application object for wsgi.py, whatever the Django version."""
+    """The application object for wsgi.py, whatever the Django version.
+
+    Django < 3.1: :class:`AsyncDjangoApplication` (coroutine WSGI, served by
+    the gaiohttp worker). Django >= 3.1: Django's own ASGI handler (served by
+    the same worker, or any ASGI server).
+    """
+    from .compat import NATIVE_ASYNC
+
+    if NATIVE_ASYNC:
+        from .native import get_native_application
+
+        return get_native_application()
     from .handler import AsyncDjangoApplication
 
     return AsyncDjangoApplication()
 
 
+def get_asgi_application():
+    """An ASGI 3 application for asgi.py, whatever the Django version.
+
+    Django < 3.1: the legacy pipeline behind an ASGI face (uvicorn, daphne,
+    hypercorn, gunicorn's asgi worker). Django >= 3.1: as get_application().
+    """
+    from .compat import NATIVE_ASYNC
+
+    if NATIVE_ASYNC:
+        from .native import get_native_application
+
+        return get_native_application()
+    from .asgi import LegacyASGIHandler
+
+    return LegacyASGIHandler()
+
+
 def __getattr__(name):
+    if name == "AsyncDjangoApplication":
+        from .compat import NATIVE_ASYNC
+
+        module = "async_legacy.native" if NATIVE_ASYNC else "async_legacy.handler"
+        from importlib import import_module
+
+        return getattr(import_module(module), name)
     try:
         module, attr = _LAZY[name]
     except KeyError:

@@ -142,3 +142,19 @@ def _patch_streaming_response():
 async def _amap(func, aiterable):
     async for item in aiterable:
         yield func(item)
+
+
+def superseded(name, replacement, since):
+    """Warn that ``name`` of ours has a Django replacement on this release.
+
+    Our name keeps working (it forwards to Django's); the warning tells the
+    user what to import once they no longer need older Djangos.
+    """
+    import warnings
+
+    warnings.warn(
+        "async_legacy's %s: Django %s.%s+ has %s, which this call now uses; import that "
+        "instead once the project no longer runs on older Django." % ((name,) + tuple(since) + (replacement,)),
+        DeprecationWarning,
+        stacklevel=3,
+    )

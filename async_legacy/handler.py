@@ -69,6 +69,8 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
     """
 
     coroutine_wsgi = VERSION
+    #: How a request runs its blocking work (the test client swaps it).
+    lane_class = Lane
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -99,7 +101,7 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
 
     async def serve(self, environ, start_response):
         """Handle one request; return the response body (see coroutine_wsgi)."""
-        lane = Lane(self.lanes)
+        lane = self.lane_class(self.lanes)
         current_lane.set(lane)
         request = response = None
         try:
@@ -110,7 +112,7 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
             response._handler_class = self.__class__
             status = "%d %s" % (response.status_code, response.reason_phrase)
             headers = list(response.items())
-            headers.extend(("Set-Cookie", c.output(header="")) for c in response.cookies.values())
+            headers.extend(("Set-Cookie", c.output(header="").strip()) for c in response.cookies.values())
             start_response(status, headers)
         except BaseException:
             await self._abort(lane, request, response)

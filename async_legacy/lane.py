@@ -265,3 +265,63 @@ class Lane:
 def _after(first, func, *args, **kwargs):
     first()
     return func(*args, **kwargs)
+
+
+async def run_sync(func, *args, **kwargs):
+    """Run blocking ``func`` off the loop and await its result.
+
+    Inside a request of the legacy pipeline it runs on the request's lane (the
+    thread holding its DB connection). Elsewhere - Django >= 3.1's own
+    handler, tests, scripts - it goes through asgiref's thread-sensitive
+    ``sync_to_async``, which is what Django's own async methods use.
+    """
+    lane = current_lane.get()
+    if lane is not None and not lane.closed:
+        return await lane.run(func, *args, **kwargs)
+    from asgiref.sync import sync_to_async
+
+    return await sync_to_async(func, thread_sensitive=True)(*args, **kwargs)
+
+
+def _handling(exc, func, *args, **kwargs):
+    try:
+        raise exc
+    except BaseException:
+        return func(*args, **kwargs)
+
+
+class ThreadSensitiveLane:
+    """A lane over asgiref's thread-sensitive mode, for the test client.
+
+    Under ``async_to_sync`` (how tests drive async code) blocking work then
+    runs in the test's own thread, where the TestCase's transaction and DB
+    connection live, so views see the test's data as they do with Django's
+    own test client. Same interface as :class:`Lane`.
+    """
+
+    __slots__ = ("used", "closed")
+
+    def __init__(self, pool=None):
+        self.used = False
+        self.closed = False
+
+    async def run(self, func, *args, **kwargs):
+        from asgiref.sync import sync_to_async
+
+        self.used = True
+        return await sync_to_async(func, thread_sensitive=True)(*args, **kwargs)
+
+    async def run_handling(self, exc, func, *args, **kwargs):
+        return await self.run(_handling, exc, func, *args, **kwargs)
+
+    def suspend(self):
+        pass
+
+    def call_async(self, coro_func, *args, **kwargs):
+        from asgiref.sync import async_to_sync
+
+        return async_to_sync(coro_func)(*args, **kwargs)
+
+    async def close(self, func=None, *args):
+        self.closed = True
+        return await self.run(func or _noop, *args)

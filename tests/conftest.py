@@ -12,6 +12,16 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.test.utils import setup_test_environment  # noqa: E402
+
+# As Django's test runner does (template capture for the test clients).
+setup_test_environment()
+
+from async_legacy.compat import NATIVE_ASYNC  # noqa: E402
+
+# The legacy pipeline's own modules; on Django >= 3.1 Django's handler serves.
+collect_ignore = ["test_pipeline.py", "test_handler.py", "test_lane.py", "test_compat.py", "test_asgi.py"] if NATIVE_ASYNC else []
+
 
 @pytest.fixture(scope="session", autouse=True)
 def database():
@@ -49,3 +59,35 @@ def loop():
     yield loop
     loop.run_until_complete(loop.shutdown_asyncgens())
     loop.close()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """For scripts/matrix.py: what this pair really ran (its compatibility table)."""
+    path = os.environ.get("MATRIX_FACTS")
+    if not path:
+        return
+    import json
+    import platform
+
+    def version_of(dist):
+        try:
+            from importlib.metadata import version
+        except ImportError:  # Python 3.7
+            import pkg_resources
+
+            return pkg_resources.get_distribution(dist).version
+        return version(dist)
+
+    facts = {
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "path": "native (Django's ASGIHandler)" if NATIVE_ASYNC else "legacy (AsyncDjangoApplication)",
+        "middleware": "MIDDLEWARE_CLASSES" if os.environ.get("ASYNC_LEGACY_TEST_MIDDLEWARE") == "classes" else "MIDDLEWARE",
+    }
+    for dist in ("gunicorn", "aiohttp", "asgiref", "uvicorn", "daphne"):
+        try:
+            facts[dist] = version_of(dist)
+        except Exception:  # noqa: BLE001 - not installed
+            facts[dist] = None
+    with open(path, "w") as f:
+        json.dump(facts, f)

@@ -56,6 +56,30 @@ class Gunicorn:
 
 
 @contextlib.contextmanager
+def _running(cmd, log_path, cwd, env, bind):
+    """Start ``cmd``, wait until ``bind`` listens, SIGTERM it afterwards."""
+    environ = dict(os.environ, PYTHONPATH=HERE + os.pathsep + EXAMPLE)
+    environ.update(env)
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=environ, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        if bind.startswith("unix:"):
+            wait_for(None, unix=bind[5:])
+        else:
+            host, port = bind.rsplit(":", 1)
+            wait_for(host, int(port))
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@contextlib.contextmanager
 def gunicorn(app, settings=None, env=None, cwd=HERE, bind=None, args=()):
     """gunicorn with a generated config file; ``settings`` are its variables."""
     state_dir = tempfile.mkdtemp(prefix="gaiohttp-test-")
@@ -69,25 +93,47 @@ def gunicorn(app, settings=None, env=None, cwd=HERE, bind=None, args=()):
         for key, value in conf.items():
             f.write("%s = %r\n" % (key, value))
     log_path = os.path.join(state_dir, "gunicorn.log")
-    environ = dict(os.environ, SERVERAPPS_STATE=state_dir, PYTHONPATH=HERE + os.pathsep + EXAMPLE)
-    environ.update(env or {})
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [os.path.join(BIN, "gunicorn"), "-c", conf_path] + list(args) + [app],
-            cwd=cwd, env=environ, stdout=log, stderr=subprocess.STDOUT,
-        )
-    server = Gunicorn(proc, "http://127.0.0.1:%d" % port, log_path, state_dir, bind)
-    try:
-        if bind.startswith("unix:"):
-            wait_for(None, unix=bind[5:])
-        else:
-            wait_for("127.0.0.1", port)
-        yield server
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    environ = dict(SERVERAPPS_STATE=state_dir, **(env or {}))
+    cmd = [os.path.join(BIN, "gunicorn"), "-c", conf_path] + list(args) + [app]
+    with _running(cmd, log_path, cwd, environ, bind) as proc:
+        yield Gunicorn(proc, "http://127.0.0.1:%d" % port, log_path, state_dir, bind)
+
+
+@contextlib.contextmanager
+def gunicorn_conf(conf_path, bind, env=None):
+    """gunicorn run with a project's own config file (it names the app)."""
+    log_path = os.path.join(tempfile.mkdtemp(prefix="gaiohttp-test-"), "gunicorn.log")
+    cmd = [os.path.join(BIN, "gunicorn"), "-c", conf_path]
+    with _running(cmd, log_path, os.path.dirname(conf_path), env or {}, bind) as proc:
+        yield Server(proc, "http://" + bind, log_path)
+
+
+class Server:
+    """A server process started by :func:`gunicorn_conf` or :func:`asgi_server`."""
+
+    def __init__(self, proc, base, log_path):
+        self.proc = proc
+        self.base = base
+        self.log_path = log_path
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+
+def asgi_server_command(kind, app, port):
+    if kind == "uvicorn":
+        return [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), app]
+    if kind == "daphne":
+        return [os.path.join(BIN, "daphne"), "-b", "127.0.0.1", "-p", str(port), app]
+    raise ValueError("unknown ASGI server %r" % kind)
+
+
+@contextlib.contextmanager
+def asgi_server(kind, app, env=None, cwd=HERE):
+    """uvicorn or daphne serving ``app`` on a loopback port."""
+    port = free_port()
+    log_path = os.path.join(tempfile.mkdtemp(prefix="asgi-test-"), kind + ".log")
+    bind = "127.0.0.1:%d" % port
+    with _running(asgi_server_command(kind, app, port), log_path, cwd, env or {}, bind) as proc:
+        yield Server(proc, "http://" + bind, log_path)

@@ -9,7 +9,12 @@ import time
 import pytest
 import requests
 
-from gunicorn_helpers import EXAMPLE, gunicorn
+from gunicorn_helpers import EXAMPLE, asgi_server, free_port, gunicorn_conf
+
+# The same project, unchanged, under the gaiohttp worker (wsgi.py) and under
+# ASGI servers (asgi.py): on Django < 3.1 through the legacy pipeline's ASGI
+# face, on >= 3.1 through Django's own handler.
+SERVERS = ["gaiohttp", "uvicorn", "daphne"]
 
 
 def csrf_token(html):
@@ -17,8 +22,8 @@ def csrf_token(html):
     return re.search(r"name=[\"']csrfmiddlewaretoken[\"'] value=[\"']([^\"']+)", html).group(1)
 
 
-@pytest.fixture(scope="module")
-def montage(tmp_path_factory):
+@pytest.fixture(scope="module", params=SERVERS)
+def montage(request, tmp_path_factory):
     db = str(tmp_path_factory.mktemp("montage") / "db.sqlite3")
     env = dict(os.environ, MONTAGE_DB=db, DJANGO_SETTINGS_MODULE="montage.settings")
     manage = [sys.executable, os.path.join(EXAMPLE, "manage.py")]
@@ -28,8 +33,14 @@ def montage(tmp_path_factory):
         env=env,
     )
     env = {"MONTAGE_DB": db, "DJANGO_SETTINGS_MODULE": "montage.settings"}
-    with gunicorn("montage.wsgi:application", env=env, cwd=EXAMPLE) as server:
-        yield server
+    if request.param == "gaiohttp":
+        # example_montage's own gunicorn.conf.py, as the README runs it.
+        env["MONTAGE_BIND"] = bind = "127.0.0.1:%d" % free_port()
+        with gunicorn_conf(os.path.join(EXAMPLE, "gunicorn.conf.py"), bind, env) as server:
+            yield server
+    else:
+        with asgi_server(request.param, "montage.asgi:application", env=env, cwd=EXAMPLE) as server:
+            yield server
 
 
 def test_hello_world_waits_without_holding_the_worker(montage):

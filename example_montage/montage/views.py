@@ -5,9 +5,11 @@ import time
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+
+from async_legacy.auth import auser
+from async_legacy.decorators import login_required
 
 
 def index(request):
@@ -91,9 +93,9 @@ def stream(request):
 
 @login_required
 async def whoami(request):
-    # login_required ran on the thread lane and loaded request.user there.
-    await asyncio.sleep(0)
-    return HttpResponse("You are %s.\n" % request.user.get_username())
+    # The user is loaded off the event loop, on every Django.
+    user = await auser(request)
+    return HttpResponse("You are %s.\n" % user.get_username())
 
 
 async def boom(request):

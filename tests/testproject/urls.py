@@ -3,9 +3,17 @@ try:
 except ImportError:  # Django 1.11
     from django.conf.urls import url as re_path
 
-from . import views
+import django
+
+from . import modern_views, views
 
 urlpatterns = [
+    re_path(r"^webob/$", views.webob_view),
+    re_path(r"^modern/whoami/$", modern_views.whoami),
+    re_path(r"^modern/add-user/$", modern_views.add_user_page),
+    re_path(r"^modern/sync-whoami/$", modern_views.sync_whoami),
+    re_path(r"^modern/set-cookie/$", modern_views.set_cookie),
+    re_path(r"^modern/echo-cookie/$", modern_views.echo_cookie),
     re_path(r"^sync/$", views.sync_view),
     re_path(r"^async/$", views.async_view),
     re_path(r"^hello/$", views.hello),
@@ -16,7 +24,6 @@ urlpatterns = [
     re_path(r"^post-only/$", views.post_only),
     re_path(r"^upload/$", views.upload),
     re_path(r"^cbv/$", views.AsyncCBV.as_view()),
-    re_path(r"^mixed-cbv/$", views.MixedCBV.as_view()),
     re_path(r"^dispatch-cbv/$", views.LoggedInCBV.as_view()),
     re_path(r"^stream/async/$", views.stream_async),
     re_path(r"^stream/sync/$", views.stream_sync),
@@ -29,3 +36,7 @@ urlpatterns = [
     re_path(r"^slow/$", views.slow),
     re_path(r"^thread/$", views.thread_name),
 ]
+
+if django.VERSION < (4, 1):
+    # Django 4.1+ refuses views mixing sync and async handlers.
+    urlpatterns.append(re_path(r"^mixed-cbv/$", views.MixedCBV.as_view()))

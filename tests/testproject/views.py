@@ -184,3 +184,11 @@ def thread_name(request):
 
 async def get_connection_thread(request):
     return HttpResponse(str(connection.connection is None))
+
+
+@csrf_exempt
+async def webob_view(request):
+    await asyncio.sleep(0)
+    webob = request.webob
+    return HttpResponse("webob=%s path=%s q=%s name=%s django-post=%s" % (
+        type(request).__name__, webob.path_info, webob.GET["q"], webob.POST["name"], request.POST["name"]))

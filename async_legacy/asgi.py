@@ -1,0 +1,156 @@
+"""The legacy pipeline behind an ASGI 3 face (Django 1.11-3.0).
+
+So a project with coroutine views on an old Django can run under uvicorn,
+daphne, hypercorn or gunicorn's ``asgi`` worker as well as under gaiohttp.
+This is a translator only: ASGI scope/messages <-> the coroutine-WSGI
+convention of :class:`~async_legacy.handler.AsyncDjangoApplication`.
+"""
+import asyncio
+import sys
+import tempfile
+
+from .coroutine_wsgi import ENVIRON_KEY, VERSION, close_body
+
+#: Request bodies larger than this are spooled to a temporary file.
+SPOOL_AT = 1024 * 1024
+
+
+class LegacyASGIHandler:
+    """An ASGI 3 application serving an AsyncDjangoApplication."""
+
+    def __init__(self, app=None):
+        if app is None:
+            from .handler import AsyncDjangoApplication
+
+            app = AsyncDjangoApplication()
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        kind = scope["type"]
+        if kind == "lifespan":
+            return await _lifespan(receive, send)
+        if kind != "http":
+            raise ValueError(
+                "LegacyASGIHandler serves 'http' and 'lifespan' scopes, not %r: Django < 3.1 "
+                "has no websocket support; route websockets to Channels." % kind
+            )
+        body = await _read_body(receive)
+        if body is None:  # the client went away before the body was complete
+            return
+        environ = environ_from_scope(scope, body)
+        respond = asyncio.ensure_future(self._respond(environ, send))
+        disconnect = asyncio.ensure_future(_wait_for_disconnect(receive))
+        try:
+            await asyncio.wait({respond, disconnect}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not respond.done():
+                # Client gone (or we were cancelled): cancel the view; the
+                # pipeline still closes the response and sends request_finished.
+                respond.cancel()
+            disconnect.cancel()
+            await asyncio.wait({respond, disconnect})
+        if not respond.cancelled():
+            respond.result()
+
+    async def _respond(self, environ, send):
+        started = []
+
+        def start_response(status, headers, exc_info=None):
+            started[:] = [status, headers]
+
+        body = await self.app(environ, start_response)
+        try:
+            status, headers = started
+            await send({
+                "type": "http.response.start",
+                "status": int(status.split(" ", 1)[0]),
+                "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+            })
+            if hasattr(body, "__aiter__"):
+                async for chunk in body:
+                    if chunk:
+                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            else:
+                for chunk in body:
+                    if chunk:
+                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            await close_body(body)
+
+
+async def _lifespan(receive, send):
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def _read_body(receive):
+    """The whole request body in a file the WSGIRequest can read without blocking."""
+    body = tempfile.SpooledTemporaryFile(max_size=SPOOL_AT)
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            body.close()
+            return None
+        body.write(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body.seek(0)
+    return body
+
+
+async def _wait_for_disconnect(receive):
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+def environ_from_scope(scope, body):
+    """A PEP 3333 environ for an ASGI http scope (strings are latin-1 of the bytes)."""
+    root = scope.get("root_path", "") or ""
+    path = scope["path"]
+    if root and path.startswith(root):
+        path = path[len(root):]
+    server = scope.get("server") or ("localhost", 80)
+    client = scope.get("client") or ("", 0)
+    body.seek(0, 2)
+    length = body.tell()
+    body.seek(0)
+    environ = {
+        "REQUEST_METHOD": scope["method"],
+        "SCRIPT_NAME": root.encode("utf-8").decode("latin-1"),
+        "PATH_INFO": path.encode("utf-8").decode("latin-1"),
+        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+        "SERVER_NAME": str(server[0]),
+        "SERVER_PORT": str(server[1] if server[1] is not None else 80),
+        "SERVER_PROTOCOL": "HTTP/%s" % scope.get("http_version", "1.1"),
+        "REMOTE_ADDR": client[0],
+        "REMOTE_PORT": str(client[1]),
+        "CONTENT_LENGTH": str(length),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scope.get("scheme", "http"),
+        "wsgi.input": body,
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        ENVIRON_KEY: VERSION,
+    }
+    for raw_name, raw_value in scope.get("headers", ()):
+        name = raw_name.decode("latin-1").upper().replace("-", "_")
+        value = raw_value.decode("latin-1")
+        if name == "CONTENT_LENGTH":
+            continue  # the body is complete: its real length was set above
+        if name != "CONTENT_TYPE":
+            name = "HTTP_" + name
+        if name in environ and name != "CONTENT_TYPE":
+            environ[name] += ("; " if name == "HTTP_COOKIE" else ",") + value
+        else:
+            environ[name] = value
+    return environ

@@ -1,0 +1,21 @@
+"""Async helpers for django.contrib.auth, with Django 5.0's names."""
+from .compat import DJANGO_VERSION, superseded
+from .lane import run_sync
+
+
+def _loaded_user(request):
+    user = request.user
+    user.is_authenticated  # evaluates the lazy object (one session + user query)
+    return user
+
+
+async def auser(request):
+    """``await request.auser()`` on any Django: the request's user, loaded off the loop.
+
+    Before Django 5.0 it also leaves ``request.user`` loaded, so the view can
+    read it afterwards without touching the database.
+    """
+    if DJANGO_VERSION >= (5, 0):
+        superseded("auser(request)", "await request.auser()", (5, 0))
+        return await request.auser()
+    return await run_sync(_loaded_user, request)

@@ -1,0 +1,59 @@
+"""Django >= 3.1: the request path is Django's own ASGIHandler.
+
+Our legacy machinery steps aside; what is left is one fix for 3.1 and 3.2,
+where every request's thread-sensitive sync work (sync views, sync
+middleware) shares ONE thread under asgiref >= 3.3, so concurrent sync views
+queue behind each other. Django 4.0 runs each request in its own
+``ThreadSensitiveContext``; we do the same on 3.1 and 3.2.
+"""
+import warnings
+
+from .compat import DJANGO_VERSION
+
+#: Django releases whose ASGIHandler does not give each request its own thread context.
+NEEDS_CONTEXT_PER_REQUEST = (3, 1) <= DJANGO_VERSION < (4, 0)
+
+
+class ThreadPerRequest:
+    """An ASGI 3 app running each call of ``app`` in its own ThreadSensitiveContext."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        from asgiref.sync import ThreadSensitiveContext
+
+        async with ThreadSensitiveContext():
+            return await self.app(scope, receive, send)
+
+    def __getattr__(self, name):
+        # Look like the wrapped ASGIHandler (request_class, get_response...).
+        return getattr(self.app, name)
+
+
+def get_native_application():
+    """Django's ASGIHandler, with a thread context per request on 3.1/3.2."""
+    from django.core.asgi import get_asgi_application
+
+    app = get_asgi_application()
+    return ThreadPerRequest(app) if NEEDS_CONTEXT_PER_REQUEST else app
+
+
+class AsyncDjangoApplication:
+    """On Django >= 3.1, ``AsyncDjangoApplication()`` returns Django's ASGI app.
+
+    Code written for the legacy path keeps working; the warning names the
+    replacement.
+    """
+
+    coroutine_wsgi = None
+
+    def __new__(cls, *args, **kwargs):
+        warnings.warn(
+            "AsyncDjangoApplication() on Django %d.%d returns Django's own ASGI handler; "
+            "use async_legacy.get_application() (any Django) or "
+            "django.core.asgi.get_asgi_application() (Django >= 3.1) instead." % DJANGO_VERSION,
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return get_native_application()

@@ -1,0 +1,180 @@
+"""Django 3.1's async test tools on Django 1.11-3.0; Django's own on 3.1+.
+
+* ``AsyncRequestFactory``: builds requests to pass to (async) views directly.
+* ``AsyncClient``: ``response = await client.get("/")`` through the whole
+  legacy pipeline (middleware, coroutine views). Cookies persist, templates
+  and context are captured, exceptions are re-raised
+  (``raise_request_exception``), CSRF checks are off unless
+  ``enforce_csrf_checks=True``; ``login()``, ``force_login()`` and
+  ``logout()`` work as on Django's Client.
+* ``SimpleTestCase``, ``TransactionTestCase``, ``TestCase``: Django's, plus
+  ``async def`` test methods (run with ``async_to_sync``) and
+  ``self.async_client``, as Django 3.1 added them.
+
+Blocking work of a request made by the client runs in the test's thread
+(asgiref's thread-sensitive mode), so views see the TestCase's data.
+"""
+from .compat import NATIVE_ASYNC, superseded
+
+__all__ = ["AsyncRequestFactory", "AsyncClient", "SimpleTestCase", "TransactionTestCase", "TestCase"]
+
+if NATIVE_ASYNC:
+
+    def __getattr__(name):
+        if name not in __all__:
+            raise AttributeError("module 'async_legacy.test' has no attribute %r" % name)
+        import django.test
+
+        superseded(name, "django.test.%s" % name, (3, 1))
+        return getattr(django.test, name)
+
+else:
+    from functools import partial
+
+    from asgiref.sync import async_to_sync
+    from django import test as django_test
+    from django.core.signals import got_request_exception, request_finished, request_started
+    from django.db import close_old_connections
+    from django.test import signals
+    from django.test.client import Client, RequestFactory, conditional_content_removal, store_rendered_templates
+    from django.urls import resolve
+    from django.utils.functional import SimpleLazyObject
+
+    from .compat import iscoroutinefunction
+    from .coroutine_wsgi import ENVIRON_KEY, VERSION
+    from .handler import AsyncDjangoApplication
+    from .lane import ThreadSensitiveLane, current_lane
+
+    class AsyncRequestFactory(RequestFactory):
+        """RequestFactory whose requests carry the coroutine-WSGI marker."""
+
+        def _base_environ(self, **request):
+            environ = super()._base_environ(**request)
+            environ[ENVIRON_KEY] = VERSION
+            return environ
+
+    class AsyncClientHandler(AsyncDjangoApplication):
+        """The legacy pipeline as the test client drives it (no server)."""
+
+        lane_class = ThreadSensitiveLane
+
+        def __init__(self, enforce_csrf_checks=True):
+            self.enforce_csrf_checks = enforce_csrf_checks
+            super().__init__()
+
+        async def handle(self, environ):
+            if self._middleware_chain is None:
+                self.load_middleware()
+            lane = self.lane_class()
+            current_lane.set(lane)
+            # As Django's ClientHandler: the test's connection must survive.
+            request_started.disconnect(close_old_connections)
+            try:
+                request_started.send(sender=self.__class__, environ=environ)
+            finally:
+                request_started.connect(close_old_connections)
+            request = self.request_class(environ)
+            request._dont_enforce_csrf_checks = not self.enforce_csrf_checks
+            response = await self.get_response_async(request)
+            conditional_content_removal(request, response)
+            response.wsgi_request = request
+            if response.streaming and not getattr(response, "is_async", False):
+                response.streaming_content = _closing(response.streaming_content, response.close)
+            elif not response.streaming:
+                request_finished.disconnect(close_old_connections)
+                try:
+                    await lane.close(response.close)
+                finally:
+                    request_finished.connect(close_old_connections)
+            current_lane.set(None)
+            return response
+
+    def _closing(iterable, close):
+        try:
+            for item in iterable:
+                yield item
+        finally:
+            request_finished.disconnect(close_old_connections)
+            try:
+                close()
+            finally:
+                request_finished.connect(close_old_connections)
+
+    class AsyncClient(Client, AsyncRequestFactory):
+        """``await client.get(...)`` and friends; Django 3.1's AsyncClient API."""
+
+        def __init__(self, enforce_csrf_checks=False, raise_request_exception=True, **defaults):
+            AsyncRequestFactory.__init__(self, **defaults)
+            self.handler = AsyncClientHandler(enforce_csrf_checks)
+            self.raise_request_exception = raise_request_exception
+            self.exc_info = None
+
+        # The request methods of the factory (Client's add ``follow``, which
+        # AsyncClient does not take before Django 4.2).
+        get = RequestFactory.get
+        post = RequestFactory.post
+        head = RequestFactory.head
+        options = RequestFactory.options
+        put = RequestFactory.put
+        patch = RequestFactory.patch
+        delete = RequestFactory.delete
+        trace = RequestFactory.trace
+
+        async def request(self, **request):
+            if "follow" in request:
+                raise NotImplementedError(
+                    "AsyncClient request methods do not accept the follow parameter "
+                    "(as in Django 3.1); follow response['Location'] yourself."
+                )
+            environ = self._base_environ(**request)
+            data = {}
+            template_uid = "template-render-%s" % id(request)
+            on_template_render = partial(store_rendered_templates, data)  # kept alive: weak receiver
+            signals.template_rendered.connect(on_template_render, dispatch_uid=template_uid)
+            exception_uid = "request-exception-%s" % id(request)
+            got_request_exception.connect(self.store_exc_info, dispatch_uid=exception_uid)
+            try:
+                response = await self.handler.handle(environ)
+            finally:
+                signals.template_rendered.disconnect(dispatch_uid=template_uid)
+                got_request_exception.disconnect(dispatch_uid=exception_uid)
+            if self.exc_info:
+                _, exc_value, _ = self.exc_info
+                self.exc_info = None
+                if self.raise_request_exception:
+                    raise exc_value
+            response.client = self
+            response.request = request
+            response.templates = data.get("templates", [])
+            response.context = data.get("context")
+            response.json = partial(self._parse_json, response)
+            response.resolver_match = SimpleLazyObject(lambda: resolve(request["PATH_INFO"]))
+            if response.context and len(response.context) == 1:
+                response.context = response.context[0]
+            if response.cookies:
+                self.cookies.update(response.cookies)
+            return response
+
+    class _AsyncTests:
+        """``async def`` test methods and ``self.async_client`` (Django 3.1's additions)."""
+
+        async_client_class = AsyncClient
+
+        def __call__(self, result=None):
+            method = getattr(self, self._testMethodName)
+            if iscoroutinefunction(method):
+                setattr(self, self._testMethodName, async_to_sync(method))
+            return super().__call__(result)
+
+        def _pre_setup(self):
+            super()._pre_setup()
+            self.async_client = self.async_client_class()
+
+    class SimpleTestCase(_AsyncTests, django_test.SimpleTestCase):
+        pass
+
+    class TransactionTestCase(_AsyncTests, django_test.TransactionTestCase):
+        pass
+
+    class TestCase(_AsyncTests, django_test.TestCase):
+        pass

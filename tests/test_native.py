@@ -1,0 +1,60 @@
+"""Django >= 3.1: the same entry points serve through Django's own ASGIHandler."""
+import concurrent.futures
+import os
+import subprocess
+import sys
+import time
+import warnings
+
+import pytest
+import requests
+
+from async_legacy.compat import DJANGO_VERSION, NATIVE_ASYNC
+from gunicorn_helpers import EXAMPLE, gunicorn
+
+pytestmark = pytest.mark.skipif(not NATIVE_ASYNC, reason="native path: Django >= 3.1")
+
+
+def test_entry_points_are_djangos_handler():
+    from django.core.handlers.asgi import ASGIHandler
+
+    from async_legacy import AsyncDjangoApplication, get_application, get_asgi_application
+    from async_legacy.native import ThreadPerRequest
+
+    app = get_application()
+    handler = app.app if isinstance(app, ThreadPerRequest) else app
+    assert isinstance(handler, ASGIHandler)
+    assert isinstance(app, ThreadPerRequest) == (DJANGO_VERSION < (4, 0))
+    assert type(get_asgi_application()) is type(app)
+    with pytest.warns(DeprecationWarning, match="get_asgi_application"):
+        legacy_style = AsyncDjangoApplication()
+    assert type(legacy_style) is type(app)
+
+
+@pytest.fixture(scope="module")
+def montage_env(tmp_path_factory):
+    db = str(tmp_path_factory.mktemp("native") / "db.sqlite3")
+    env = dict(os.environ, MONTAGE_DB=db, DJANGO_SETTINGS_MODULE="montage.settings")
+    subprocess.check_call([sys.executable, os.path.join(EXAMPLE, "manage.py"), "migrate", "-v", "0"], env=env)
+    return {"MONTAGE_DB": db, "DJANGO_SETTINGS_MODULE": "montage.settings"}
+
+
+def four_sync_sleeps(base):
+    started = time.time()
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda _: requests.get(base + "/sleep/sync/?s=0.5"), range(4)))
+    assert all(r.text == "slept" for r in got)
+    return time.time() - started
+
+
+def test_concurrent_sync_views_do_not_queue(montage_env):
+    # get_application() through the gaiohttp worker: one thread context per request.
+    with gunicorn("montage.wsgi:application", env=montage_env, cwd=EXAMPLE) as server:
+        assert four_sync_sleeps(server.base) < 1.2
+
+
+@pytest.mark.skipif(DJANGO_VERSION >= (4, 0), reason="Django 4.0+ gives each request its own thread context")
+def test_djangos_bare_handler_queues_them_on_3_1_and_3_2(montage_env):
+    # What the wrapper fixes: the same views through Django's bare handler.
+    with gunicorn("django.core.asgi:get_asgi_application()", env=montage_env, cwd=EXAMPLE) as server:
+        assert four_sync_sleeps(server.base) >= 1.9
