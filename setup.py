@@ -16,7 +16,7 @@ setup(
         "worker": ["gunicorn>=20", "aiohttp>=3.8"],
         "uvloop": ["uvloop"],
         "django-wsgi": ["django-wsgi"],
-        "test": ["pytest", "requests", "gunicorn>=20", "aiohttp>=3.8", "uvicorn", "daphne"],
+        "test": ["pytest", "requests", "gunicorn>=20", "aiohttp>=3.8", "uvicorn", "daphne", "uvloop; sys_platform != 'win32'"],
     },
     entry_points={
         "gunicorn.workers": [

@@ -49,6 +49,14 @@ def get_asgi_application():
 
 
 def __getattr__(name):
+    if name == "default_app_config":
+        # Django < 3.2 only reads AppConfig subclasses named here; 3.2+ finds
+        # it alone (and would warn about the attribute).
+        import django
+
+        if django.VERSION < (3, 2):
+            return "async_legacy.apps.AsyncLegacyConfig"
+        raise AttributeError(name)
     if name == "AsyncDjangoApplication":
         from .compat import NATIVE_ASYNC
 

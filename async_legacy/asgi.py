@@ -13,6 +13,8 @@ from .coroutine_wsgi import ENVIRON_KEY, VERSION, close_body
 
 #: Request bodies larger than this are spooled to a temporary file.
 SPOOL_AT = 1024 * 1024
+#: Seconds background tasks (async_legacy.tasks) get at lifespan shutdown.
+TASKS_SHUTDOWN_TIMEOUT = 10.0
 
 
 class LegacyASGIHandler:
@@ -85,6 +87,9 @@ async def _lifespan(receive, send):
         if message["type"] == "lifespan.startup":
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            from .tasks import drain
+
+            await drain(TASKS_SHUTDOWN_TIMEOUT)
             await send({"type": "lifespan.shutdown.complete"})
             return
 

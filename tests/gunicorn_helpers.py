@@ -80,8 +80,9 @@ def _running(cmd, log_path, cwd, env, bind):
 
 
 @contextlib.contextmanager
-def gunicorn(app, settings=None, env=None, cwd=HERE, bind=None, args=()):
-    """gunicorn with a generated config file; ``settings`` are its variables."""
+def gunicorn(app, settings=None, env=None, cwd=HERE, bind=None, args=(), code="", scheme="http"):
+    """gunicorn with a generated config file; ``settings`` are its variables,
+    ``code`` is appended to it verbatim (hooks)."""
     state_dir = tempfile.mkdtemp(prefix="gaiohttp-test-")
     port = free_port()
     bind = bind or "127.0.0.1:%d" % port
@@ -92,11 +93,12 @@ def gunicorn(app, settings=None, env=None, cwd=HERE, bind=None, args=()):
         f.write("import async_legacy.worker\n")
         for key, value in conf.items():
             f.write("%s = %r\n" % (key, value))
+        f.write(code)
     log_path = os.path.join(state_dir, "gunicorn.log")
     environ = dict(SERVERAPPS_STATE=state_dir, **(env or {}))
     cmd = [os.path.join(BIN, "gunicorn"), "-c", conf_path] + list(args) + [app]
     with _running(cmd, log_path, cwd, environ, bind) as proc:
-        yield Gunicorn(proc, "http://127.0.0.1:%d" % port, log_path, state_dir, bind)
+        yield Gunicorn(proc, "%s://127.0.0.1:%d" % (scheme, port), log_path, state_dir, bind)
 
 
 @contextlib.contextmanager

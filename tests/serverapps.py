@@ -90,3 +90,13 @@ class BlockingApp(SlowCoroutineApp):
 
 
 blocking_app = BlockingApp()
+
+
+async def loop_app(scope, receive, send):
+    """ASGI: names the event loop class serving it (uvloop or asyncio)."""
+    if scope["type"] != "http":
+        return
+    loop = asyncio.get_event_loop()
+    data = ("%s.%s" % (type(loop).__module__, type(loop).__name__)).encode()
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": data})

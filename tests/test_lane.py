@@ -118,3 +118,45 @@ def test_waiters_get_threads_in_turn(loop):
 
     run(loop, asyncio.gather(*[one() for _ in range(10)]))
     assert max(peak) <= 2 and len(peak) == 10
+
+
+@pytest.mark.parametrize("max_age, expected_connections", [(60, 1), (0, 3)])
+def test_conn_max_age_is_honoured_on_the_lane(loop, max_age, expected_connections):
+    """Persistent connections live on the long-lived lane thread and are reused;
+    with CONN_MAX_AGE=0 each request closes its own at request_finished."""
+    from django.db import connections
+    from django.db.backends.signals import connection_created
+
+    from async_legacy import AsyncDjangoApplication
+
+    created = []
+
+    def count(sender, connection, **kwargs):
+        created.append(threading.get_ident())
+
+    database = connections.databases["default"]
+    saved = database.get("CONN_MAX_AGE", 0)
+    database["CONN_MAX_AGE"] = max_age
+    connection_created.connect(count, dispatch_uid="t-conn-max-age")
+    try:
+        with override_settings(ASYNC_LEGACY_THREADS=1):
+            app = AsyncDjangoApplication()
+        for _ in range(3):  # one after the other, on the pool's only thread
+            assert run(loop, call(app, "/sync-db/")).status_code == 200
+    finally:
+        connection_created.disconnect(dispatch_uid="t-conn-max-age")
+        database["CONN_MAX_AGE"] = saved
+    assert len(created) == expected_connections
+    assert len(set(created)) == 1
+
+
+def test_async_orm_in_a_coroutine_view_runs_on_the_lane(app, loop, cursor_threads):
+    loop_thread = threading.get_ident()
+    results = gather(loop, *[call(app, "/modern/count/") for _ in range(20)])
+    assert all(r.status_code == 200 and r.body.startswith(b"users=") for r in results)
+    assert cursor_threads and loop_thread not in cursor_threads
+    for _ in range(40):  # threads are handed back after their last job
+        if app.lanes.busy == 0:
+            break
+        run(loop, asyncio.sleep(0.05))
+    assert app.lanes.busy == 0

@@ -2,6 +2,7 @@
 import concurrent.futures
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -176,3 +177,93 @@ def test_blocked_loop_gets_the_worker_replaced():
             requests.get(server.base + "/?s=20", timeout=15)  # blocks the loop for 20 s
         assert "WORKER TIMEOUT" in server.log()
         assert requests.get(server.base + "/?s=0", timeout=15).status_code == 200  # the new worker
+
+
+def test_limit_request_fields_and_field_size():
+    settings = {"limit_request_fields": 10, "limit_request_field_size": 200}
+    with gunicorn("serverapps:wsgi_app", settings=settings) as server:
+        few = {"X-H%d" % i: "v" for i in range(3)}
+        assert requests.get(server.base + "/", headers=few).status_code == 200
+        many = {"X-H%d" % i: "v" for i in range(20)}
+        got = requests.get(server.base + "/", headers=many)
+        assert got.status_code == 431 and "limit_request_fields" in got.text
+        assert requests.get(server.base + "/", headers={"X-Big": "v" * 500}).status_code in (400, 431)
+        assert requests.get(server.base + "/").status_code == 200  # the worker is fine
+
+
+def test_pipelined_requests_are_answered_in_order():
+    with gunicorn("serverapps:wsgi_app") as server:
+        host, port = server.bind.split(":")
+        with socket.create_connection((host, int(port))) as s:
+            s.sendall(b"".join(b"GET /p%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(3)))
+            data = b""
+            deadline = time.time() + 10
+            while len(re.findall(rb'"path": "/p\d"', data)) < 3 and time.time() < deadline:
+                data += s.recv(65536)
+        assert data.count(b"HTTP/1.1 200 OK") == 3
+        paths = [p.decode() for p in re.findall(rb'"path": "(/p\d)"', data)]
+        assert paths == ["/p0", "/p1", "/p2"]
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
+    subprocess.check_call(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", key, "-out", cert],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    return cert, key
+
+
+def test_tls_with_gunicorns_certfile_and_keyfile(certificate):
+    cert, key = certificate
+    with gunicorn("serverapps:wsgi_app", settings={"certfile": cert, "keyfile": key}, scheme="https") as server:
+        got = requests.get(server.base + "/tls", verify=cert)
+        assert got.status_code == 200 and got.json()["scheme"] == "https"
+        with pytest.raises(requests.exceptions.ConnectionError):
+            requests.get(server.base.replace("https:", "http:") + "/tls", timeout=5)
+
+
+HOOKS = '''
+import os
+import re
+def _note(name, text):
+    with open(os.path.join(os.environ["SERVERAPPS_STATE"], name), "a") as f:
+        f.write(text + "\\n")
+def pre_request(worker, req):
+    _note("pre", req.method + ":" + req.path)
+def post_request(worker, req, environ, resp):
+    _note("post", req.path + ":" + str(resp.status).split()[0])
+def worker_int(worker):
+    _note("worker_int", "called")
+'''
+
+
+def test_request_hooks_and_quick_sigint():
+    with gunicorn("serverapps:slow_app", settings={"graceful_timeout": 20}, code=HOOKS) as server:
+        assert requests.get(server.base + "/hooked?s=0").status_code == 200
+        deadline = time.time() + 5
+        while not server.state("post") and time.time() < deadline:
+            time.sleep(0.05)
+        assert server.state("pre") == ["GET:/hooked"]
+        assert server.state("post") == ["/hooked:200"]
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(requests.get, server.base + "/?s=15", timeout=30)
+            time.sleep(0.5)
+            started = time.time()
+            server.proc.send_signal(signal.SIGINT)  # quick: no graceful wait
+            server.proc.wait(15)
+            assert time.time() - started < 8  # graceful_timeout is 20 s
+            with pytest.raises(requests.RequestException):
+                pending.result()
+        assert server.state("worker_int") == ["called"]
+
+
+def test_uvloop_variant():
+    pytest.importorskip("uvloop")
+    with gunicorn("serverapps:loop_app", settings={"worker_class": "gaiohttp_uvloop"}) as server:
+        assert requests.get(server.base + "/").text.startswith("uvloop")
+    with gunicorn("serverapps:loop_app") as server:
+        assert requests.get(server.base + "/").text.startswith("asyncio")

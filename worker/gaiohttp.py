@@ -7,6 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from gunicorn.workers import base
 
+from async_legacy.tasks import drain as drain_tasks
+
 from .apps import bridge_for
 from .asgi import Lifespan
 from .options import Options
@@ -61,7 +63,10 @@ class GaiohttpWorker(base.Worker):
         # Graceful: stop accepting, let in-flight requests finish within
         # graceful_timeout, then cancel what remains (quick on SIGINT/SIGQUIT).
         timeout = self.cfg.graceful_timeout if self._graceful else 0.1
+        deadline = self.loop.time() + timeout
         await server.shutdown(self.sockets, timeout)
+        # Background tasks (async_legacy.tasks.spawn) get what is left of it.
+        await drain_tasks(deadline - self.loop.time() - 0.5)
         if lifespan is not None:
             await lifespan.shutdown()
         executor.shutdown(wait=False)

@@ -128,6 +128,12 @@ class HTTPServer:
 
     # -- requests ------------------------------------------------------
     async def handle(self, request):
+        if len(request.raw_headers) > self.options.limit_request_fields:
+            # gunicorn's LimitRequestHeaders answer (431 since gunicorn 23's parser rework).
+            response = plain(431, "Request Header Fields Too Large: more than %d header fields "
+                                  "(gunicorn setting limit_request_fields).\n" % self.options.limit_request_fields)
+            response.force_close()
+            return response
         self.requests += 1
         exchange = Exchange(request)
         if self.requests >= self.options.max_requests:
@@ -141,6 +147,11 @@ class HTTPServer:
         try:
             response = await self.bridge(request, exchange)
         except asyncio.CancelledError:
+            raise
+        except ConnectionResetError as exc:
+            # The client went away mid-response (aiohttp's ClientConnectionResetError
+            # is one too): nothing to answer, not a server error.
+            self.log.debug("Client went away during %s: %s", request.raw_path, exc)
             raise
         except Exception:
             self.log.exception("Error handling request %s", request.raw_path)

@@ -49,6 +49,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"django.request": {"handlers": ["console"], "level": "ERROR"}},
+    "loggers": {
+        "django.request": {"handlers": ["console"], "level": "ERROR"},
+        "async_legacy": {"handlers": ["console"], "level": "INFO"},
+    },
 }
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"

@@ -19,5 +19,6 @@ urlpatterns = [
     re_path(r"^stream/$", views.stream, name="stream"),
     re_path(r"^whoami/$", views.whoami, name="whoami"),
     re_path(r"^boom/$", views.boom, name="boom"),
+    re_path(r"^smoke/$", views.smoke, name="smoke"),
     re_path(r"^accounts/login/$", auth_views.LoginView.as_view(), name="login"),
 ]

@@ -9,6 +9,7 @@ from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 
 from async_legacy.auth import auser
+from async_legacy.tasks import spawn
 from async_legacy.decorators import login_required
 
 
@@ -96,6 +97,20 @@ async def whoami(request):
     # The user is loaded off the event loop, on every Django.
     user = await auser(request)
     return HttpResponse("You are %s.\n" % user.get_username())
+
+
+async def smoke_meats(order, seconds):
+    """The seed's background job: outlives the response that started it."""
+    await asyncio.sleep(seconds)
+    if order == "burnt":
+        raise RuntimeError("order %s burnt in the smoker" % order)
+    print("order %s smoked after %.1f s" % (order, seconds), flush=True)
+
+
+async def smoke(request):
+    order = request.GET.get("order", "brisket")
+    spawn(smoke_meats(order, float(request.GET.get("s", 2))), name="smoke-meats:%s" % order)
+    return HttpResponse("Order %s is in the smoker.\n" % order)
 
 
 async def boom(request):

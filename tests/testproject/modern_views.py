@@ -29,3 +29,9 @@ async def set_cookie(request):
 
 async def echo_cookie(request):
     return HttpResponse("flavour=%s" % request.COOKIES.get("flavour", ""))
+
+
+async def user_count(request):
+    from django.contrib.auth.models import User
+
+    return HttpResponse("users=%d" % await User.objects.acount())

@@ -15,6 +15,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "async_legacy",  # async ORM names on old Django
     "testproject",
 ]
 TYPICAL_STACK = [

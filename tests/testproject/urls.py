@@ -13,6 +13,7 @@ urlpatterns = [
     re_path(r"^modern/add-user/$", modern_views.add_user_page),
     re_path(r"^modern/sync-whoami/$", modern_views.sync_whoami),
     re_path(r"^modern/set-cookie/$", modern_views.set_cookie),
+    re_path(r"^modern/count/$", modern_views.user_count),
     re_path(r"^modern/echo-cookie/$", modern_views.echo_cookie),
     re_path(r"^sync/$", views.sync_view),
     re_path(r"^async/$", views.async_view),

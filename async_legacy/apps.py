@@ -1,0 +1,13 @@
+"""``"async_legacy"`` in INSTALLED_APPS: async ORM names on old Django."""
+from django.apps import AppConfig
+
+
+class AsyncLegacyConfig(AppConfig):
+    name = "async_legacy"
+    verbose_name = "django-async-legacy"
+    default = True
+
+    def ready(self):
+        from . import orm
+
+        self.orm_methods_added = orm.install()
