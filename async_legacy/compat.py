@@ -109,6 +109,7 @@ def install_legacy_shims():
     trans_real._active = ContextLocal("django.translation._active")
     timezone._active = ContextLocal("django.timezone._active")
     _patch_streaming_response()
+    _patch_gzip_middleware()
     _installed = True
 
 
@@ -137,6 +138,36 @@ def _patch_streaming_response():
     StreamingHttpResponse.is_async = False
     StreamingHttpResponse._set_streaming_content = _set_streaming_content
     StreamingHttpResponse.streaming_content = property(_get_streaming_content, _set)
+
+
+def _patch_gzip_middleware():
+    """GZipMiddleware compresses async streaming content too (Django 4.2 does)."""
+    from django.middleware import gzip as gzip_middleware
+
+    sync_compress = gzip_middleware.compress_sequence
+
+    def compress_sequence(sequence):
+        if hasattr(sequence, "__aiter__"):
+            return _acompress_sequence(sequence)
+        return sync_compress(sequence)
+
+    gzip_middleware.compress_sequence = compress_sequence
+
+
+async def _acompress_sequence(sequence):
+    from gzip import GzipFile
+
+    from django.utils.text import StreamingBuffer
+
+    buf = StreamingBuffer()
+    with GzipFile(mode="wb", compresslevel=6, fileobj=buf, mtime=0) as zfile:
+        yield buf.read()  # the gzip header, sent at once
+        async for item in sequence:
+            zfile.write(item)
+            data = buf.read()
+            if data:
+                yield data
+    yield buf.read()
 
 
 async def _amap(func, aiterable):

@@ -149,6 +149,9 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
                 current_lane.set(None)
 
     async def _abort(self, lane, request, response):
+        # An opaque middleware on the lane may be waiting for the rest of the
+        # chain on the loop: cancel that too, or the lane stays busy until the view ends.
+        lane.cancel_calls()
         if response is not None:
             closer = response.close
         else:

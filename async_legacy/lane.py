@@ -178,13 +178,14 @@ class Lane:
     context changes back afterwards.
     """
 
-    __slots__ = ("_pool", "_worker", "_loop", "closed")
+    __slots__ = ("_pool", "_worker", "_loop", "closed", "_calls")
 
     def __init__(self, pool):
         self._pool = pool
         self._worker = None
         self._loop = None
         self.closed = False
+        self._calls = None  # futures of call_async() still running on the loop
 
     @property
     def used(self):
@@ -243,7 +244,16 @@ class Lane:
         if worker is None or worker is not self._worker:
             raise RuntimeError("Lane.call_async() must be called from the request's own lane thread.")
         future = asyncio.run_coroutine_threadsafe(coro_func(*args, **kwargs), self._loop)
+        if self._calls is None:
+            self._calls = set()
+        self._calls.add(future)
+        future.add_done_callback(self._calls.discard)
         return worker.serve_until(future)
+
+    def cancel_calls(self):
+        """Cancel coroutines a lane job is waiting for (the request was cancelled)."""
+        for future in list(self._calls or ()):
+            future.cancel()
 
     async def close(self, func=None, *args):
         """Run ``func`` as the request's last job, then return the thread.
@@ -315,6 +325,9 @@ class ThreadSensitiveLane:
         return await self.run(_handling, exc, func, *args, **kwargs)
 
     def suspend(self):
+        pass
+
+    def cancel_calls(self):
         pass
 
     def call_async(self, coro_func, *args, **kwargs):

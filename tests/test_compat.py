@@ -53,3 +53,18 @@ def test_streaming_response_accepts_async_iterators():
     response = StreamingHttpResponse(gen())
     assert response.is_async
     assert not StreamingHttpResponse([b"x"]).is_async
+
+
+def test_gzip_middleware_compresses_async_streaming(loop):
+    import gzip
+
+    from django.test import override_settings
+
+    from async_legacy import AsyncDjangoApplication
+    from helpers import call, run
+
+    with override_settings(MIDDLEWARE=["django.middleware.gzip.GZipMiddleware"], MIDDLEWARE_CLASSES=[]):
+        app = AsyncDjangoApplication()
+        got = run(loop, call(app, "/stream/async/", headers={"Accept-Encoding": "gzip"}))
+    assert got.status_code == 200 and got.header("Content-Encoding") == "gzip"
+    assert gzip.decompress(got.body) == b"chunk0;chunk1;chunk2;"

@@ -2,6 +2,7 @@
 streaming, request bodies, cancellation, and being called by the wrong server."""
 import asyncio
 import threading
+import time
 
 import pytest
 from django.contrib.auth.models import User
@@ -206,3 +207,33 @@ def test_session_saved_on_the_lane(app, loop):
     got = run(loop, call(app, "/session/"))
     assert got.status_code == 200 and "sessionid=" in got.header("Set-Cookie")
     assert Session.objects.count() == before + 1
+
+
+def test_cancel_reaches_the_view_inside_opaque_middleware(loop, events):
+    """The view runs on the loop, called back from a function middleware on the lane."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    from async_legacy import AsyncDjangoApplication
+
+    if settings.MIDDLEWARE is None:
+        pytest.skip("function middleware needs settings.MIDDLEWARE")
+    with override_settings(MIDDLEWARE=["testproject.middleware.function_middleware"]):
+        app = AsyncDjangoApplication()
+
+        async def scenario():
+            task = asyncio.ensure_future(call(app, "/slow/"))
+            await asyncio.sleep(0.2)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            for _ in range(40):
+                if app.lanes.busy == 0:
+                    break
+                await asyncio.sleep(0.05)
+
+        started = time.time()
+        run(loop, scenario())
+    assert "slow:cancelled" in events
+    assert app.lanes.busy == 0
+    assert time.time() - started < 5  # not the view's 30 s

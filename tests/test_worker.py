@@ -267,3 +267,24 @@ def test_uvloop_variant():
         assert requests.get(server.base + "/").text.startswith("uvloop")
     with gunicorn("serverapps:loop_app") as server:
         assert requests.get(server.base + "/").text.startswith("asyncio")
+
+
+def test_reload_picks_up_a_changed_module(tmp_path):
+    module = tmp_path / "reloadapp.py"
+    source = ("def app(environ, start_response):\n"
+              "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+              "    return [b'%s']\n")
+    module.write_text(source % "v1")
+    with gunicorn("reloadapp:app", settings={"reload": True}, cwd=str(tmp_path)) as server:
+        assert requests.get(server.base + "/").text == "v1"
+        time.sleep(1.0)
+        module.write_text(source % "v2")
+        deadline = time.time() + 20
+        text = "v1"
+        while text != "v2" and time.time() < deadline:
+            time.sleep(0.3)
+            try:
+                text = requests.get(server.base + "/", timeout=5).text
+            except requests.RequestException:
+                pass  # between the old worker and the new one
+        assert text == "v2"
