@@ -100,3 +100,25 @@ async def loop_app(scope, receive, send):
     data = ("%s.%s" % (type(loop).__module__, type(loop).__name__)).encode()
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
     await send({"type": "http.response.body", "body": data})
+
+
+def _aiohttp_app():
+    from aiohttp import web
+
+    async def hello(request):
+        return web.Response(text="hello %s from %s" % (request.match_info["name"], type(request).__name__))
+
+    async def on_startup(app):
+        _note("aiohttp", "startup")
+
+    async def on_cleanup(app):
+        _note("aiohttp", "cleanup")
+
+    app = web.Application()
+    app.router.add_get("/hello/{name}", hello)
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
+    return app
+
+
+aiohttp_app = _aiohttp_app()

@@ -288,3 +288,15 @@ def test_reload_picks_up_a_changed_module(tmp_path):
             except requests.RequestException:
                 pass  # between the old worker and the new one
         assert text == "v2"
+
+
+def test_serves_aiohttp_application_with_its_signals():
+    with gunicorn("serverapps:aiohttp_app", settings={"accesslog": "-", "access_log_format": "ACCESS %(s)s %(U)s"}) as server:
+        got = requests.get(server.base + "/hello/ada")
+        assert (got.status_code, got.text) == (200, "hello ada from Request")
+        assert requests.get(server.base + "/nowhere").status_code == 404
+        assert server.state("aiohttp") == ["startup"]
+        server.proc.send_signal(signal.SIGTERM)
+        server.proc.wait(20)
+    assert server.state("aiohttp") == ["startup", "cleanup"]
+    assert "ACCESS 200 /hello/ada" in server.log()

@@ -19,16 +19,12 @@ def bridge_for(app, options, executor):
         return wsgi.CoroutineWSGIBridge(app, options)
     if is_asgi_app(app):
         return asgi.ASGIBridge(app, options)
-    try:
-        from aiohttp import web
+    from aiohttp import web
 
-        if isinstance(app, web.Application):
-            raise TypeError(
-                "The gaiohttp worker does not serve aiohttp Applications yet; use "
-                "worker_class = 'aiohttp.GunicornWebWorker' for %r." % (app,)
-            )
-    except ImportError:
-        pass
+    if isinstance(app, web.Application):
+        from .aiohttp_app import AiohttpAppBridge
+
+        return AiohttpAppBridge(app, options)
     if callable(app):
         return wsgi.WSGIBridge(app, options, executor)
     raise TypeError("%r is not a WSGI, coroutine-WSGI or ASGI application." % (app,))

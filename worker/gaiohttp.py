@@ -50,6 +50,9 @@ class GaiohttpWorker(base.Worker):
         if bridge.kind == "ASGI":
             lifespan = Lifespan(self.wsgi, self.log)
             await lifespan.startup()
+        elif hasattr(bridge, "startup"):
+            await bridge.startup()
+            lifespan = bridge
         server = HTTPServer(self, bridge, options)
         server.start(self.sockets)
         self.log.debug("gaiohttp worker serving a %s app: %r", bridge.kind, self.wsgi)

@@ -71,7 +71,10 @@ class HTTPServer:
         self.cfg = worker.cfg
         self.requests = 0
         self.slots = asyncio.Semaphore(options.worker_connections)
-        self.server = _Server(self.handle, self.slots, **_server_kwargs(options, worker.log))
+        kwargs = _server_kwargs(options, worker.log)
+        if getattr(bridge, "request_factory", None) is not None:
+            kwargs["request_factory"] = bridge.request_factory  # aiohttp Applications' web.Request
+        self.server = _Server(self.handle, self.slots, **kwargs)
         self._accepting = []
 
     # -- connections ---------------------------------------------------
