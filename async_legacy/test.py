@@ -36,7 +36,13 @@ else:
     from django.core.signals import got_request_exception, request_finished, request_started
     from django.db import close_old_connections
     from django.test import signals
-    from django.test.client import Client, RequestFactory, conditional_content_removal, store_rendered_templates
+    from django.test.client import (
+        Client,
+        RequestFactory,
+        closing_iterator_wrapper,
+        conditional_content_removal,
+        store_rendered_templates,
+    )
     from django.urls import resolve
     from django.utils.functional import SimpleLazyObject
 
@@ -75,30 +81,21 @@ else:
                 request_started.connect(close_old_connections)
             request = self.request_class(environ)
             request._dont_enforce_csrf_checks = not self.enforce_csrf_checks
-            response = await self.get_response_async(request)
+            try:
+                response = await self.get_response_async(request)
+            finally:
+                current_lane.set(None)
             conditional_content_removal(request, response)
             response.wsgi_request = request
             if response.streaming and not getattr(response, "is_async", False):
-                response.streaming_content = _closing(response.streaming_content, response.close)
+                response.streaming_content = closing_iterator_wrapper(response.streaming_content, response.close)
             elif not response.streaming:
                 request_finished.disconnect(close_old_connections)
                 try:
                     await lane.close(response.close)
                 finally:
                     request_finished.connect(close_old_connections)
-            current_lane.set(None)
             return response
-
-    def _closing(iterable, close):
-        try:
-            for item in iterable:
-                yield item
-        finally:
-            request_finished.disconnect(close_old_connections)
-            try:
-                close()
-            finally:
-                request_finished.connect(close_old_connections)
 
     class AsyncClient(Client, AsyncRequestFactory):
         """``await client.get(...)`` and friends; Django 3.1's AsyncClient API."""

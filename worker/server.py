@@ -132,7 +132,7 @@ class HTTPServer:
     # -- requests ------------------------------------------------------
     async def handle(self, request):
         if len(request.raw_headers) > self.options.limit_request_fields:
-            # gunicorn's LimitRequestHeaders answer (431 since gunicorn 23's parser rework).
+            # What current gunicorn answers for LimitRequestHeaders (older ones said 400).
             response = plain(431, "Request Header Fields Too Large: more than %d header fields "
                                   "(gunicorn setting limit_request_fields).\n" % self.options.limit_request_fields)
             response.force_close()
