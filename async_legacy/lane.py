@@ -73,17 +73,21 @@ def _deliver(fut, ok, value):
         fut.set_exception(value)
 
 
+def _handling(exc, func, *args, **kwargs):
+    # Django's exception helpers end in a bare ``raise``: give them an
+    # active exception, as they would have in the sync handler.
+    try:
+        raise exc
+    except BaseException:
+        return func(*args, **kwargs)
+
+
 def _run_job(loop, fut, ctx, exc, func, args, kwargs):
     try:
         if exc is None:
             result = ctx.run(func, *args, **kwargs)
         else:
-            # Django's exception helpers end in a bare ``raise``: give them an
-            # active exception, as they would have in the sync handler.
-            try:
-                raise exc
-            except BaseException:
-                result = ctx.run(func, *args, **kwargs)
+            result = ctx.run(_handling, exc, func, *args, **kwargs)
     except BaseException as error:  # noqa: B902 - handed to the awaiting task
         ok, value = False, error
     else:
@@ -288,16 +292,13 @@ async def run_sync(func, *args, **kwargs):
     lane = current_lane.get()
     if lane is not None and not lane.closed:
         return await lane.run(func, *args, **kwargs)
+    return await _thread_sensitive(func, *args, **kwargs)
+
+
+def _thread_sensitive(func, *args, **kwargs):
     from asgiref.sync import sync_to_async
 
-    return await sync_to_async(func, thread_sensitive=True)(*args, **kwargs)
-
-
-def _handling(exc, func, *args, **kwargs):
-    try:
-        raise exc
-    except BaseException:
-        return func(*args, **kwargs)
+    return sync_to_async(func, thread_sensitive=True)(*args, **kwargs)
 
 
 class ThreadSensitiveLane:
@@ -316,10 +317,8 @@ class ThreadSensitiveLane:
         self.closed = False
 
     async def run(self, func, *args, **kwargs):
-        from asgiref.sync import sync_to_async
-
         self.used = True
-        return await sync_to_async(func, thread_sensitive=True)(*args, **kwargs)
+        return await _thread_sensitive(func, *args, **kwargs)
 
     async def run_handling(self, exc, func, *args, **kwargs):
         return await self.run(_handling, exc, func, *args, **kwargs)

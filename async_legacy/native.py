@@ -46,8 +46,6 @@ class AsyncDjangoApplication:
     replacement.
     """
 
-    coroutine_wsgi = None
-
     def __new__(cls, *args, **kwargs):
         warnings.warn(
             "AsyncDjangoApplication() on Django %d.%d returns Django's own ASGI handler; "

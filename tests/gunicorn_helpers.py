@@ -35,17 +35,26 @@ def wait_for(url_host, port=None, timeout=30, unix=None):
     raise RuntimeError("gunicorn did not start listening in %ss" % timeout)
 
 
-class Gunicorn:
-    def __init__(self, proc, base, log_path, state_dir, bind):
+class Server:
+    """A server process started by one of the helpers below."""
+
+    def __init__(self, proc, base, log_path):
         self.proc = proc
         self.base = base
         self.log_path = log_path
-        self.state_dir = state_dir
-        self.bind = bind
 
     def log(self):
         with open(self.log_path) as f:
             return f.read()
+
+
+class Gunicorn(Server):
+    """A gunicorn master started by :func:`gunicorn`, with its state directory."""
+
+    def __init__(self, proc, base, log_path, state_dir, bind):
+        super().__init__(proc, base, log_path)
+        self.state_dir = state_dir
+        self.bind = bind
 
     def state(self, name):
         path = os.path.join(self.state_dir, name)
@@ -108,19 +117,6 @@ def gunicorn_conf(conf_path, bind, env=None):
     cmd = [os.path.join(BIN, "gunicorn"), "-c", conf_path]
     with _running(cmd, log_path, os.path.dirname(conf_path), env or {}, bind) as proc:
         yield Server(proc, "http://" + bind, log_path)
-
-
-class Server:
-    """A server process started by :func:`gunicorn_conf` or :func:`asgi_server`."""
-
-    def __init__(self, proc, base, log_path):
-        self.proc = proc
-        self.base = base
-        self.log_path = log_path
-
-    def log(self):
-        with open(self.log_path) as f:
-            return f.read()
 
 
 def asgi_server_command(kind, app, port):

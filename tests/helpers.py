@@ -95,3 +95,14 @@ def run(loop, coro):
 
 def gather(loop, *coros):
     return loop.run_until_complete(asyncio.gather(*coros))
+
+
+async def lanes_idle(app, tries=40):
+    """Wait until every lane thread of ``app`` is back in the pool.
+
+    A thread goes back after its last job, a moment after the response closed.
+    """
+    for _ in range(tries):
+        if app.lanes.busy == 0:
+            return
+        await asyncio.sleep(0.05)

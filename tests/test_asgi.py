@@ -9,7 +9,7 @@ import pytest
 from django.core import signals
 
 from async_legacy.asgi import LegacyASGIHandler, environ_from_scope
-from helpers import run
+from helpers import lanes_idle, run
 
 
 def scope(path="/", method="GET", query=b"", headers=(), root_path=""):
@@ -98,10 +98,7 @@ def test_client_disconnect_cancels_the_view_and_finishes_the_request(app, asgi_a
         signals.request_finished.disconnect(dispatch_uid="t-asgi")
     assert "slow:cancelled" in events
     assert finished == [1] and peer.sent == []
-    for _ in range(40):  # the thread is handed back after its last job
-        if app.lanes.busy == 0:
-            break
-        run(loop, asyncio.sleep(0.05))
+    run(loop, lanes_idle(app))
     assert app.lanes.busy == 0
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core import signals
 
-from helpers import call, environ, gather, run
+from helpers import call, environ, gather, lanes_idle, run
 
 
 def test_async_function_view(app, loop):
@@ -227,10 +227,7 @@ def test_cancel_reaches_the_view_inside_opaque_middleware(loop, events):
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
-            for _ in range(40):
-                if app.lanes.busy == 0:
-                    break
-                await asyncio.sleep(0.05)
+            await lanes_idle(app)
 
         started = time.time()
         run(loop, scenario())

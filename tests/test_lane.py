@@ -7,7 +7,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import override_settings
 
 from async_legacy.lane import Lane, LanePool
-from helpers import call, gather, run
+from helpers import call, gather, lanes_idle, run
 
 
 @pytest.fixture
@@ -155,8 +155,5 @@ def test_async_orm_in_a_coroutine_view_runs_on_the_lane(app, loop, cursor_thread
     results = gather(loop, *[call(app, "/modern/count/") for _ in range(20)])
     assert all(r.status_code == 200 and r.body.startswith(b"users=") for r in results)
     assert cursor_threads and loop_thread not in cursor_threads
-    for _ in range(40):  # threads are handed back after their last job
-        if app.lanes.busy == 0:
-            break
-        run(loop, asyncio.sleep(0.05))
+    run(loop, lanes_idle(app))
     assert app.lanes.busy == 0
