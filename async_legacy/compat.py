@@ -189,3 +189,36 @@ def superseded(name, replacement, since):
         DeprecationWarning,
         stacklevel=3,
     )
+
+
+def forwarding(module_name, ours, django_module, since):
+    """A module ``__getattr__`` serving ``ours`` before ``since``, Django's names after.
+
+    From ``since`` on each access returns ``django_module``'s object of the
+    same name and warns (see ``superseded``).
+    """
+    import importlib
+
+    def __getattr__(name):
+        if name not in ours:
+            raise AttributeError("module %r has no attribute %r" % (module_name, name))
+        if DJANGO_VERSION >= since:
+            superseded(name, "%s.%s" % (django_module, name), since)
+            return getattr(importlib.import_module(django_module), name)
+        return ours[name]
+
+    return __getattr__
+
+
+#: CacheMiddleware's keyword for cache_page's timeout (renamed in 3.1).
+CACHE_PAGE_TIMEOUT_ARG = "page_timeout" if DJANGO_VERSION >= (3, 1) else "cache_timeout"
+
+
+def view_middleware(middleware_class, view_func, args, kwargs):
+    """The middleware instance Django's make_middleware_decorator builds for a view.
+
+    3.1+ pass the view as ``get_response`` (required from 4.0); before, none.
+    """
+    if DJANGO_VERSION >= (3, 1):
+        return middleware_class(view_func, *args, **kwargs)
+    return middleware_class(*args, **kwargs)

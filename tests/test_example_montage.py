@@ -53,7 +53,9 @@ def test_hello_world_waits_without_holding_the_worker(montage):
 
 
 def test_fanout_calls_upstreams_concurrently(montage):
-    got = requests.get(montage.base + "/fanout/?delay=0.5").json()
+    response = requests.get(montage.base + "/fanout/?delay=0.5")
+    got = response.json()
+    assert "no-cache" in response.headers["Cache-Control"]  # async_legacy.decorators.never_cache
     assert [r["name"] for r in got["results"]] == ["weather", "news", "stocks"]
     assert 0.5 <= got["elapsed"] < 1.2  # one at a time would be 1.5 s
 

@@ -56,6 +56,14 @@ class AsyncClientTests(TestCase):
         response = await self.async_client.get("/hello/")
         assert response.resolver_match.func.__name__ == "hello"
 
+    async def test_headers_are_passed_by_name_as_djangos_async_client_takes_them(self):
+        by_keyword = await self.async_client.get("/modern/echo-header/", X_FLAVOUR="oat")
+        assert by_keyword.content == b"x-flavour=oat"
+        by_header_name = await self.async_client.get("/modern/echo-header/", **{"X-Flavour": "rye"})
+        assert by_header_name.content == b"x-flavour=rye"
+        with_query = await self.async_client.get("/modern/echo-header/?q=1", X_FLAVOUR="spelt")
+        assert with_query.content == b"x-flavour=spelt;q=1"
+
     async def test_follow_is_refused_as_in_django_3_1(self):
         if NATIVE_ASYNC:
             pytest.skip("Django >= 4.2 accepts follow; the client is Django's own here")

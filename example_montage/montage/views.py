@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 
 from async_legacy.auth import auser
 from async_legacy.tasks import spawn
-from async_legacy.decorators import login_required
+from async_legacy.decorators import login_required, never_cache
 
 
 def index(request):
@@ -48,6 +48,7 @@ async def upstream(request, name):
     return JsonResponse({"name": name, "delay": delay})
 
 
+@never_cache
 async def fanout(request):
     """Three upstream calls at once: the page takes as long as the slowest."""
     import aiohttp
