@@ -8,7 +8,7 @@ from django.core.cache import close_caches
 from django.core.handlers.wsgi import WSGIHandler, get_script_name
 from django.urls import set_script_prefix
 
-from . import conf
+from . import blocking, conf
 from .coroutine_wsgi import ENVIRON_KEY, VERSION
 from .lane import Lane, LanePool, current_lane
 from .pipeline import AsyncBaseHandler
@@ -82,6 +82,7 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
         )
         self._safe_receivers = _safe_receivers()
         self._inline_cache = {}
+        self._blocking_threshold = blocking.threshold_from_settings()
 
     def __call__(self, environ, start_response):
         if ENVIRON_KEY not in environ:
@@ -101,6 +102,8 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
 
     async def serve(self, environ, start_response):
         """Handle one request; return the response body (see coroutine_wsgi)."""
+        if self._blocking_threshold is not None:
+            blocking.watch(self._blocking_threshold)
         lane = self.lane_class(self.lanes)
         current_lane.set(lane)
         request = response = None

@@ -8,6 +8,7 @@ queue behind each other. Django 4.0 runs each request in its own
 """
 import warnings
 
+from . import blocking
 from .compat import DJANGO_VERSION
 
 #: Django releases whose ASGIHandler does not give each request its own thread context.
@@ -31,12 +32,33 @@ class ThreadPerRequest:
         return getattr(self.app, name)
 
 
+class Watched:
+    """An ASGI 3 app that starts the blocking detector on its loop (DEBUG, or when set)."""
+
+    def __init__(self, app, threshold):
+        self.app = app
+        self.threshold = threshold
+
+    async def __call__(self, scope, receive, send):
+        blocking.watch(self.threshold)
+        return await self.app(scope, receive, send)
+
+    def __getattr__(self, name):
+        return getattr(self.app, name)
+
+
 def get_native_application():
-    """Django's ASGIHandler, with a thread context per request on 3.1/3.2."""
+    """Django's ASGIHandler, with a thread context per request on 3.1/3.2.
+
+    With the blocking detector on, it is started by the first request.
+    """
     from django.core.asgi import get_asgi_application
 
     app = get_asgi_application()
-    return ThreadPerRequest(app) if NEEDS_CONTEXT_PER_REQUEST else app
+    if NEEDS_CONTEXT_PER_REQUEST:
+        app = ThreadPerRequest(app)
+    threshold = blocking.threshold_from_settings()
+    return Watched(app, threshold) if threshold is not None else app
 
 
 class AsyncDjangoApplication:

@@ -41,6 +41,15 @@ def sleep_sync(request):
     return HttpResponse("slept")
 
 
+async def sleep_blocking(request):
+    """The classic mistake: a blocking call in a coroutine view stalls every request.
+
+    With DEBUG on, async_legacy's blocking detector logs a warning naming it.
+    """
+    time.sleep(float(request.GET.get("s", 1)))
+    return HttpResponse("slept, and everybody waited")
+
+
 async def upstream(request, name):
     """Stands in for a slow upstream API."""
     delay = float(request.GET.get("delay", 0.5))
