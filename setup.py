@@ -9,7 +9,13 @@ setup(
     license="BSD-3-Clause",
     python_requires=">=3.7",
     # worker/ installs as async_legacy.worker, never as a top-level module.
-    packages=["async_legacy", "async_legacy.decorators", "async_legacy.worker"],
+    packages=[
+        "async_legacy",
+        "async_legacy.decorators",
+        "async_legacy.management",
+        "async_legacy.management.commands",
+        "async_legacy.worker",
+    ],
     package_dir={"async_legacy": "async_legacy", "async_legacy.worker": "worker"},
     install_requires=["Django>=1.11", "asgiref>=3.7"],
     extras_require={

@@ -1,4 +1,4 @@
-"""``"async_legacy"`` in INSTALLED_APPS: async ORM names on old Django."""
+"""``"async_legacy"`` in INSTALLED_APPS: async ORM names on old Django, system checks."""
 from django.apps import AppConfig
 
 
@@ -8,6 +8,6 @@ class AsyncLegacyConfig(AppConfig):
     default = True
 
     def ready(self):
-        from . import orm
+        from . import checks, orm  # noqa: F401 (importing checks registers them)
 
         self.orm_methods_added = orm.install()

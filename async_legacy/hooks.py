@@ -117,6 +117,18 @@ def declared_inline(middleware):
     return path in getattr(settings, "ASYNC_LEGACY_INLINE_MIDDLEWARE", ())
 
 
+HOOK_NAMES = ("process_request", "process_view", "process_template_response", "process_exception", "process_response")
+
+
+def class_hook_mode(cls, name):
+    """Where ``cls``'s hook ``name`` runs: INLINE, LANE, a predicate, or None (no such hook)."""
+    for klass in cls.__mro__:
+        func = klass.__dict__.get(name)
+        if func is not None:
+            return _known().get(func, LANE)
+    return None
+
+
 def mode_of(bound_hook):
     """INLINE, LANE or a predicate ``(request, *hook_args) -> needs lane``."""
     owner = getattr(bound_hook, "__self__", None)
@@ -124,11 +136,7 @@ def mode_of(bound_hook):
         return LANE
     if declared_inline(owner):
         return INLINE
-    for klass in type(owner).__mro__:
-        func = klass.__dict__.get(bound_hook.__name__)
-        if func is not None:
-            return _known().get(func, LANE)
-    return LANE
+    return class_hook_mode(type(owner), bound_hook.__name__) or LANE
 
 
 def needs_lane(mode, *args):

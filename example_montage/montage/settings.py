@@ -11,6 +11,9 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Before staticfiles: its runserver (coroutine views awaited) replaces the stock one.
+    "async_legacy",
+    "django.contrib.staticfiles",
     "montage",
 ]
 MIDDLEWARE = [
@@ -55,3 +58,5 @@ LOGGING = {
     },
 }
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+STATIC_URL = "/static/"

@@ -1,0 +1,261 @@
+"""System checks (``manage.py check``) for projects with coroutine views.
+
+Registered when ``"async_legacy"`` is in INSTALLED_APPS. Each message names
+the view, setting or middleware and the fix.
+"""
+import inspect
+
+from django.conf import settings
+from django.core import checks
+from django.utils.module_loading import import_string
+
+from .compat import NATIVE_ASYNC, iscoroutinefunction
+from .views import wrapped_in_atomic
+
+TAG = "async_legacy"
+_HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
+
+
+def _name(func):
+    func = getattr(func, "view_class", func)  # as_view() copies the class's name only before 4.0
+    return "%s.%s" % (getattr(func, "__module__", "?"), getattr(func, "__qualname__", repr(func)))
+
+
+def _url_views(patterns=None, prefix=""):
+    """(route, callback) for every view of the project's URLconf."""
+    if patterns is None:
+        from django.urls import get_resolver
+
+        patterns = get_resolver().url_patterns
+    for entry in patterns:
+        pattern = getattr(entry, "pattern", None)  # Django 2.0+
+        route = prefix + (str(pattern) if pattern is not None else entry.regex.pattern)
+        if hasattr(entry, "url_patterns"):
+            yield from _url_views(entry.url_patterns, route)
+        elif getattr(entry, "callback", None) is not None:
+            yield route, entry.callback
+
+
+def _async_handlers(view_class):
+    return [m for m in _HTTP_METHODS if iscoroutinefunction(getattr(view_class, m, None))]
+
+
+def is_coroutine_view(callback):
+    """True for ``async def`` views and class-based views with async handlers."""
+    if iscoroutinefunction(callback):
+        return True
+    view_class = getattr(callback, "view_class", None)
+    return view_class is not None and bool(_async_handlers(view_class))
+
+
+def _hidden_coroutine(callback):
+    """The ``async def`` a plain-function decorator hides, or None."""
+    if iscoroutinefunction(callback) or getattr(callback, "view_class", None) is not None:
+        return None
+    inner = getattr(callback, "__wrapped__", None)
+    while inner is not None:
+        if iscoroutinefunction(inner):
+            return inner
+        inner = getattr(inner, "__wrapped__", None)
+    return None
+
+
+def _wrapper_site(callback):
+    code = getattr(callback, "__code__", None)
+    if code is None:
+        return type(callback).__name__
+    return "%s() in %s" % (code.co_name, code.co_filename)
+
+
+@checks.register(TAG, checks.Tags.urls)
+def check_views(app_configs=None, **kwargs):
+    errors = []
+    atomic = [alias for alias, db in settings.DATABASES.items() if db.get("ATOMIC_REQUESTS")]
+    coroutine_views = []
+    for route, callback in _url_views():
+        hidden = _hidden_coroutine(callback)
+        if hidden is not None and wrapped_in_atomic(callback):
+            errors.append(
+                checks.Error(
+                    "The view %s (route %r) is an async def decorated with transaction.atomic: a "
+                    "transaction cannot span a coroutine view, so every request to it fails." % (_name(hidden), route),
+                    hint="Remove @transaction.atomic from the view; put the database work in a sync function "
+                    "decorated with transaction.atomic and call it with await sync_to_async(func)(...).",
+                    obj=_name(hidden),
+                    id="async_legacy.E001",
+                )
+            )
+            coroutine_views.append(callback)
+            continue
+        if hidden is not None:
+            errors.append(
+                checks.Warning(
+                    "The view %s (route %r) is an async def wrapped by a decorator whose wrapper is a plain "
+                    "function (%s). Django's ASGIHandler (3.1+) then runs it in a thread and gets an "
+                    "unawaited coroutine back, and decorators that edit the response fail on it."
+                    % (_name(hidden), route, _wrapper_site(callback)),
+                    hint="Import the decorator from async_legacy.decorators (same names as Django's, "
+                    "async-aware), or make its wrapper an async def.",
+                    obj=_name(hidden),
+                    id="async_legacy.W002",
+                )
+            )
+            coroutine_views.append(callback)
+            continue
+        if not is_coroutine_view(callback):
+            continue
+        coroutine_views.append(callback)
+        exempt = getattr(callback, "_non_atomic_requests", set())
+        for alias in atomic:
+            if alias not in exempt:
+                errors.append(
+                    checks.Error(
+                        "The coroutine view %s (route %r) runs under ATOMIC_REQUESTS of database %r: "
+                        "a transaction cannot span an async view, so every request to it fails."
+                        % (_name(callback), route, alias),
+                        hint="Decorate the view with django.db.transaction.non_atomic_requests(using=%r), "
+                        "or set DATABASES[%r]['ATOMIC_REQUESTS'] = False and use transaction.atomic "
+                        "inside sync code." % (alias, alias),
+                        obj=_name(callback),
+                        id="async_legacy.E001",
+                    )
+                )
+    if coroutine_views:
+        errors.extend(_check_wsgi_application(coroutine_views))
+    return errors
+
+
+def _check_wsgi_application(coroutine_views):
+    path = getattr(settings, "WSGI_APPLICATION", None)
+    if not path:
+        return []
+    try:
+        app = import_string(path)
+    except Exception:  # Django's runserver reports a broken WSGI_APPLICATION itself
+        return []
+    from django.core.handlers.wsgi import WSGIHandler
+
+    app = getattr(app, "application", app)  # WhiteNoise and similar wrappers
+    if not isinstance(app, WSGIHandler) or getattr(app, "coroutine_wsgi", None):
+        return []
+    return [
+        checks.Warning(
+            "WSGI_APPLICATION %r is Django's plain WSGIHandler, but %d view(s) are coroutines (%s, ...). "
+            "Under it they %s."
+            % (
+                path,
+                len(coroutine_views),
+                _name(coroutine_views[0]),
+                "each run to completion in a thread of their own: no request waits concurrently"
+                if NATIVE_ASYNC
+                else "fail ('didn't return an HttpResponse object')",
+            ),
+            hint="In wsgi.py: from async_legacy import get_application; application = get_application(); "
+            "and serve it with gunicorn's gaiohttp worker (import async_legacy.worker, worker_class = 'gaiohttp').",
+            obj=path,
+            id="async_legacy.W003",
+        )
+    ]
+
+
+@checks.register(TAG)
+def check_middleware(app_configs=None, **kwargs):
+    """Info: middleware whose hooks run on the request's thread lane (legacy path only)."""
+    if NATIVE_ASYNC:
+        return []
+    from django.utils.deprecation import MiddlewareMixin
+
+    from . import hooks
+
+    paths = settings.MIDDLEWARE if settings.MIDDLEWARE is not None else getattr(settings, "MIDDLEWARE_CLASSES", ())
+    messages = []
+    for path in paths:
+        try:
+            factory = import_string(path)
+        except ImportError:
+            continue  # Django's own checks and startup report it
+        if inspect.isclass(factory):
+            if getattr(factory, "async_legacy_inline", False) or path in getattr(
+                settings, "ASYNC_LEGACY_INLINE_MIDDLEWARE", ()
+            ):
+                continue
+            split = issubclass(factory, MiddlewareMixin) and factory.__call__ is MiddlewareMixin.__call__
+        else:
+            split = False
+        if split:
+            on_lane = [
+                name
+                for name in hooks.HOOK_NAMES
+                if hooks.class_hook_mode(factory, name) is hooks.LANE
+            ]
+            what = "its hooks %s run" % ", ".join(on_lane)
+        else:
+            on_lane = True
+            what = "it runs as a whole (a function, or a class with its own __call__)"
+        if on_lane:
+            messages.append(
+                checks.Info(
+                    "Middleware %s: %s on the request's thread lane, one thread hop per request." % (path, what),
+                    hint="If they never block (no database, cache, file or network I/O), set "
+                    "async_legacy_inline = True on the class or list %r in ASYNC_LEGACY_INLINE_MIDDLEWARE."
+                    % path,
+                    obj=path,
+                    id="async_legacy.I004",
+                )
+            )
+    return messages
+
+
+@checks.register(TAG)  # reads settings only: not a "database" check, which needs --database
+def check_persistent_connections(app_configs=None, **kwargs):
+    messages = []
+    for alias, db in settings.DATABASES.items():
+        age = db.get("CONN_MAX_AGE", 0)
+        if NATIVE_ASYNC and age != 0:
+            messages.append(
+                checks.Warning(
+                    "DATABASES[%r]['CONN_MAX_AGE'] is %r and requests are served by Django's ASGIHandler: "
+                    "each request's sync work runs on a thread of its own, so persistent connections are "
+                    "never reused and stay open until garbage-collected (Django ticket #33497)." % (alias, age),
+                    hint="Set CONN_MAX_AGE = 0 (Django's advice under ASGI), or use the backend's "
+                    "connection pool (PostgreSQL on Django 5.1+: OPTIONS={'pool': True}) or pgbouncer.",
+                    obj="DATABASES[%r]" % alias,
+                    id="async_legacy.W005",
+                )
+            )
+        elif not NATIVE_ASYNC and age is None:
+            messages.append(
+                checks.Warning(
+                    "DATABASES[%r]['CONN_MAX_AGE'] is None: every thread that serves blocking work (up to "
+                    "ASYNC_LEGACY_THREADS per worker process) keeps its connection for the life of the "
+                    "process, also while idle." % alias,
+                    hint="Use a finite CONN_MAX_AGE (for example 60): a lane thread closes an expired "
+                    "connection when it next serves a request.",
+                    obj="DATABASES[%r]" % alias,
+                    id="async_legacy.W005",
+                )
+            )
+    return messages
+
+
+@checks.register(TAG)
+def check_app_order(app_configs=None, **kwargs):
+    """Warning: staticfiles listed first takes ``runserver`` (legacy path only)."""
+    if NATIVE_ASYNC:
+        return []
+    from django.apps import apps
+
+    names = [config.name for config in apps.get_app_configs()]
+    if "django.contrib.staticfiles" in names and names.index("django.contrib.staticfiles") < names.index(
+        "async_legacy"
+    ):
+        return [
+            checks.Warning(
+                "django.contrib.staticfiles comes before async_legacy in INSTALLED_APPS, so manage.py "
+                "runserver is staticfiles' (a threaded WSGI server: coroutine views fail there).",
+                hint="List 'async_legacy' before 'django.contrib.staticfiles' in INSTALLED_APPS.",
+                obj="INSTALLED_APPS",
+                id="async_legacy.W006",
+            )
+        ]
+    return []

@@ -1,0 +1,3 @@
+from async_legacy import get_application
+
+application = get_application()
