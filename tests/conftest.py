@@ -61,6 +61,19 @@ def loop():
     loop.close()
 
 
+@pytest.fixture(scope="module")
+def montage_env(tmp_path_factory):
+    """example_montage migrated into a fresh SQLite file: the environment to serve it with."""
+    import subprocess
+
+    from gunicorn_helpers import EXAMPLE
+
+    db = str(tmp_path_factory.mktemp("montage") / "db.sqlite3")
+    env = dict(os.environ, MONTAGE_DB=db, DJANGO_SETTINGS_MODULE="montage.settings")
+    subprocess.check_call([sys.executable, os.path.join(EXAMPLE, "manage.py"), "migrate", "-v", "0"], env=env)
+    return {"MONTAGE_DB": db, "DJANGO_SETTINGS_MODULE": "montage.settings"}
+
+
 def pytest_sessionfinish(session, exitstatus):
     """For scripts/matrix.py: what this pair really ran (its compatibility table)."""
     path = os.environ.get("MATRIX_FACTS")

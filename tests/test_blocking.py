@@ -1,9 +1,6 @@
 """async_legacy.blocking: a coroutine view that blocks the loop is named in a warning."""
 import concurrent.futures
-import os
 import re
-import subprocess
-import sys
 import time
 
 import pytest
@@ -13,14 +10,6 @@ from django.test import override_settings
 
 from async_legacy import blocking
 from gunicorn_helpers import EXAMPLE, gunicorn
-
-
-@pytest.fixture(scope="module")
-def montage_env(tmp_path_factory):
-    db = str(tmp_path_factory.mktemp("blocking") / "db.sqlite3")
-    env = dict(os.environ, MONTAGE_DB=db, DJANGO_SETTINGS_MODULE="montage.settings")
-    subprocess.check_call([sys.executable, os.path.join(EXAMPLE, "manage.py"), "migrate", "-v", "0"], env=env)
-    return {"MONTAGE_DB": db, "DJANGO_SETTINGS_MODULE": "montage.settings"}
 
 
 def wait_for(server, pattern, seconds=5):

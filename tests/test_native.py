@@ -1,8 +1,5 @@
 """Django >= 3.1: the same entry points serve through Django's own ASGIHandler."""
 import concurrent.futures
-import os
-import subprocess
-import sys
 import time
 import warnings
 
@@ -29,14 +26,6 @@ def test_entry_points_are_djangos_handler():
     with pytest.warns(DeprecationWarning, match="get_asgi_application"):
         legacy_style = AsyncDjangoApplication()
     assert type(legacy_style) is type(app)
-
-
-@pytest.fixture(scope="module")
-def montage_env(tmp_path_factory):
-    db = str(tmp_path_factory.mktemp("native") / "db.sqlite3")
-    env = dict(os.environ, MONTAGE_DB=db, DJANGO_SETTINGS_MODULE="montage.settings")
-    subprocess.check_call([sys.executable, os.path.join(EXAMPLE, "manage.py"), "migrate", "-v", "0"], env=env)
-    return {"MONTAGE_DB": db, "DJANGO_SETTINGS_MODULE": "montage.settings"}
 
 
 def four_sync_sleeps(base):

@@ -9,30 +9,21 @@ for ``django.views.decorators.cache``).
 """
 import importlib
 
-_MODULES = {
-    "auth": ["user_passes_test", "login_required", "permission_required"],
-    "cache": ["cache_page", "cache_control", "never_cache"],
-    "clickjacking": ["xframe_options_deny", "xframe_options_sameorigin", "xframe_options_exempt"],
-    "csrf": ["csrf_exempt", "csrf_protect", "requires_csrf_token", "ensure_csrf_cookie"],
-    "gzip": ["gzip_page"],
-    "http": [
-        "require_http_methods",
-        "require_GET",
-        "require_POST",
-        "require_safe",
-        "condition",
-        "etag",
-        "last_modified",
-        "conditional_page",
-    ],
-    "vary": ["vary_on_headers", "vary_on_cookie"],
-}
-_HOME = {name: module for module, names in _MODULES.items() for name in names}
+#: The submodules, each mirroring a Django module and listing its names in ``__all__``.
+_SUBMODULES = ("auth", "cache", "clickjacking", "csrf", "gzip", "http", "vary")
 
-__all__ = sorted(_HOME)
+
+def _submodule(name):
+    return importlib.import_module("%s.%s" % (__name__, name))
 
 
 def __getattr__(name):
-    if name not in _HOME:
-        raise AttributeError("module 'async_legacy.decorators' has no attribute %r" % name)
-    return getattr(importlib.import_module("%s.%s" % (__name__, _HOME[name])), name)
+    for submodule in _SUBMODULES:
+        module = _submodule(submodule)
+        if name in module.__all__:
+            return getattr(module, name)
+    raise AttributeError("module 'async_legacy.decorators' has no attribute %r" % name)
+
+
+def __dir__():
+    return sorted(set(globals()) | {name for sub in _SUBMODULES for name in _submodule(sub).__all__})
