@@ -94,6 +94,8 @@ def install_legacy_shims():
       thread-locals in 1.11/2.2 (asgiref Locals keyed by task in 3.0): replace
       them by :class:`ContextLocal` so every request task has its own.
     * ``StreamingHttpResponse`` accepts async iterators, as it does from 4.2.
+    * Django 2.x's deprecated settings (DEFAULT_CONTENT_TYPE, FILE_CHARSET)
+      decide whether to warn from the caller's frame alone.
 
     Idempotent; a no-op on Django >= 3.1.
     """
@@ -110,6 +112,7 @@ def install_legacy_shims():
     timezone._active = ContextLocal("django.timezone._active")
     _patch_streaming_response()
     _patch_gzip_middleware()
+    _patch_deprecated_settings()
     _installed = True
 
 
@@ -138,6 +141,41 @@ def _patch_streaming_response():
     StreamingHttpResponse.is_async = False
     StreamingHttpResponse._set_streaming_content = _set_streaming_content
     StreamingHttpResponse.streaming_content = property(_get_streaming_content, _set)
+
+
+#: Django 2.0-3.0 settings whose LazySettings property warns when read outside
+#: Django: name -> (message attribute in django.conf, warning class name).
+_DEPRECATED_SETTINGS = {
+    "DEFAULT_CONTENT_TYPE": ("DEFAULT_CONTENT_TYPE_DEPRECATED_MSG", "RemovedInDjango30Warning"),
+    "FILE_CHARSET": ("FILE_CHARSET_DEPRECATED_MSG", "RemovedInDjango31Warning"),
+}
+
+
+def _patch_deprecated_settings():
+    """Django's property runs traceback.extract_stack() (every frame, with its
+    source line) on each read: on every HttpResponse for DEFAULT_CONTENT_TYPE,
+    a third of a hello request under a coroutine stack. Only the caller's file
+    decides, so that is all this version looks at; same warning, same place."""
+    import os
+    import sys
+    import warnings
+
+    from django import conf
+    from django.utils import deprecation
+
+    django_dir = os.path.dirname(django.__file__)
+    for name, (message_name, category_name) in _DEPRECATED_SETTINGS.items():
+        message = getattr(conf, message_name, None)
+        category = getattr(deprecation, category_name, None)
+        if not isinstance(conf.LazySettings.__dict__.get(name), property) or message is None or category is None:
+            continue
+
+        def read(self, name=name, message=message, category=category):
+            if not sys._getframe(1).f_code.co_filename.startswith(django_dir):
+                warnings.warn(message, category, stacklevel=2)
+            return self.__getattr__(name)
+
+        setattr(conf.LazySettings, name, property(read))
 
 
 def _patch_gzip_middleware():

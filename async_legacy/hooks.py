@@ -117,16 +117,19 @@ def declared_inline(middleware):
     return path in getattr(settings, "ASYNC_LEGACY_INLINE_MIDDLEWARE", ())
 
 
+#: class_hook_mode's answer when the class has no such hook (INLINE is None).
+ABSENT = object()
+
 HOOK_NAMES = ("process_request", "process_view", "process_template_response", "process_exception", "process_response")
 
 
 def class_hook_mode(cls, name):
-    """Where ``cls``'s hook ``name`` runs: INLINE, LANE, a predicate, or None (no such hook)."""
+    """Where ``cls``'s hook ``name`` runs: INLINE, LANE, a predicate, or ABSENT."""
     for klass in cls.__mro__:
         func = klass.__dict__.get(name)
         if func is not None:
             return _known().get(func, LANE)
-    return None
+    return ABSENT
 
 
 def mode_of(bound_hook):
@@ -136,7 +139,8 @@ def mode_of(bound_hook):
         return LANE
     if declared_inline(owner):
         return INLINE
-    return class_hook_mode(type(owner), bound_hook.__name__) or LANE
+    mode = class_hook_mode(type(owner), bound_hook.__name__)
+    return LANE if mode is ABSENT else mode
 
 
 def needs_lane(mode, *args):

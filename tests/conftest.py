@@ -20,7 +20,7 @@ setup_test_environment()
 from async_legacy.compat import NATIVE_ASYNC  # noqa: E402
 
 # The legacy pipeline's own modules; on Django >= 3.1 Django's handler serves.
-collect_ignore = ["test_pipeline.py", "test_handler.py", "test_lane.py", "test_compat.py", "test_asgi.py"] if NATIVE_ASYNC else []
+collect_ignore = ["test_pipeline.py", "test_handler.py", "test_hooks.py", "test_lane.py", "test_compat.py", "test_asgi.py"] if NATIVE_ASYNC else []
 
 
 @pytest.fixture(scope="session", autouse=True)

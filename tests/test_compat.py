@@ -1,6 +1,8 @@
 """Per-request state that Django < 3.1 keeps in thread-locals stays per request."""
 import random
 
+import pytest
+
 from helpers import call, gather
 
 
@@ -68,3 +70,34 @@ def test_gzip_middleware_compresses_async_streaming(loop):
         got = run(loop, call(app, "/stream/async/", headers={"Accept-Encoding": "gzip"}))
     assert got.status_code == 200 and got.header("Content-Encoding") == "gzip"
     assert gzip.decompress(got.body) == b"chunk0;chunk1;chunk2;"
+
+
+@pytest.mark.parametrize("name", ["DEFAULT_CONTENT_TYPE", "FILE_CHARSET"])
+def test_deprecated_settings_warn_as_django_does_without_walking_the_stack(app, monkeypatch, name):
+    """Django 2.x checks who reads these with traceback.extract_stack() on every
+    HttpResponse; ours looks at the caller's frame only, same warning."""
+    import traceback
+    import warnings
+
+    from django.conf import LazySettings, settings
+    from django.http import HttpResponse
+
+    from async_legacy import compat
+
+    if name not in LazySettings.__dict__:
+        pytest.skip("Django %s.%s has no deprecated %s" % (compat.DJANGO_VERSION + (name,)))
+
+    def walked(*args, **kwargs):
+        raise AssertionError("the whole stack was walked")
+
+    monkeypatch.setattr(traceback, "extract_stack", walked)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = getattr(settings, name)  # read outside Django: warns, pointing here
+        response = HttpResponse("x")  # read inside Django: silent
+    assert value == settings._wrapped.__dict__.get(name, value)
+    assert [(w.category.__name__, w.filename) for w in caught] == [
+        (compat._DEPRECATED_SETTINGS[name][1], __file__)
+    ]
+    assert name in str(caught[0].message)
+    assert response["Content-Type"].startswith("text/html")

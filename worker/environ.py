@@ -14,6 +14,8 @@ class BodyTooLarge(Exception):
 
 async def read_body(request, limit):
     """The whole request body as a readable file (Expect: 100-continue aware)."""
+    if not request.body_exists:  # no Content-Length, not chunked
+        return io.BytesIO(), 0
     if request.version >= (1, 1) and request.headers.get("Expect", "").lower() == "100-continue":
         if limit and (request.content_length or 0) > limit:
             raise BodyTooLarge()

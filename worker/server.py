@@ -38,8 +38,7 @@ def _server_kwargs(options, log):
     return kwargs
 
 
-def _current_task():
-    return asyncio.current_task() if hasattr(asyncio, "current_task") else asyncio.Task.current_task()
+_current_task = getattr(asyncio, "current_task", None) or asyncio.Task.current_task
 
 
 class HookRequest:
