@@ -7,7 +7,7 @@ as the load generator; results are ratios, not absolute times.
 Servers (example_montage in each):
   gaiohttp  + Django 2.2 (legacy path, coroutine views)
   gunicorn sync / gthread + Django 2.2 (the same app's sync views)
-  uvicorn, gunicorn -k asgi, gaiohttp + Django 5.2 (native ASGI)
+  uvicorn (uvloop; and --loop asyncio), gunicorn -k asgi, gaiohttp + Django 5.2 (native ASGI)
   a bare aiohttp handler, no Django: the ceiling for the sleep scenario
 Scenarios:
   hello     64 connections, a view returning "Hello, world!"
@@ -16,7 +16,11 @@ Scenarios:
             not counted, so a run of D seconds shows at most (D-1)/D x 1000 req/s:
             it runs at least 20 s, next to the bare aiohttp ceiling.
 
-Usage: python3 scripts/bench_servers.py [--duration S] [--sleep-duration S] [--only NAME] [--write-readme]
+Hello is measured in rounds (servers in turn, each restarted) and the median
+round reported: single runs on a shared machine vary by 15-20 %.
+
+Usage: python3 scripts/bench_servers.py [--duration S] [--rounds N] [--sleep-duration S]
+                                        [--only NAME] [--write-readme]
 """
 import argparse
 import os
@@ -304,7 +308,7 @@ def report(rows):
 
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
+    parser.add_argument("--duration", type=int, default=8, help="seconds per hello run (default 8)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="hello runs per server, servers taken in turn; the median is reported (default 3)")
     parser.add_argument("--sleep-duration", type=int, default=20,

@@ -38,9 +38,6 @@ def _server_kwargs(options, log):
     return kwargs
 
 
-_current_task = getattr(asyncio, "current_task", None) or asyncio.Task.current_task
-
-
 class HookRequest:
     """What gunicorn's pre_request/post_request hooks read of a request."""
 
@@ -145,7 +142,7 @@ class HTTPServer:
         self.cfg.pre_request(self.worker, hook_request)
         in_flight = self.server.in_flight
         protocol = request.protocol
-        in_flight[protocol] = _current_task()
+        in_flight[protocol] = asyncio.current_task()
         try:
             response = await self.bridge(request, exchange)
         except asyncio.CancelledError:
