@@ -92,6 +92,14 @@ class BlockingApp(SlowCoroutineApp):
 blocking_app = BlockingApp()
 
 
+async def upstream_reset_app(environ, start_response):
+    """Coroutine WSGI whose own upstream connection was reset."""
+    raise ConnectionResetError("upstream API reset the connection")
+
+
+upstream_reset_app.coroutine_wsgi = (1, 0)
+
+
 async def loop_app(scope, receive, send):
     """ASGI: names the event loop class serving it (uvloop or asyncio)."""
     if scope["type"] != "http":

@@ -5,6 +5,7 @@ import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -156,6 +157,35 @@ def test_client_disconnect_cancels_the_app():
         while not server.state("cancelled") and time.time() < deadline:
             time.sleep(0.1)
         assert server.state("cancelled") == ["/gone"]
+
+
+@pytest.mark.parametrize("app", ["serverapps:slow_app", "serverapps:wsgi_app", "serverapps:asgi_app"])
+@pytest.mark.parametrize("reset", [False, True], ids=["fin", "rst"])
+def test_client_gone_mid_response_is_not_logged_as_an_error(app, reset):
+    # Clients that leave while their responses are being written (a closed
+    # tab, a load balancer's timeout, a load tester stopping) are routine:
+    # no error, no traceback. Pipelined requests make it happen every time.
+    with gunicorn(app, settings={"loglevel": "info"}) as server:
+        host, port = server.bind.split(":")
+        socks = [socket.create_connection((host, int(port))) for _ in range(20)]
+        for s in socks:
+            s.sendall(b"GET /p?s=0 HTTP/1.1\r\nHost: x\r\n\r\n" * 50)
+        time.sleep(0.01)
+        for s in socks:
+            if reset:  # linger 0: the server gets a reset, not an orderly close
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()
+        time.sleep(1)
+        assert requests.get(server.base + "/after", timeout=10).status_code == 200
+        log = server.log()
+        assert "Traceback" not in log and "Error handling request" not in log, log[:3000]
+
+
+def test_apps_own_connection_reset_is_a_server_error():
+    with gunicorn("serverapps:upstream_reset_app") as server:
+        got = requests.get(server.base + "/", timeout=10)
+        assert got.status_code == 500
+        assert "upstream API reset the connection" in server.log()
 
 
 def test_sigterm_lets_in_flight_requests_finish():

@@ -30,7 +30,7 @@ def plain(status, text):
 class Exchange:
     """What gunicorn's access logger reads about one request/response."""
 
-    __slots__ = ("request", "start", "status", "headers", "sent", "environ", "close", "prepared")
+    __slots__ = ("request", "start", "status", "headers", "sent", "environ", "close", "prepared", "response")
 
     def __init__(self, request):
         self.request = request
@@ -41,6 +41,7 @@ class Exchange:
         self.environ = None
         self.close = False
         self.prepared = False
+        self.response = None
 
     async def prepare(self, response, status, headers):
         """Send the status line and headers (Connection: close if last)."""
@@ -48,6 +49,7 @@ class Exchange:
         if self.close:
             response.force_close()
         self.prepared = True
+        self.response = response
         await response.prepare(self.request)
 
     def log(self, log):

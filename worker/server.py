@@ -38,6 +38,11 @@ def _server_kwargs(options, log):
     return kwargs
 
 
+def _client_gone(request):
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
 class HookRequest:
     """What gunicorn's pre_request/post_request hooks read of a request."""
 
@@ -147,18 +152,20 @@ class HTTPServer:
             response = await self.bridge(request, exchange)
         except asyncio.CancelledError:
             raise
-        except ConnectionResetError as exc:
-            # The client went away mid-response (aiohttp's ClientConnectionResetError
-            # is one too): nothing to answer, not a server error.
-            self.log.debug("Client went away during %s: %s", request.raw_path, exc)
-            raise
-        except Exception:
-            self.log.exception("Error handling request %s", request.raw_path)
-            if exchange.prepared:
-                raise  # headers are out: aiohttp drops the connection
-            response = plain(500, "Internal Server Error\n")
-            exchange.status, exchange.headers = 500, list(response.headers.items())
-            exchange.prepared = True  # aiohttp sends it as soon as we return
+        except Exception as exc:
+            if isinstance(exc, ConnectionResetError) and _client_gone(request):
+                # The client went away mid-response (aiohttp's ClientConnectionResetError
+                # is one too): not a server error. Handing aiohttp a response lets it
+                # meet the dead connection itself and drop it quietly.
+                self.log.debug("Client went away during %s: %s", request.raw_path, exc)
+                response = exchange.response or plain(499, "")  # never sent
+            else:
+                self.log.exception("Error handling request %s", request.raw_path)
+                if exchange.prepared:
+                    raise  # headers are out: aiohttp drops the connection
+                response = plain(500, "Internal Server Error\n")
+                exchange.status, exchange.headers = 500, list(response.headers.items())
+                exchange.prepared = True  # aiohttp sends it as soon as we return
         else:
             if not exchange.prepared:  # e.g. a 413 that aiohttp will send
                 exchange.status, exchange.headers = response.status, list(response.headers.items())
