@@ -1,5 +1,6 @@
 """Tiny apps of each kind for the worker tests (no Django)."""
 import asyncio
+import gc
 import json
 import os
 
@@ -23,6 +24,7 @@ def wsgi_app(environ, start_response):
         "remote_port": environ.get("REMOTE_PORT"),
         "body_length": len(body),
         "x_test": environ.get("HTTP_X_TEST"),
+        "gc_frozen": gc.get_freeze_count(),
     }
     data = json.dumps(payload).encode()
     start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])

@@ -77,6 +77,23 @@ def test_request_body_limit_gives_413():
         assert requests.post(server.base + "/", data=iter([b"x" * 800, b"x" * 800])).status_code == 413
 
 
+def test_app_startup_objects_are_frozen_out_of_the_cyclic_gc():
+    with gunicorn("serverapps:wsgi_app") as server:
+        assert requests.get(server.base + "/").json()["gc_frozen"] > 1000
+    with gunicorn("serverapps:wsgi_app", env={"GAIOHTTP_GC_FREEZE": "0"}) as server:
+        assert requests.get(server.base + "/").json()["gc_frozen"] == 0
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("GAIOHTTP_GC_FREEZE", "maybe", "GAIOHTTP_GC_FREEZE must be 1 or 0; got 'maybe'"),
+    ("GAIOHTTP_MAX_BODY_SIZE", "10MB", "GAIOHTTP_MAX_BODY_SIZE must be a number of bytes"),
+])
+def test_bad_setting_stops_gunicorn_with_a_message(name, value, message):
+    with gunicorn("serverapps:wsgi_app", env={name: value}) as server:
+        assert server.proc.wait(30) != 0  # "Worker failed to boot": no restart loop
+        assert message in server.log()
+
+
 def test_max_requests_closes_the_last_connection_and_recycles():
     with gunicorn("serverapps:wsgi_app", settings={"max_requests": 3}) as server:
         with requests.Session() as session:

@@ -4,6 +4,8 @@ import os
 #: Request bodies larger than this get 413 (bytes; environment variable).
 MAX_BODY_ENV = "GAIOHTTP_MAX_BODY_SIZE"
 DEFAULT_MAX_BODY = 100 * 1024 * 1024
+#: "0" keeps the app's startup objects under the cyclic GC (environment variable).
+GC_FREEZE_ENV = "GAIOHTTP_GC_FREEZE"
 
 
 class Options:
@@ -26,6 +28,7 @@ class Options:
         self.workers = cfg.workers
         self.ssl_context = make_ssl_context(cfg) if cfg.is_ssl else None
         self.max_body = _max_body()
+        self.gc_freeze = _flag(GC_FREEZE_ENV, True)
         self.server_software = "gunicorn (gaiohttp)"
         # gunicorn's own test in Logger.access(): skip building atoms otherwise.
         self.access_log = bool(
@@ -55,6 +58,17 @@ def _max_body():
             "%s must be a number of bytes (0 for no limit); got %r." % (MAX_BODY_ENV, raw)
         ) from None
     return value
+
+
+def _flag(name, default):
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    if raw.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.strip().lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("%s must be 1 or 0; got %r." % (name, raw))
 
 
 def make_ssl_context(cfg):
