@@ -20,9 +20,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_for(url_host, port=None, timeout=30, unix=None):
+def wait_for(url_host, port=None, timeout=30, unix=None, proc=None):
+    """Until the server listens, or its process ``proc`` has exited (a test
+    of a server that must refuse to start reads its log and exit code)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return
         try:
             if unix:
                 with socket.socket(socket.AF_UNIX) as s:
@@ -73,10 +77,10 @@ def _running(cmd, log_path, cwd, env, bind):
         proc = subprocess.Popen(cmd, cwd=cwd, env=environ, stdout=log, stderr=subprocess.STDOUT)
     try:
         if bind.startswith("unix:"):
-            wait_for(None, unix=bind[5:])
+            wait_for(None, unix=bind[5:], proc=proc)
         else:
             host, port = bind.rsplit(":", 1)
-            wait_for(host, int(port))
+            wait_for(host, int(port), proc=proc)
         yield proc
     finally:
         if proc.poll() is None:

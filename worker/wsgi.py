@@ -100,11 +100,16 @@ class WSGIBridge(_Bridge):
 
     async def send(self, triple, response, exchange):
         loop = asyncio.get_event_loop()
-        _, iterator, chunk = triple
+        result, iterator, chunk = triple
+        # A one-item list (PEP 3333's len() hint) has nothing more: skip the
+        # thread hop that would only learn so.
+        whole = isinstance(result, (list, tuple)) and len(result) == 1
         while chunk is not None:
             if chunk:
                 exchange.sent += len(chunk)
                 await response.write(chunk)
+            if whole:
+                break
             chunk = await loop.run_in_executor(self.executor, next, iterator, None)
 
     async def close(self, triple):
