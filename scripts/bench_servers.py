@@ -199,20 +199,33 @@ def servers(legacy, native):
         Server("uvicorn, Django 5.2", "5.2", native,
                [os.path.join(native, "python"), "-m", "uvicorn", "--port", "{port}", "--no-access-log",
                 "--log-level", "warning", "montage.asgi:application"], "async"),
+        Server("gaiohttp_uvloop, Django 5.2", "5.2", native,
+               [os.path.join(native, "gunicorn"), "-c", u_conf] + gunicorn_common + ["montage.wsgi:application"], "async"),
         Server("uvicorn --loop asyncio, Django 5.2", "5.2", native,
                [os.path.join(native, "python"), "-m", "uvicorn", "--loop", "asyncio", "--port", "{port}",
                 "--no-access-log", "--log-level", "warning", "montage.asgi:application"], "async"),
-        Server("gunicorn -k asgi, Django 5.2", "5.2", native,
-               [os.path.join(native, "gunicorn"), "-k", "asgi"] + gunicorn_common + ["montage.asgi:application"], "async"),
         Server("gaiohttp, Django 5.2", "5.2", native,
                [os.path.join(native, "gunicorn"), "-c", g_conf] + gunicorn_common + ["montage.wsgi:application"], "async"),
-        Server("gaiohttp_uvloop, Django 5.2", "5.2", native,
-               [os.path.join(native, "gunicorn"), "-c", u_conf] + gunicorn_common + ["montage.wsgi:application"], "async"),
+        Server("gunicorn -k asgi, Django 5.2", "5.2", native,
+               [os.path.join(native, "gunicorn"), "-k", "asgi"] + gunicorn_common + ["montage.asgi:application"], "async"),
     ]
 
 
 def migrate(bin_dir, db, env):
     subprocess.check_call([os.path.join(bin_dir, "python"), "manage.py", "migrate", "-v", "0"], cwd=EXAMPLE, env=env)
+
+
+def cpu_ticks():
+    """(steal, total) jiffies of all CPUs: on a shared VM, time the hypervisor
+    gave to someone else shows as steal."""
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    return fields[7], sum(fields[:8])
+
+
+def steal_share(before, after):
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total if total else 0.0
 
 
 def measure(server, env, duration, sleep_duration):
@@ -223,7 +236,9 @@ def measure(server, env, duration, sleep_duration):
     try:
         path = "/hello/async/" if server.kind == "async" else "/hello/sync/"
         wrk(base + path, 64, 2)  # warm-up
+        before = cpu_ticks()
         row["hello"] = wrk(base + path, 64, duration)
+        row["hello"]["steal"] = steal_share(before, cpu_ticks())
         if server.kind == "async" and sleep_duration:
             peak = [0.0]
             stop = threading.Event()
@@ -237,7 +252,9 @@ def measure(server, env, duration, sleep_duration):
             sampler = threading.Thread(target=sample)
             sampler.start()
             try:
+                before = cpu_ticks()
                 row["sleep1000"] = wrk(base + "/hello_world/", 1000, sleep_duration)
+                row["sleep1000"]["steal"] = steal_share(before, cpu_ticks())
             finally:
                 stop.set()
                 sampler.join()
@@ -253,12 +270,13 @@ def median_row(runs):
     row = {"server": runs[0]["server"]}
     by_rps = sorted((r["hello"] for r in runs), key=lambda h: h["rps"])
     row["hello"] = by_rps[(len(by_rps) - 1) // 2]  # the lower middle one if even
-    row["hello_all"] = [r["hello"]["rps"] for r in runs]
+    # Rounds during which the machine lost over 5 % of its CPU time to steal are marked.
+    row["hello_all"] = ["%.0f%s" % (r["hello"]["rps"], "*" if r["hello"]["steal"] > 0.05 else "") for r in runs]
     sleeps = [r for r in runs if "sleep1000" in r]
     if sleeps:
         by_p99 = sorted(sleeps, key=lambda r: r["sleep1000"]["p99"] or 99.0)
         row["sleep1000"] = by_p99[len(by_p99) // 2]["sleep1000"]  # the worse middle one if even
-        row["sleep_p99_all"] = [r["sleep1000"]["p99"] for r in sleeps]
+        row["sleep_p99_all"] = [(r["sleep1000"]["p99"], r["sleep1000"]["steal"]) for r in sleeps]
         row["rss"] = max(r["rss"] for r in sleeps)
     return row
 
@@ -276,9 +294,9 @@ def report(rows):
     for r in rows:
         h, s = r["hello"], r.get("sleep1000")
         lines.append("| %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            r["server"], h["rps"], ", ".join("%.0f" % v for v in r.get("hello_all", [h["rps"]])), fmt_s(h["p99"]),
+            r["server"], h["rps"], ", ".join(r.get("hello_all", ["%.0f" % h["rps"]])), fmt_s(h["p99"]),
             "%.0f" % s["rps"] if s else "-", fmt_s(s["p50"]) if s else "-", fmt_s(s["p99"]) if s else "-",
-            ", ".join(fmt_s(v) for v in r.get("sleep_p99_all", [])) or "-",
+            ", ".join(fmt_s(v) + ("*" if steal > 0.05 else "") for v, steal in r.get("sleep_p99_all", [])) or "-",
             "%d" % (h["errors"] + (s["errors"] if s else 0)),
             "%.0f MB" % r["rss"] if "rss" in r else "-"))
     def ratio(a, b, key="hello"):
@@ -350,21 +368,27 @@ def main(argv):
     chosen = [s for s in servers(legacy, native) if not args.only or any(o in s.name for o in args.only)]
     # Rounds go over all servers in turn (each restarted), so a slow spell of
     # the machine hits every server alike; each hello figure is the median round.
+    # Every other round goes backwards, so no server always comes last (the
+    # machine's speed drifts over minutes); servers compared in a check are
+    # listed next to each other.
     runs = {s.name: [] for s in chosen}
+    start_ticks = cpu_ticks()
     for round_ in range(args.rounds):
-        for server in chosen:
+        for server in (chosen if round_ % 2 == 0 else chosen[::-1]):
             print("round %d/%d: %s ..." % (round_ + 1, args.rounds, server.name), flush=True)
             sleep = round_ == 0 or (server.sleep_target and round_ < args.sleep_rounds)
             runs[server.name].append(measure(
                 server, envs[server.django], args.duration, args.sleep_duration if sleep else None))
+    steal = steal_share(start_ticks, cpu_ticks())
     rows = [median_row(runs[s.name]) for s in chosen]
     table = report(rows)
     cpu = subprocess.check_output(["nproc"], text=True).strip()
     header = ("hello: median of %d rounds of %d s (servers in turn); 1000 x 1 s: runs of %d s, the median "
               "p99 of %d for the Django 2.2 async rows and the ceiling, one run elsewhere; worker RSS: the "
-              "largest of those runs; one wrk thread; %s CPUs on the machine; %s" % (
+              "largest of those runs; one wrk thread; %s CPUs on the machine; %.1f %% of their time stolen by "
+              "the hypervisor over the whole run (* marks a run with over 5 %%); %s" % (
                   args.rounds, args.duration, args.sleep_duration, min(args.sleep_rounds, args.rounds), cpu,
-                  time.strftime("%Y-%m-%d")))
+                  100 * steal, time.strftime("%Y-%m-%d")))
     print("\n" + header + "\n\n" + table)
     with open(os.path.join(BENCH_DIR, "servers.md"), "w") as f:
         f.write(header + "\n\n" + table + "\n")
