@@ -80,10 +80,12 @@ def test_request_body_limit_gives_413():
 def test_app_startup_objects_are_frozen_out_of_the_cyclic_gc():
     with gunicorn("serverapps:wsgi_app") as server:
         frozen = requests.get(server.base + "/").json()["gc_frozen"]
+    with gunicorn("serverapps:wsgi_app", settings={"preload_app": True}) as server:
+        preloaded = requests.get(server.base + "/").json()["gc_frozen"]
     with gunicorn("serverapps:wsgi_app", env={"GAIOHTTP_GC_FREEZE": "0"}) as server:
         left_alone = requests.get(server.base + "/").json()["gc_frozen"]
     # Some Pythons freeze a few hundred objects of their own at start-up.
-    assert frozen > left_alone + 10000
+    assert frozen > left_alone + 10000 and preloaded > left_alone + 10000
 
 
 @pytest.mark.parametrize("name, value, message", [

@@ -60,9 +60,11 @@ class GaiohttpWorker(base.Worker):
         if options.gc_freeze:
             # The app is loaded: take its modules, URLconf and settings out of
             # the cyclic GC's reach, so a full collection with many requests in
-            # flight walks only theirs (and, with preload_app, inherited pages
-            # stay shared). Python's documented use of gc.freeze for forked servers.
-            gc.collect()
+            # flight walks only theirs. Loaded by the arbiter (preload_app), they
+            # are left uncollected too: a collection would write to every
+            # inherited object and unshare its page.
+            if not self.cfg.preload_app:
+                gc.collect()  # the app's start-up garbage, before freezing for good
             gc.freeze()
         server = HTTPServer(self, bridge, options)
         server.start(self.sockets)
