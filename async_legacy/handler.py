@@ -78,7 +78,7 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
             conf.get("ASYNC_LEGACY_THREADS"),
             on_acquire=_thread_taken,
             on_release=_thread_given_back,
-            name="ASYNC_LEGACY_THREADS",
+            idle=conf.get("ASYNC_LEGACY_THREAD_IDLE"),
         )
         self._safe_receivers = _safe_receivers()
         self._inline_cache = {}
@@ -106,6 +106,7 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
             blocking.watch(self._blocking_threshold)
         lane = self.lane_class(self.lanes)
         current_lane.set(lane)
+        lane.enter()
         request = response = None
         try:
             set_script_prefix(get_script_name(environ))
@@ -143,8 +144,12 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
     async def finish(self, lane, func):
         """Run ``func`` (response.close: request_finished) and give the lane back."""
         try:
-            if not lane.used and self._inline_ok(signals.request_finished):
+            if self._inline_ok(signals.request_finished):
+                # Django's own receivers: on the loop. A thread the request
+                # holds gets the same hygiene (close_old_connections) on itself
+                # as it goes back, without a round trip.
                 func()
+                lane.close_now()
             else:
                 await lane.close(func)
         finally:

@@ -32,15 +32,30 @@ def body_is_heavy(request):
         return False
 
 
+#: Session engines whose load() and save() do no I/O.
+_IO_FREE_SESSIONS = ("django.contrib.sessions.backends.signed_cookies",)
+
+
 def _session_saves(request, response):
     session = getattr(request, "session", None)
-    return session is not None and (session.modified or settings.SESSION_SAVE_EVERY_REQUEST)
+    return (
+        session is not None
+        and (session.modified or settings.SESSION_SAVE_EVERY_REQUEST)
+        and type(session).__module__ not in _IO_FREE_SESSIONS
+    )
 
 
-def _session_unloaded(request, *args):
-    # get_language_from_request() reads the session before Django 4.0.
+def _session_load_blocks(request, *args):
+    # get_language_from_request() reads the session before Django 4.0. Loading
+    # it does I/O only for a session cookie of a storage-backed engine: without
+    # a key, SessionStore.load() is never called.
     session = getattr(request, "session", None)
-    return session is not None and not hasattr(session, "_session_cache")
+    return (
+        session is not None
+        and not hasattr(session, "_session_cache")
+        and session.session_key is not None
+        and type(session).__module__ not in _IO_FREE_SESSIONS
+    )
 
 
 def _messages_stored(request, response):
@@ -83,7 +98,7 @@ KNOWN = {
         "process_response": _messages_stored,
     },
     "django.middleware.locale.LocaleMiddleware": {
-        "process_request": _session_unloaded,
+        "process_request": _session_load_blocks,
         "process_response": INLINE,
     },
 }

@@ -1,17 +1,29 @@
 """The thread lane: every sync <-> async hop of a request goes through here.
 
 A request that needs blocking work (a sync view, a middleware hook that may do
-I/O, template rendering, the ORM) borrows ONE thread from a bounded pool the
-first time it needs one and keeps it until its response is closed. All of its
-blocking work runs on that thread, so Django's per-thread database connection
-is opened, reused and closed where it lives (``close_old_connections`` runs
-there at the start and end of the request, CONN_MAX_AGE is honoured), and a
-request never uses two threads.
+I/O, template rendering, the ORM, ``sync_to_async``) borrows ONE thread from a
+bounded pool the first time it needs one. All of its blocking work runs on
+that thread while it holds it, so Django's per-thread database connection is
+opened, reused and closed where it lives: ``close_old_connections`` runs there
+when the request takes the thread and when it gives it back (CONN_MAX_AGE is
+honoured), and a request never uses two threads at once.
+
+The thread goes back to the pool once the request has left it idle for
+``ASYNC_LEGACY_THREAD_IDLE`` seconds (default 0.005), or at once when another
+request is waiting for a thread. So a coroutine view that reads the database
+and then long-polls holds no thread while it waits, and a burst of blocking
+steps separated by quick awaits keeps one thread and one connection, as
+Django's sync handler would.
+
+asgiref's thread-sensitive ``sync_to_async`` (the default, also behind
+``async_legacy.sync_to_async`` and Channels' ``database_sync_to_async``) runs
+on the request's lane too: the lane registers itself as the request's
+per-context executor, the mechanism asgiref's ``ThreadSensitiveContext`` (and
+Django >= 4.0's handler) use. asgiref's own executor for it would be a new
+thread per request, whose persistent connections die with it.
 
 Threads are long-lived: the pool creates them on demand up to its size and
 keeps them, so persistent connections are not leaked by threads that die.
-(asgiref's thread-sensitive mode creates a fresh single-thread executor per
-request context, which is why it is not used here.)
 
 A job may call back into the event loop (:meth:`Lane.call_async`, used by
 middleware that cannot be split into hooks); while it waits, its thread keeps
@@ -20,11 +32,17 @@ same thread without deadlocking - the same idea as asgiref's
 ``CurrentThreadExecutor``.
 """
 import asyncio
+import concurrent.futures
 import contextvars
 import functools
+import logging
 import queue
 import threading
 from collections import deque
+
+from asgiref.sync import AsyncToSync, SyncToAsync, ThreadSensitiveContext
+
+logger = logging.getLogger("async_legacy")
 
 #: The lane of the request the current task serves (None outside a request).
 current_lane = contextvars.ContextVar("async_legacy.lane", default=None)
@@ -108,13 +126,21 @@ def _restore_context(ctx):
 class LanePool:
     """At most ``size`` threads, shared by all requests of one application."""
 
-    def __init__(self, size, on_acquire=None, on_release=None, name="ASYNC_LEGACY_THREADS"):
-        if not isinstance(size, int) or size < 1:
+    def __init__(self, size, on_acquire=None, on_release=None, name="ASYNC_LEGACY_THREADS", idle=0.005,
+                 idle_name="ASYNC_LEGACY_THREAD_IDLE"):
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
             raise ValueError(
                 "%s must be a positive integer (the number of threads a worker "
                 "process may use for blocking work); got %r." % (name, size)
             )
+        if not isinstance(idle, (int, float)) or isinstance(idle, bool) or not 0 <= idle <= 60:
+            raise ValueError(
+                "%s must be a number of seconds from 0 to 60 (how long a request keeps an idle "
+                "thread before giving it back; 0 gives it back at once); got %r." % (idle_name, idle)
+            )
         self.size = size
+        #: Seconds a request keeps a thread it leaves idle (see the module doc).
+        self.idle = idle
         #: Run on the thread when a request takes it / gives it back
         #: (connection hygiene: request_started / request_finished's part).
         self.on_acquire = on_acquire
@@ -128,6 +154,11 @@ class LanePool:
     def busy(self):
         with self._lock:
             return len(self._threads) - len(self._free)
+
+    @property
+    def contended(self):
+        """True while a request is waiting for a thread."""
+        return bool(self._waiters)
 
     async def acquire(self):
         with self._lock:
@@ -178,11 +209,11 @@ class Lane:
     """The blocking-work lane of one request.
 
     ``await lane.run(func, *args)`` runs ``func`` on the request's thread (taken
-    from the pool on first use) in a copy of the caller's context, copying
-    context changes back afterwards.
+    from the pool on first use, given back when left idle) in a copy of the
+    caller's context, copying context changes back afterwards.
     """
 
-    __slots__ = ("_pool", "_worker", "_loop", "closed", "_calls")
+    __slots__ = ("_pool", "_worker", "_loop", "closed", "_calls", "_busy", "_idle_since", "_timer", "_taking")
 
     def __init__(self, pool):
         self._pool = pool
@@ -190,11 +221,25 @@ class Lane:
         self._loop = None
         self.closed = False
         self._calls = None  # futures of call_async() still running on the loop
+        self._busy = 0  # jobs queued or running on the thread
+        self._idle_since = 0.0
+        self._timer = None
+        self._taking = None  # set while a thread is being taken from the pool
 
     @property
     def used(self):
-        """True once the request has taken a thread."""
+        """True while the request holds a thread."""
         return self._worker is not None
+
+    def enter(self):
+        """Make asgiref's thread-sensitive ``sync_to_async`` in this context use the lane.
+
+        Call in the request's task before any of its code runs. The entry in
+        asgiref's table goes when the context that holds its key is gone.
+        """
+        key = ThreadSensitiveContext()
+        SyncToAsync.context_to_thread_executor[key] = _LaneExecutor(self)
+        SyncToAsync.thread_sensitive_context.set(key)
 
     async def run(self, func, *args, **kwargs):
         return await self._submit(None, func, args, kwargs)
@@ -204,43 +249,108 @@ class Lane:
         return await self._submit(exc, func, args, kwargs)
 
     async def _submit(self, exc, func, args, kwargs):
-        if self.closed:
-            raise RuntimeError(
-                "This request's thread lane is closed: %r was called after the "
-                "response was closed." % (func,)
-            )
         worker = self._worker
         if worker is None:
-            worker, func = await self._take_thread(func)
-            self._worker = worker
-        fut, ctx = self._enqueue(worker, exc, func, args, kwargs)
-        result = await fut
-        _restore_context(ctx)
-        return result
-
-    async def _take_thread(self, func):
-        """A thread from the pool, and ``func`` preceded by its hygiene."""
-        worker = await self._pool.acquire()
-        self._loop = asyncio.get_event_loop()
-        if self._pool.on_acquire is not None:
-            func = functools.partial(_after, self._pool.on_acquire, func)
-        return worker, func
-
-    def _enqueue(self, worker, exc, func, args, kwargs):
+            worker = await self._thread(func)
         fut = self._loop.create_future()
         ctx = contextvars.copy_context()
         worker.jobs.put(functools.partial(_run_job, self._loop, fut, ctx, exc, func, args, kwargs))
-        return fut, ctx
+        self._busy += 1
+        try:
+            result = await fut
+        finally:
+            self._job_done()
+        _restore_context(ctx)
+        return result
 
-    def suspend(self):
-        """Give the thread back while the request awaits something long.
+    async def _thread(self, func):
+        """The request's thread: taken from the pool (one taker at a time) if it holds none."""
+        while self._worker is None:
+            if self.closed:
+                raise RuntimeError(
+                    "This request's thread lane is closed: %r was called after the "
+                    "response was closed." % (func,)
+                )
+            if self._taking is not None:
+                await asyncio.shield(self._taking)
+                continue
+            if self._loop is None:
+                self._loop = asyncio.get_event_loop()
+            self._taking = taking = self._loop.create_future()
+            try:
+                worker = await self._pool.acquire()
+            finally:
+                self._taking = None
+                taking.set_result(None)
+            if self.closed:  # the request ended while it waited
+                self._pool.release(worker)
+                continue
+            self._worker = worker
+            if self._pool.on_acquire is not None:
+                worker.jobs.put(functools.partial(_hygiene, self._pool.on_acquire))
+        return self._worker
 
-        Called before awaiting a coroutine view, so a view that sleeps or
-        long-polls holds no thread. The next :meth:`run` takes one again.
+    def _job_done(self):
+        """On the loop, after a job: give the thread back once the request leaves it idle."""
+        self._busy -= 1
+        if self._busy or self._worker is None or self.closed:
+            return
+        idle = self._pool.idle
+        if not idle or self._pool.contended:
+            self.release()
+            return
+        self._idle_since = self._loop.time()
+        if self._timer is None:
+            self._timer = self._loop.call_at(self._idle_since + idle, self._idle_check)
+
+    def _idle_check(self):
+        self._timer = None
+        if self._busy or self._worker is None or self.closed:
+            return
+        due = self._idle_since + self._pool.idle
+        if self._loop.time() < due and not self._pool.contended:
+            self._timer = self._loop.call_at(due, self._idle_check)
+        else:
+            self.release()
+
+    def release(self):
+        """Give the thread back now; its hygiene runs on it after the jobs queued before.
+
+        The next :meth:`run` takes a thread again.
         """
         worker, self._worker = self._worker, None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if worker is not None:
             worker.jobs.put(functools.partial(self._pool._release_after_hygiene, worker))
+
+    def submit(self, fn, *args, **kwargs):
+        """``concurrent.futures``' submit onto the lane: asgiref's executor protocol.
+
+        Called on the loop; the job's end is accounted for on the loop.
+        """
+        if self.closed:
+            # A task the request left running after its response: what asgiref
+            # does outside any request.
+            return SyncToAsync.single_thread_executor.submit(fn, *args, **kwargs)
+        future = concurrent.futures.Future()
+        self._busy += 1
+        if self._worker is not None:
+            self._worker.jobs.put(functools.partial(_run_submitted, self, future, fn, args, kwargs))
+        else:
+            asyncio.ensure_future(self._submit_after_take(future, fn, args, kwargs))
+        return future
+
+    async def _submit_after_take(self, future, fn, args, kwargs):
+        try:
+            worker = self._worker or await self._thread(fn)
+        except BaseException as exc:  # noqa: B902 - handed to the waiting caller
+            self._busy -= 1
+            if future.set_running_or_notify_cancel():
+                future.set_exception(exc)
+            return
+        worker.jobs.put(functools.partial(_run_submitted, self, future, fn, args, kwargs))
 
     def call_async(self, coro_func, *args, **kwargs):
         """From a job on this lane: run a coroutine on the loop and wait for it."""
@@ -267,18 +377,79 @@ class Lane:
         caller stops waiting (a cancelled request).
         """
         self.closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         worker, self._worker = self._worker, None
         func = func or _noop
         if worker is None:
-            worker, func = await self._take_thread(func)
-        fut, _ = self._enqueue(worker, None, func, args, {})
+            worker = await self._pool.acquire()
+            self._loop = asyncio.get_event_loop()
+            if self._pool.on_acquire is not None:
+                func = functools.partial(_after, self._pool.on_acquire, func)
+        fut = self._loop.create_future()
+        worker.jobs.put(functools.partial(_run_job, self._loop, fut, contextvars.copy_context(), None, func, args, {}))
         worker.jobs.put(functools.partial(self._pool.release, worker))
         return await fut
+
+    def close_now(self):
+        """End the lane without a last job; a thread it holds goes back after its hygiene."""
+        self.closed = True
+        self.release()
+
+
+class _LaneExecutor:
+    """The lane as asgiref sees it: an executor with ``submit``.
+
+    Kept apart from :class:`Lane` because asgiref keeps it in a
+    WeakKeyDictionary whose key must not be kept alive by its value.
+    """
+
+    __slots__ = ("lane",)
+
+    def __init__(self, lane):
+        self.lane = lane
+
+    def submit(self, fn, *args, **kwargs):
+        return self.lane.submit(fn, *args, **kwargs)
+
+
+def _run_submitted(lane, future, fn, args, kwargs):
+    """On the lane thread: run an asgiref job, report back on the loop."""
+    if not future.set_running_or_notify_cancel():
+        ok, value = True, None  # cancelled before it started: nothing to run
+    else:
+        try:
+            ok, value = True, fn(*args, **kwargs)
+        except BaseException as error:  # noqa: B902 - handed to the awaiting task
+            ok, value = False, error
+    try:
+        lane._loop.call_soon_threadsafe(_submitted_done, lane, future, ok, value)
+    except RuntimeError:  # the loop is closed: nobody is waiting any more
+        pass
+
+
+def _submitted_done(lane, future, ok, value):
+    lane._job_done()
+    if future.done():  # cancelled before it ran
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
 
 
 def _after(first, func, *args, **kwargs):
     first()
     return func(*args, **kwargs)
+
+
+def _hygiene(func):
+    # Queued on its own when a request takes a thread: an error must not end the thread.
+    try:
+        func()
+    except Exception:
+        logger.exception("Connection hygiene failed on a lane thread (%r)", func)
 
 
 async def run_sync(func, *args, **kwargs):
@@ -290,8 +461,10 @@ async def run_sync(func, *args, **kwargs):
     ``sync_to_async``, which is what Django's own async methods use.
     """
     lane = current_lane.get()
-    if lane is not None and not lane.closed:
+    if lane is not None and not lane.closed and getattr(AsyncToSync.executors, "current", None) is None:
         return await lane.run(func, *args, **kwargs)
+    # Also when a sync caller up the stack waits in async_to_sync (its thread
+    # may be this lane's, busy waiting): asgiref runs func on that thread.
     return await _thread_sensitive(func, *args, **kwargs)
 
 
@@ -323,8 +496,14 @@ class ThreadSensitiveLane:
     async def run_handling(self, exc, func, *args, **kwargs):
         return await self.run(_handling, exc, func, *args, **kwargs)
 
-    def suspend(self):
+    def enter(self):
         pass
+
+    def release(self):
+        pass
+
+    def close_now(self):
+        self.closed = True
 
     def cancel_calls(self):
         pass

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """In-process cost of the legacy pipeline vs Django's own WSGIHandler.
 
-N requests through the typical stack (Security, Session, Common, Csrf, Auth,
-Messages, XFrameOptions) to an async hello view through AsyncDjangoApplication,
-and the same N through Django's WSGIHandler to the equivalent sync view. Each
-side runs in its own fresh process (ours patches Django's thread-locals), in
-alternating rounds of one run; the best round of each is compared.
+N requests to an async hello view through AsyncDjangoApplication, and the same
+N through Django's WSGIHandler to the equivalent sync view, on two stacks:
+  typical    Security, Session, Common, Csrf, Auth, Messages, XFrameOptions
+  realistic  the typical stack plus LocaleMiddleware and one small project
+             middleware (a MiddlewareMixin reading a request header and setting
+             a response header), async_legacy installed
+Each side runs in its own fresh process (ours patches Django's thread-locals),
+in alternating rounds of one run; the best round of each is compared.
 
-    python3 scripts/bench_pipeline.py [--python 3.8] [--django 2.2] [-n 5000] [--rounds 5]
+    python3 scripts/bench_pipeline.py [--python 3.8] [--django 2.2] [-n 5000] [--rounds 5] [--stack typical]
 """
 import argparse
 import os
@@ -21,18 +24,36 @@ CHILD = r'''
 import asyncio, io, sys, time
 import django
 from django.conf import settings
+from django.utils.deprecation import MiddlewareMixin
+
+class ProjectMiddleware(MiddlewareMixin):
+    """A project's own small middleware: reads a request header, sets a response header."""
+
+    def process_request(self, request):
+        request.client_tag = request.META.get("HTTP_X_CLIENT", "anonymous")
+
+    def process_response(self, request, response):
+        response["X-Client"] = getattr(request, "client_tag", "-")
+        return response
+
+kind, n, stack = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+middleware = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+apps = ["django.contrib.auth", "django.contrib.contenttypes", "django.contrib.sessions", "django.contrib.messages"]
+if stack == "realistic":
+    middleware.insert(2, "django.middleware.locale.LocaleMiddleware")
+    middleware.append("__main__.ProjectMiddleware")
+    apps.append("async_legacy")
 settings.configure(
     DEBUG=False, SECRET_KEY="bench", ALLOWED_HOSTS=["*"], ROOT_URLCONF="__main__",
-    INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "django.contrib.sessions", "django.contrib.messages"],
-    MIDDLEWARE=[
-        "django.middleware.security.SecurityMiddleware",
-        "django.contrib.sessions.middleware.SessionMiddleware",
-        "django.middleware.common.CommonMiddleware",
-        "django.middleware.csrf.CsrfViewMiddleware",
-        "django.contrib.auth.middleware.AuthenticationMiddleware",
-        "django.contrib.messages.middleware.MessageMiddleware",
-        "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    ],
+    INSTALLED_APPS=apps, MIDDLEWARE=middleware, USE_I18N=True,
     DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
 )
 django.setup()
@@ -62,7 +83,6 @@ def environ(path):
 def start_response(status, headers, exc_info=None):
     assert status == "200 OK", status
 
-kind, n = sys.argv[1], int(sys.argv[2])
 if kind == "wsgi":
     from django.core.handlers.wsgi import WSGIHandler
     app = WSGIHandler()
@@ -100,21 +120,28 @@ def main():
     parser.add_argument("--django", default="2.2")
     parser.add_argument("-n", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--stack", action="append", choices=("typical", "realistic"),
+                        help="middleware stack (repeatable; default both)")
     args = parser.parse_args()
+    for stack in args.stack or ("typical", "realistic"):
+        compare(args, stack)
+    return 0
+
+
+def compare(args, stack):
     from matrix import venv_for
 
     python = os.path.join(venv_for(args.python, args.django), "python")
     best = {"wsgi": float("inf"), "async": float("inf")}
     for _ in range(args.rounds):
         for kind in ("wsgi", "async"):
-            out = subprocess.check_output([python, "-c", CHILD, kind, str(args.n)], cwd="/", text=True)
+            out = subprocess.check_output([python, "-c", CHILD, kind, str(args.n), stack], cwd="/", text=True)
             best[kind] = min(best[kind], float(out.strip().splitlines()[-1]))
     ratio = best["async"] / best["wsgi"]
-    print("Python %s, Django %s, %d requests, typical stack, best of %d rounds" % (args.python, args.django, args.n, args.rounds))
+    print("Python %s, Django %s, %d requests, %s stack, best of %d rounds" % (args.python, args.django, args.n, stack, args.rounds))
     print("%-52s %8.3f s  %7.1f us/request" % ("Django WSGIHandler -> sync hello", best["wsgi"], best["wsgi"] / args.n * 1e6))
     print("%-52s %8.3f s  %7.1f us/request" % ("AsyncDjangoApplication -> async hello", best["async"], best["async"] / args.n * 1e6))
-    print("ratio (async / WSGI): %.3f  (target <= 1.10)" % ratio)
-    return 0
+    print("ratio (async / WSGI): %.3f  (target <= 1.10)\n" % ratio)
 
 
 if __name__ == "__main__":

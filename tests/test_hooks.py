@@ -46,3 +46,53 @@ def test_typical_stack_serves_a_coroutine_view_without_a_thread(loop, path):
             assert got.status_code == 200
             assert got.header("X-Frame-Options")  # the whole stack ran
     assert app.lanes._threads == []  # no hook, no signal, nothing took a thread
+
+
+REALISTIC = TYPICAL_STACK[:2] + ["django.middleware.locale.LocaleMiddleware"] + TYPICAL_STACK[2:]
+
+
+def test_locale_without_a_session_cookie_takes_no_thread(loop):
+    from async_legacy import AsyncDjangoApplication
+
+    with override_settings(MIDDLEWARE=REALISTIC, MIDDLEWARE_CLASSES=None):
+        app = AsyncDjangoApplication()
+        got = run(loop, call(app, "/lane/language/", headers={"Accept-Language": "de"}))
+    assert got.status_code == 200 and got.body == b"de"
+    assert app.lanes._threads == []
+
+
+@pytest.mark.parametrize("engine, thread", [
+    ("django.contrib.sessions.backends.db", True),
+    ("django.contrib.sessions.backends.signed_cookies", False),
+])
+def test_locale_loads_a_stored_session_on_the_lane_only(loop, engine, thread):
+    from async_legacy import AsyncDjangoApplication
+
+    with override_settings(MIDDLEWARE=REALISTIC, MIDDLEWARE_CLASSES=None, SESSION_ENGINE=engine):
+        app = AsyncDjangoApplication()
+        got = run(loop, call(app, "/lane/language/", headers={"Cookie": "sessionid=0123456789abcdefghijklmnopqrstuv", "Accept-Language": "fr"}))
+    assert got.status_code == 200 and got.body == b"fr"
+    assert bool(app.lanes._threads) is thread
+
+
+def test_consecutive_blocking_hooks_take_one_trip_per_phase(loop, monkeypatch):
+    """Two project middleware (hooks that may block): one trip for their request
+    hooks, one for their response hooks, not one per hook."""
+    from async_legacy import AsyncDjangoApplication
+    from async_legacy.lane import Lane
+
+    trips = []
+    original = Lane.run
+
+    def counting(self, func, *args, **kwargs):
+        trips.append(getattr(func, "__name__", func))
+        return original(self, func, *args, **kwargs)
+
+    stack = REALISTIC + ["testproject.middleware.ClientTag", "testproject.middleware.Timing"]
+    with override_settings(MIDDLEWARE=stack, MIDDLEWARE_CLASSES=None):
+        app = AsyncDjangoApplication()
+        monkeypatch.setattr(Lane, "run", counting)
+        got = run(loop, call(app, "/hello/", headers={"X-Client": "tests"}))
+    assert got.status_code == 200
+    assert got.header("X-Client") == "tests" and got.header("X-Timing") == "1"
+    assert trips == ["_request_phase", "_response_phase"]

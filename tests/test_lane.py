@@ -157,3 +157,128 @@ def test_async_orm_in_a_coroutine_view_runs_on_the_lane(app, loop, cursor_thread
     assert cursor_threads and loop_thread not in cursor_threads
     run(loop, lanes_idle(app))
     assert app.lanes.busy == 0
+
+
+# --- sync_to_async, ORM steps and waits: the request's own thread, given back when idle
+
+
+def _json(response):
+    import json
+
+    assert response.status_code == 200, response.body[:2000]
+    return json.loads(response.body.decode())
+
+
+def test_sync_to_async_runs_on_the_requests_lane_and_overlaps(app, loop):
+    """asgiref's thread-sensitive default no longer serialises the process."""
+    from testproject import lane_views
+
+    lane_views.ACTIVE.update(now=0, peak=0)
+    results = gather(loop, *[call(app, "/lane/s2a-sleep/", query={"s": "0.2"}) for _ in range(16)])
+    names = {_json(r)["name"] for r in results}
+    assert all(name.startswith("async_legacy-lane-") for name in names), names
+    # 16 requests, 8 lane threads in the test settings: 8 at once, not one.
+    assert lane_views.ACTIVE["peak"] == 8
+    run(loop, lanes_idle(app))
+    assert app.lanes.busy == 0
+
+
+def test_sync_to_async_orm_helpers_and_tasks_share_one_thread_and_connection(app, loop):
+    got = _json(run(loop, call(app, "/lane/s2a-same-thread/")))
+    threads = {t["ident"] for t in got["lane"]}
+    assert len(threads) == 1, got
+    assert got["lane"][0]["name"].startswith("async_legacy-lane-")
+    assert got["connections"] == 1
+    # thread_sensitive=False keeps asgiref's meaning: the loop's default executor.
+    assert not got["unsensitive"]["name"].startswith("async_legacy-lane-")
+
+
+def test_async_to_sync_from_the_lane_gets_back_to_the_loop(app, loop):
+    got = _json(run(loop, call(app, "/lane/async-to-sync/")))
+    assert got["loop"] == got["view"]  # the coroutine ran on the request's loop
+    assert got["caller"]["name"].startswith("async_legacy-lane-")
+    assert got["nested"] == got["caller"]  # and hopped back onto the same lane thread
+
+
+def test_a_long_poll_holds_no_thread_while_it_waits(app, loop):
+    """40 polls (read, then wait 0.4 s) on 8 threads: all wait at once, holding none."""
+
+    async def scenario():
+        polls = [asyncio.ensure_future(call(app, "/lane/poll/", query={"s": "0.4"})) for _ in range(40)]
+        await asyncio.sleep(0.25)
+        busy_while_waiting = app.lanes.busy
+        results = await asyncio.gather(*polls)
+        return busy_while_waiting, results
+
+    started = loop.time()
+    busy, results = run(loop, scenario())
+    elapsed = loop.time() - started
+    assert [r.status_code for r in results] == [200] * 40
+    assert busy == 0
+    # Threads held through the wait would need 5 waves of 0.4 s.
+    assert elapsed < 1.5, elapsed
+
+
+def test_a_burst_of_blocking_steps_keeps_one_thread_and_one_connection(loop):
+    from django.db import connections
+    from django.db.backends.signals import connection_created
+
+    from async_legacy import AsyncDjangoApplication
+
+    created = []
+    database = connections.databases["default"]
+    saved = database.get("CONN_MAX_AGE", 0)
+    database["CONN_MAX_AGE"] = 0
+    connection_created.connect(lambda **kw: created.append(1), dispatch_uid="t-burst", weak=False)
+    try:
+        app = AsyncDjangoApplication()
+        got = _json(run(loop, call(app, "/lane/burst/")))
+        run(loop, lanes_idle(app))
+    finally:
+        connection_created.disconnect(dispatch_uid="t-burst")
+        database["CONN_MAX_AGE"] = saved
+    assert len({s["ident"] for s in got["steps"]}) == 1
+    assert len(created) == 1  # as Django's sync handler: one connection for the request
+
+
+def test_thread_idle_setting_zero_gives_the_thread_back_at_once(loop):
+    from async_legacy import AsyncDjangoApplication
+
+    with override_settings(ASYNC_LEGACY_THREAD_IDLE=0):
+        app = AsyncDjangoApplication()
+
+    async def scenario():
+        lane = Lane(app.lanes)
+        await lane.run(int)
+        held = lane.used
+        await lane.close()
+        return held
+
+    assert run(loop, scenario()) is False
+
+
+@pytest.mark.parametrize("value", [-1, "0.1", True, 61])
+def test_thread_idle_setting_is_checked(value):
+    from async_legacy import AsyncDjangoApplication
+
+    with override_settings(ASYNC_LEGACY_THREAD_IDLE=value):
+        with pytest.raises(ValueError) as info:
+            AsyncDjangoApplication()
+    assert "ASYNC_LEGACY_THREAD_IDLE must be a number of seconds" in str(info.value)
+
+
+def test_concurrent_first_steps_of_one_request_take_one_thread(loop):
+    """Two gathered steps of one request while it holds no thread: one is taken, none leaked."""
+    pool = LanePool(4, idle=0.005)
+
+    async def scenario():
+        lane = Lane(pool)
+        idents = await asyncio.gather(lane.run(threading.get_ident), lane.run(threading.get_ident))
+        await lane.close()
+        return idents
+
+    first, second = run(loop, scenario())
+    assert first == second
+    assert len(pool._threads) == 1
+    run(loop, asyncio.sleep(0.05))
+    assert pool.busy == 0

@@ -75,3 +75,22 @@ class UrlconfSwitch(MiddlewareMixin):
     def process_request(self, request):
         if request.GET.get("alt"):
             request.urlconf = "testproject.alt_urls"
+
+
+class ClientTag(MiddlewareMixin):
+    """A project's small middleware: reads a request header, sets a response header."""
+
+    def process_request(self, request):
+        request.client_tag = request.META.get("HTTP_X_CLIENT", "anonymous")
+
+    def process_response(self, request, response):
+        response["X-Client"] = getattr(request, "client_tag", "-")
+        return response
+
+
+class Timing(ClientTag):
+    """A second one, next to it in MIDDLEWARE."""
+
+    def process_response(self, request, response):
+        response["X-Timing"] = "1"
+        return response

@@ -5,7 +5,7 @@ except ImportError:  # Django 1.11
 
 import django
 
-from . import modern_views, views
+from . import lane_views, modern_views, views
 
 urlpatterns = [
     re_path(r"^webob/$", views.webob_view),
@@ -54,6 +54,12 @@ urlpatterns = [
     re_path(r"^session/$", views.async_session),
     re_path(r"^slow/$", views.slow),
     re_path(r"^thread/$", views.thread_name),
+    re_path(r"^lane/s2a-sleep/$", lane_views.s2a_sleep),
+    re_path(r"^lane/s2a-same-thread/$", lane_views.s2a_same_thread),
+    re_path(r"^lane/async-to-sync/$", lane_views.async_to_sync_inside),
+    re_path(r"^lane/poll/$", lane_views.poll),
+    re_path(r"^lane/burst/$", lane_views.burst),
+    re_path(r"^lane/language/$", lane_views.language),
 ]
 
 if django.VERSION < (4, 1):

@@ -1,0 +1,113 @@
+"""Views that do blocking work the ways async tutorials teach, for the lane tests."""
+import asyncio
+import threading
+import time
+
+from asgiref.sync import async_to_sync, sync_to_async
+from django.db import connection
+from django.http import JsonResponse
+
+import async_legacy
+from async_legacy.lane import run_sync
+
+#: Peak number of sync_to_async calls running at once (reset by the tests).
+ACTIVE = {"now": 0, "peak": 0}
+_lock = threading.Lock()
+
+
+def _thread():
+    return {"name": threading.current_thread().name, "ident": threading.get_ident()}
+
+
+def _sleep(seconds):
+    with _lock:
+        ACTIVE["now"] += 1
+        ACTIVE["peak"] = max(ACTIVE["peak"], ACTIVE["now"])
+    try:
+        time.sleep(seconds)
+        return _thread()
+    finally:
+        with _lock:
+            ACTIVE["now"] -= 1
+
+
+async def s2a_sleep(request):
+    """The tutorial pattern: 0.2 s of sync work through thread-sensitive sync_to_async."""
+    return JsonResponse(await sync_to_async(_sleep)(float(request.GET.get("s", 0.2))))
+
+
+async def _helper():
+    # An async helper the view awaits, itself calling sync_to_async.
+    return await async_legacy.sync_to_async(_thread)()
+
+
+def _connection_id():
+    # The request's DB connection is the one of the thread the query runs on.
+    connection.ensure_connection()
+    return id(connection.connection)
+
+
+async def s2a_same_thread(request):
+    """sync_to_async, the ORM names, a helper and gathered tasks: one thread, one connection."""
+    from django.contrib.auth.models import User
+
+    first = await sync_to_async(_thread)()
+    await User.objects.acount()
+    orm = await run_sync(_thread)
+    helper = await _helper()
+    gathered = await asyncio.gather(sync_to_async(_thread)(), sync_to_async(_thread)())
+    conns = {await sync_to_async(_connection_id)(), await run_sync(_connection_id)}
+    unsensitive = await sync_to_async(_thread, thread_sensitive=False)()
+    return JsonResponse({
+        "lane": [first, orm, helper] + list(gathered),
+        "connections": len(conns),
+        "unsensitive": unsensitive,
+    })
+
+
+def _back_to_the_loop():
+    from django.contrib.auth.models import User
+
+    async def on_the_loop():
+        here = _thread()
+        nested = await sync_to_async(_thread)()
+        users = await User.objects.acount()
+        return {"loop": here, "nested": nested, "users": users}
+
+    result = async_to_sync(on_the_loop)()
+    result["caller"] = _thread()
+    return result
+
+
+async def async_to_sync_inside(request):
+    """async_to_sync from sync_to_async code gets back to the request's loop."""
+    result = await asyncio.wait_for(sync_to_async(_back_to_the_loop)(), 10)
+    result["view"] = _thread()
+    return JsonResponse(result)
+
+
+async def poll(request):
+    """A long poll: one database read, then a wait that must hold no thread."""
+    from django.contrib.auth.models import User
+
+    users = await User.objects.acount()
+    await asyncio.sleep(float(request.GET.get("s", 0.3)))
+    return JsonResponse({"users": users})
+
+
+async def burst(request):
+    """Blocking steps with only quick awaits between them."""
+    from django.contrib.auth.models import User
+
+    steps = []
+    for _ in range(3):
+        await User.objects.acount()
+        steps.append(await run_sync(_thread))
+        await asyncio.sleep(0)
+    return JsonResponse({"steps": steps})
+
+
+async def language(request):
+    from django.http import HttpResponse
+
+    return HttpResponse(request.LANGUAGE_CODE)
