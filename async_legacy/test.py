@@ -104,13 +104,29 @@ else:
             response.wsgi_request = request
             if response.streaming and not getattr(response, "is_async", False):
                 response.streaming_content = closing_iterator_wrapper(response.streaming_content, response.close)
-            elif not response.streaming:
-                request_finished.disconnect(close_old_connections)
-                try:
-                    await lane.close(response.close)
-                finally:
-                    request_finished.connect(close_old_connections)
+            elif response.streaming:
+                response.streaming_content = _aclosing_iterator_wrapper(
+                    response.streaming_content, partial(_close_keeping_connection, lane, response.close)
+                )
+            else:
+                await _close_keeping_connection(lane, response.close)
             return response
+
+    async def _close_keeping_connection(lane, close):
+        # As Django's ClientHandler: request_finished fires, the test's connection survives.
+        request_finished.disconnect(close_old_connections)
+        try:
+            await lane.close(close)
+        finally:
+            request_finished.connect(close_old_connections)
+
+    async def _aclosing_iterator_wrapper(iterable, close):
+        """Async streaming content that closes the response once consumed (Django 4.2's client does too)."""
+        try:
+            async for chunk in iterable:
+                yield chunk
+        finally:
+            await close()
 
     class AsyncClient(Client, AsyncRequestFactory):
         """``await client.get(...)`` and friends; Django 3.1's AsyncClient API."""

@@ -26,6 +26,32 @@ class AsyncClientTests(TestCase):
         response = await self.async_client.get("/sync-db/")
         assert response.content.startswith(b"users=%d " % (before + 1))
 
+    async def test_sync_to_async_in_a_view_sees_the_testcases_data(self):
+        await sync_to_async(User.objects.create_user)("grace", password="x")
+        response = await self.async_client.get("/lane/s2a-count/")
+        assert response.content == b"users=%d" % (await sync_to_async(User.objects.count)())
+
+    async def test_async_streaming_response_is_closed_once_read(self):
+        import django
+        from django.core.signals import request_finished
+
+        if django.VERSION[:2] in ((3, 1), (3, 2), (4, 0), (4, 1)):
+            pytest.skip("Django 3.1-4.1 have no async streaming responses")
+        finished = []
+
+        def receiver(**kwargs):
+            finished.append(1)
+
+        request_finished.connect(receiver)
+        try:
+            response = await self.async_client.get("/stream/async/")
+            assert finished == []
+            chunks = [chunk async for chunk in response.streaming_content]
+        finally:
+            request_finished.disconnect(receiver)
+        assert b"".join(chunks) == b"chunk0;chunk1;chunk2;"
+        assert finished == [1]
+
     async def test_templates_and_context_are_captured(self):
         response = await self.async_client.get("/async/?what=template")
         assert [t.name for t in response.templates] == ["hello.html"]

@@ -111,3 +111,10 @@ async def language(request):
     from django.http import HttpResponse
 
     return HttpResponse(request.LANGUAGE_CODE)
+
+
+async def s2a_count(request):
+    from django.contrib.auth.models import User
+    from django.http import HttpResponse
+
+    return HttpResponse("users=%d" % await sync_to_async(User.objects.count)())

@@ -60,6 +60,7 @@ urlpatterns = [
     re_path(r"^lane/poll/$", lane_views.poll),
     re_path(r"^lane/burst/$", lane_views.burst),
     re_path(r"^lane/language/$", lane_views.language),
+    re_path(r"^lane/s2a-count/$", lane_views.s2a_count),
 ]
 
 if django.VERSION < (4, 1):
