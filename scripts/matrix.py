@@ -76,11 +76,29 @@ def ensure_venv(path, python, requirements):
     return bin_dir
 
 
+def postgres_driver(python, django):
+    """psycopg2 for the Postgres tests (tests/postgres.py), or None.
+
+    Django < 3.1 refuses psycopg2 2.9 ("database connection isn't set to UTC"),
+    and psycopg2-binary 2.8 has wheels up to Python 3.9 only: py3.11-django2.2
+    gets none and its Postgres tests skip (building from source needs libpq-dev).
+    """
+    if tuple(map(int, django.split("."))) >= (3, 1):
+        return "psycopg2-binary>=2.9"
+    if tuple(map(int, python.split("."))) <= (3, 9):
+        return "psycopg2-binary<2.9"
+    return None
+
+
 def venv_for(python, django):
     path = os.path.join(MATRIX_DIR, "py%s-django%s" % (python, django))
     # The django-wsgi extra serves the legacy WSGI path only.
     extras = "test" if tuple(map(int, django.split("."))) >= (3, 1) else "test,django-wsgi"
-    return ensure_venv(path, python, ["Django~=%s.0" % django, ROOT + "[%s]" % extras])
+    requirements = ["Django~=%s.0" % django, ROOT + "[%s]" % extras]
+    driver = postgres_driver(python, django)
+    if driver:
+        requirements.append(driver)
+    return ensure_venv(path, python, requirements)
 
 
 def run_pair(python, django, env):

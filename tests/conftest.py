@@ -36,6 +36,23 @@ def database():
         pass
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for the session (tests/postgres.py documents
+    its API: ``settings``, ``database()``, ``environ()``, ``backends()``,
+    ``idle_in_transaction()``, ``restart()``). Skips where psycopg2 is not
+    installed (scripts/matrix.py installs it where a wheel exists)."""
+    try:
+        import psycopg2  # noqa: F401
+    except ImportError:
+        pytest.skip("psycopg2 is not installed for this Python/Django pair (no wheel of a version Django supports)")
+    from postgres import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.destroy()
+
+
 @pytest.fixture
 def app():
     from async_legacy import AsyncDjangoApplication
