@@ -9,8 +9,7 @@ when the request takes the thread and when it gives it back (CONN_MAX_AGE is
 honoured), and a request never uses two threads at once.
 
 The thread goes back to the pool once the request has left it idle for
-``ASYNC_LEGACY_THREAD_IDLE`` seconds (default 0.005), or at once when another
-request is waiting for a thread. So a coroutine view that reads the database
+``ASYNC_LEGACY_THREAD_IDLE`` seconds (default 0.005). So a coroutine view that reads the database
 and then long-polls holds no thread while it waits, and a burst of blocking
 steps separated by quick awaits keeps one thread and one connection, as
 Django's sync handler would.
@@ -48,6 +47,8 @@ logger = logging.getLogger("async_legacy")
 current_lane = contextvars.ContextVar("async_legacy.lane", default=None)
 
 _MISSING = object()
+#: Passes of the event loop a thread must also stay idle before it goes back.
+_IDLE_PASSES = 6
 _thread = threading.local()
 
 
@@ -154,11 +155,6 @@ class LanePool:
     def busy(self):
         with self._lock:
             return len(self._threads) - len(self._free)
-
-    @property
-    def contended(self):
-        """True while a request is waiting for a thread."""
-        return bool(self._waiters)
 
     async def acquire(self):
         with self._lock:
@@ -296,7 +292,7 @@ class Lane:
         if self._busy or self._worker is None or self.closed:
             return
         idle = self._pool.idle
-        if not idle or self._pool.contended:
+        if not idle:
             self.release()
             return
         self._idle_since = self._loop.time()
@@ -304,14 +300,35 @@ class Lane:
             self._timer = self._loop.call_at(self._idle_since + idle, self._idle_check)
 
     def _idle_check(self):
+        # Idle for the grace period by the clock, then also for a few passes
+        # of the loop (up to four grace periods): on a busy loop a request's
+        # next step can be passes away (asgiref's sync_to_async takes four to
+        # wake its caller), and the clock alone would take its thread between
+        # two steps of a burst.
         self._timer = None
         if self._busy or self._worker is None or self.closed:
             return
         due = self._idle_since + self._pool.idle
-        if self._loop.time() < due and not self._pool.contended:
+        if self._loop.time() < due:
             self._timer = self._loop.call_at(due, self._idle_check)
         else:
+            self._timer = self._loop.call_soon(self._idle_pass, _IDLE_PASSES, self._idle_since)
+
+    def _idle_pass(self, left, since):
+        self._timer = None
+        if self._busy or self._worker is None or self.closed:
+            return
+        if self._idle_since != since:  # a job came and went meanwhile: the clock again
+            self._timer = self._loop.call_at(self._idle_since + self._pool.idle, self._idle_check)
+        elif left > 1 and self._loop.time() < since + 4 * self._pool.idle:
+            self._timer = self._loop.call_soon(self._idle_pass, left - 1, since)
+        else:
             self.release()
+
+    @property
+    def pool_contended(self):
+        """True while another request waits for a thread of the pool."""
+        return bool(self._pool._waiters)
 
     def release(self):
         """Give the thread back now; its hygiene runs on it after the jobs queued before.
@@ -484,6 +501,7 @@ class ThreadSensitiveLane:
     """
 
     __slots__ = ("used", "closed")
+    pool_contended = False
 
     def __init__(self, pool=None):
         self.used = False

@@ -378,7 +378,9 @@ class AsyncBaseHandler(BaseHandler):
             except BaseException:
                 _close(response)
                 raise
-        return await response  # a thread held so far goes back once the view leaves it idle
+        if lane.used and lane.pool_contended:
+            lane.release()  # others wait for a thread: do not keep it through the view
+        return await response  # else a thread held so far goes back once the view leaves it idle
 
     async def _process_exception(self, lane, exc, request):
         if not self._exception_middleware:

@@ -7,6 +7,8 @@ as the load generator; results are ratios, not absolute times.
 Servers (example_montage in each):
   gaiohttp  + Django 2.2 (legacy path, coroutine views)
   gunicorn sync / gthread + Django 2.2 (the same app's sync views)
+  gaiohttp and gunicorn sync + Django 2.2 on the realistic stack (MONTAGE_STACK=realistic:
+            the typical middleware plus LocaleMiddleware and a project middleware)
   uvicorn (uvloop; and --loop asyncio), gunicorn -k asgi, gaiohttp + Django 5.2 (native ASGI)
   a bare aiohttp handler, no Django: the ceiling for the sleep scenario
 Scenarios:
@@ -15,6 +17,11 @@ Scenarios:
             (worker RSS sampled meanwhile). Requests in flight when wrk stops are
             not counted, so a run of D seconds shows at most (D-1)/D x 1000 req/s:
             it runs at least 20 s, next to the bare aiohttp ceiling.
+  login     64 connections of a logged-in user (session cookie): an async view
+            awaiting auser(request) vs the same sync view (gaiohttp / gunicorn sync, 2.2)
+  poll1000  1000 connections, each request one ORM read then asyncio.sleep(1)
+  s2a40     40 requests at once, each 0.2 s of sync_to_async work: seconds until
+            all are answered (the default pool of 32 threads: two waves, 0.4 s)
 
 Hello is measured in rounds (servers in turn, each restarted) and the median
 round reported: single runs on a shared machine vary by 15-20 % (on Django 5.2's
@@ -66,8 +73,11 @@ def ensure_wrk():
 
 
 class Server:
-    def __init__(self, name, django, venv, cmd, kind):
+    def __init__(self, name, django, venv, cmd, kind, env=None, extras=()):
         self.name, self.django, self.venv, self.cmd, self.kind = name, django, venv, cmd, kind
+        self.env = env or {}
+        #: Scenarios run after hello on this server (names of SCENARIOS).
+        self.extras = extras
         self.proc = None
         # The rows whose 1000 x 1 s figures have targets (or are the ceiling).
         self.sleep_target = kind == "async" and django == "2.2"
@@ -75,6 +85,7 @@ class Server:
     def start(self, port, env):
         log = open(os.path.join(BENCH_DIR, self.name + ".log"), "w")
         cmd = [c.replace("{port}", str(port)) for c in self.cmd]
+        env = dict(env, **self.env)
         self.proc = subprocess.Popen(cmd, cwd=EXAMPLE, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -138,9 +149,48 @@ def parse_wrk(out):
     return result
 
 
-def wrk(url, connections, duration, threads=1):
-    cmd = ["wrk", "-t%d" % threads, "-c%d" % connections, "-d%ds" % duration, "--timeout", "10s", "--latency", url]
-    return parse_wrk(subprocess.check_output(cmd, text=True))
+def wrk(url, connections, duration, threads=1, headers=()):
+    cmd = ["wrk", "-t%d" % threads, "-c%d" % connections, "-d%ds" % duration, "--timeout", "10s", "--latency"]
+    for header in headers:
+        cmd += ["-H", header]
+    return parse_wrk(subprocess.check_output(cmd + [url], text=True))
+
+
+def burst_seconds(url, count):
+    """Seconds until ``count`` requests sent at once are all answered."""
+    import concurrent.futures
+    import urllib.request
+
+    def get(_):
+        with urllib.request.urlopen(url, timeout=30) as response:
+            response.read()
+            return response.status
+
+    with concurrent.futures.ThreadPoolExecutor(count) as pool:
+        started = time.monotonic()
+        statuses = list(pool.map(get, range(count)))
+        elapsed = time.monotonic() - started
+    if statuses != [200] * count:
+        raise RuntimeError("%s answered %r" % (url, statuses))
+    return elapsed
+
+
+def scenario_login(server, base, args):
+    path = "/whoami/" if server.kind == "async" else "/whoami/sync/"
+    return wrk(base + path, 64, args.duration, headers=["Cookie: sessionid=%s" % args.session_key])
+
+
+def scenario_poll1000(server, base, args):
+    return wrk(base + "/poll/", 1000, args.sleep_duration)
+
+
+def scenario_s2a40(server, base, args):
+    # Three bursts, the median kept (wrk cannot say when the last of a burst ended).
+    times = sorted(burst_seconds(base + "/sync-work/?s=0.2", 40) for _ in range(3))
+    return {"seconds": times[1], "all": times}
+
+
+SCENARIOS = {"login": scenario_login, "poll1000": scenario_poll1000, "s2a40": scenario_s2a40}
 
 
 def prepare():
@@ -183,16 +233,24 @@ def servers(legacy, native):
     with open(u_conf, "w") as f:
         f.write("import async_legacy.worker\nworker_class = 'gaiohttp_uvloop'\nworker_connections = 4000\n")
     gunicorn_common = ["-w", "1", "-b", "127.0.0.1:{port}", "--log-level", "warning"]
+    realistic = {"MONTAGE_STACK": "realistic"}
     return [
         Server("bare aiohttp handler (ceiling)", "2.2", legacy,
                [os.path.join(legacy, "python"), ceiling, "{port}"], "async"),
         Server("gaiohttp, Django 2.2", "2.2", legacy,
-               [os.path.join(legacy, "gunicorn"), "-c", g_conf] + gunicorn_common + ["montage.wsgi:application"], "async"),
+               [os.path.join(legacy, "gunicorn"), "-c", g_conf] + gunicorn_common + ["montage.wsgi:application"], "async",
+               extras=("login", "poll1000", "s2a40")),
+        Server("gaiohttp, Django 2.2, realistic stack", "2.2", legacy,
+               [os.path.join(legacy, "gunicorn"), "-c", g_conf] + gunicorn_common + ["montage.wsgi:application"], "async",
+               env=realistic),
+        Server("gunicorn sync, Django 2.2, realistic stack", "2.2", legacy,
+               [os.path.join(legacy, "gunicorn"), "-k", "sync"] + gunicorn_common
+               + ["django.core.wsgi:get_wsgi_application()"], "sync", env=realistic),
         Server("gaiohttp_uvloop, Django 2.2", "2.2", legacy,
                [os.path.join(legacy, "gunicorn"), "-c", u_conf] + gunicorn_common + ["montage.wsgi:application"], "async"),
         Server("gunicorn sync, Django 2.2", "2.2", legacy,
                [os.path.join(legacy, "gunicorn"), "-k", "sync"] + gunicorn_common
-               + ["django.core.wsgi:get_wsgi_application()"], "sync"),
+               + ["django.core.wsgi:get_wsgi_application()"], "sync", extras=("login",)),
         Server("gunicorn gthread x8, Django 2.2", "2.2", legacy,
                [os.path.join(legacy, "gunicorn"), "-k", "gthread", "--threads", "8"] + gunicorn_common
                + ["django.core.wsgi:get_wsgi_application()"], "sync"),
@@ -215,6 +273,27 @@ def migrate(bin_dir, db, env):
     subprocess.check_call([os.path.join(bin_dir, "python"), "manage.py", "migrate", "-v", "0"], cwd=EXAMPLE, env=env)
 
 
+LOGIN = """\
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.models import User
+from django.contrib.sessions.backends.db import SessionStore
+user = User.objects.create_user("bench-%d" % User.objects.count(), password="not-secret")
+session = SessionStore()
+session[SESSION_KEY] = str(user.pk)
+session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+session.save()
+print(session.session_key)
+"""
+
+
+def logged_in_session(bin_dir, env):
+    """A user and a stored session for it; returns the session key (the cookie's value)."""
+    out = subprocess.check_output([os.path.join(bin_dir, "python"), "manage.py", "shell", "-c", LOGIN],
+                                  cwd=EXAMPLE, env=env, text=True)
+    return out.strip().splitlines()[-1]
+
+
 def cpu_ticks():
     """(steal, total) jiffies of all CPUs: on a shared VM, time the hypervisor
     gave to someone else shows as steal."""
@@ -228,7 +307,7 @@ def steal_share(before, after):
     return (after[0] - before[0]) / total if total else 0.0
 
 
-def measure(server, env, duration, sleep_duration):
+def measure(server, env, duration, sleep_duration, args=None):
     port = free_port()
     server.start(port, env)
     base = "http://127.0.0.1:%d" % port
@@ -259,6 +338,12 @@ def measure(server, env, duration, sleep_duration):
                 stop.set()
                 sampler.join()
             row["rss"] = peak[0]
+        for name in server.extras:
+            if name == "poll1000" and not sleep_duration:
+                continue  # a 20 s run: with the 1000 x 1 s runs only
+            before = cpu_ticks()
+            row[name] = SCENARIOS[name](server, base, args)
+            row[name]["steal"] = steal_share(before, cpu_ticks())
     finally:
         server.stop()
     return row
@@ -272,6 +357,14 @@ def median_row(runs):
     row["hello"] = by_rps[(len(by_rps) - 1) // 2]  # the lower middle one if even
     # Rounds during which the machine lost over 5 % of its CPU time to steal are marked.
     row["hello_all"] = ["%.0f%s" % (r["hello"]["rps"], "*" if r["hello"]["steal"] > 0.05 else "") for r in runs]
+    for name in SCENARIOS:
+        done = [r[name] for r in runs if name in r]
+        if done:
+            key = "seconds" if name == "s2a40" else "rps"
+            ordered = sorted(done, key=lambda x: x[key])
+            row[name] = ordered[(len(ordered) - 1) // 2]
+            row[name + "_all"] = ["%s%s" % (("%.2f s" % x[key]) if key == "seconds" else "%.0f" % x[key],
+                                            "*" if x["steal"] > 0.05 else "") for x in done]
     sleeps = [r for r in runs if "sleep1000" in r]
     if sleeps:
         by_p99 = sorted(sleeps, key=lambda r: r["sleep1000"]["p99"] or 99.0)
@@ -306,8 +399,13 @@ def report(rows):
     sync, uvicorn, uvicorn_aio = "gunicorn sync, Django 2.2", "uvicorn, Django 5.2", "uvicorn --loop asyncio, Django 5.2"
     ceiling = "bare aiohttp handler (ceiling)"
     checks = []  # (needs, name, value function, target, test)
-    checks.append(((ours, sync), "hello: gaiohttp (2.2, async view) / gunicorn sync (2.2, sync view)",
-                   lambda: ratio(ours, sync), ">= 1.0", lambda v: v >= 1.0))
+    ours_real, sync_real = "gaiohttp, Django 2.2, realistic stack", "gunicorn sync, Django 2.2, realistic stack"
+    checks.append(((ours, sync), "hello, typical stack: gaiohttp (2.2, async view) / gunicorn sync (2.2, sync view)",
+                   lambda: ratio(ours, sync), ">= 1.5", lambda v: v >= 1.5))
+    checks.append(((ours_real, sync_real), "hello, realistic stack: gaiohttp (2.2, async) / gunicorn sync (2.2, sync)",
+                   lambda: ratio(ours_real, sync_real), ">= 1.0", lambda v: v >= 1.0))
+    checks.append(((ours, sync), "logged-in user: gaiohttp (await auser) / gunicorn sync (same view, sync)",
+                   lambda: ratio(ours, sync, "login"), ">= 0.9", lambda v: v >= 0.9))
     checks.append(((ours, uvicorn), "hello: gaiohttp (2.2) / uvicorn (5.2)",
                    lambda: ratio(ours, uvicorn), ">= 5", lambda v: v >= 5))
     # Like with like: uvicorn picks uvloop when installed (as gaiohttp_uvloop does);
@@ -326,13 +424,37 @@ def report(rows):
                    lambda: by[ours]["sleep1000"]["p99"] or 99.0, "<= 1.3", lambda v: v <= 1.3))
     checks.append(((ours, ceiling), "1000 x 1 s: gaiohttp (2.2) / bare aiohttp ceiling req/s",
                    lambda: ratio(ours, ceiling, "sleep1000"), "(reference)", None))
+    checks.append(((ours_real, ceiling), "1000 x 1 s, realistic stack: gaiohttp (2.2) / bare aiohttp ceiling req/s",
+                   lambda: ratio(ours_real, ceiling, "sleep1000"), ">= 0.95", lambda v: v >= 0.95))
+    checks.append(((ours_real,), "1000 x 1 s, realistic stack: gaiohttp (2.2) p99 seconds",
+                   lambda: by[ours_real]["sleep1000"]["p99"] or 99.0, "<= 1.3", lambda v: v <= 1.3))
+    checks.append(((ours, ceiling), "1000 x (ORM read, then 1 s): gaiohttp (2.2) / bare aiohttp ceiling (1 s) req/s",
+                   lambda: by[ours]["poll1000"]["rps"] / by[ceiling]["sleep1000"]["rps"], ">= 0.9", lambda v: v >= 0.9))
+    checks.append(((ours,), "40 at once x 0.2 s of sync_to_async: gaiohttp (2.2) seconds until all answered",
+                   lambda: by[ours]["s2a40"]["seconds"], "< 0.6", lambda v: v < 0.6))
     checks.append(((ours, uvicorn), "1000 x 1 s: gaiohttp (2.2) / uvicorn (5.2) req/s",
                    lambda: ratio(ours, uvicorn, "sleep1000"), "(reference)", None))
     checks.append(((ours,), "worker RSS at 1000 in flight, gaiohttp (2.2), MB",
                    lambda: by[ours]["rss"], "<= 100", lambda v: v <= 100))
-    checks = [(name, value(), target, test) for needs, name, value, target, test in checks
+    checks = [(name, value, target, test) for needs, name, value, target, test in checks
               if all(n in by for n in needs)]
+    values = []
+    for name, value, target, test in checks:
+        try:
+            values.append((name, value(), target, test))
+        except KeyError:  # a scenario not run (--only, or no sleep run)
+            pass
+    checks = values
     checks = [(name, v, target, None if test is None else test(v)) for name, v, target, test in checks]
+    extras = [(r["server"], name) for r in rows for name in SCENARIOS if name in r]
+    if extras:
+        lines += ["", "| server | scenario | median | rounds |", "|---|---|---|---|"]
+        for server, name in extras:
+            r = by[server]
+            value = r[name]
+            median = "%.2f s" % value["seconds"] if "seconds" in value else "%.0f req/s (p99 %s)" % (
+                value["rps"], fmt_s(value["p99"]))
+            lines.append("| %s | %s | %s | %s |" % (server, name, median, ", ".join(r[name + "_all"])))
     lines += ["", "| check | value | target | |", "|---|---|---|---|"]
     for name, value, target, ok in checks:
         lines.append("| %s | %.2f | %s | %s |" % (name, value, target, "" if ok is None else ("met" if ok else "MISSED")))
@@ -365,6 +487,7 @@ def main(argv):
                    MONTAGE_DB=os.path.join(work, "db-%s.sqlite3" % django), PYTHONPATH=EXAMPLE)
         migrate(bin_dir, env["MONTAGE_DB"], env)
         envs[django] = env
+    args.session_key = logged_in_session(legacy, envs["2.2"])
     chosen = [s for s in servers(legacy, native) if not args.only or any(o in s.name for o in args.only)]
     # Rounds go over all servers in turn (each restarted), so a slow spell of
     # the machine hits every server alike; each hello figure is the median round.
@@ -378,7 +501,7 @@ def main(argv):
             print("round %d/%d: %s ..." % (round_ + 1, args.rounds, server.name), flush=True)
             sleep = round_ == 0 or (server.sleep_target and round_ < args.sleep_rounds)
             runs[server.name].append(measure(
-                server, envs[server.django], args.duration, args.sleep_duration if sleep else None))
+                server, envs[server.django], args.duration, args.sleep_duration if sleep else None, args))
     steal = steal_share(start_ticks, cpu_ticks())
     rows = [median_row(runs[s.name]) for s in chosen]
     table = report(rows)

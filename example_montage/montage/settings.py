@@ -25,6 +25,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+if os.environ.get("MONTAGE_STACK") == "realistic":
+    # What most sites add to the typical stack: i18n and a middleware of their own.
+    MIDDLEWARE.insert(2, "django.middleware.locale.LocaleMiddleware")
+    MIDDLEWARE.append("montage.middleware.ClientTag")
+    LANGUAGES = [("en", "English"), ("de", "German")]
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",

@@ -109,6 +109,28 @@ async def whoami(request):
     return HttpResponse("You are %s.\n" % user.get_username())
 
 
+@login_required
+def whoami_sync(request):
+    return HttpResponse("You are %s.\n" % request.user.get_username())
+
+
+async def poll(request):
+    """A long poll: one database read, then a wait that holds no thread."""
+    from django.contrib.auth.models import User
+
+    users = await User.objects.acount()
+    await asyncio.sleep(float(request.GET.get("s", 1)))
+    return JsonResponse({"users": users})
+
+
+async def sync_work(request):
+    """Blocking work the way tutorials teach it: asgiref's sync_to_async."""
+    from asgiref.sync import sync_to_async
+
+    await sync_to_async(time.sleep)(float(request.GET.get("s", 0.2)))
+    return HttpResponse("worked")
+
+
 async def smoke_meats(order, seconds):
     """The seed's background job: outlives the response that started it."""
     await asyncio.sleep(seconds)

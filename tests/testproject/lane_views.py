@@ -118,3 +118,22 @@ async def s2a_count(request):
     from django.http import HttpResponse
 
     return HttpResponse("users=%d" % await sync_to_async(User.objects.count)())
+
+
+def _backend_pid():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+async def pg_burst(request):
+    """ORM steps, raw SQL through sync_to_async and the ORM names, quick awaits between."""
+    from django.contrib.auth.models import User
+
+    pids = []
+    for _ in range(3):
+        await User.objects.acount()
+        pids.append(await sync_to_async(_backend_pid)())
+        await asyncio.sleep(0)
+        pids.append(await run_sync(_backend_pid))
+    return JsonResponse({"pids": pids})

@@ -48,4 +48,6 @@ TEMPLATES = [
 ]
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 ASYNC_LEGACY_THREADS = 8
+# Served test processes on a crowded machine can be descheduled longer than the 5 ms default.
+ASYNC_LEGACY_THREAD_IDLE = float(os.environ.get("ASYNC_LEGACY_TEST_THREAD_IDLE", "0.005"))
 LOGGING_CONFIG = None

@@ -61,6 +61,7 @@ urlpatterns = [
     re_path(r"^lane/burst/$", lane_views.burst),
     re_path(r"^lane/language/$", lane_views.language),
     re_path(r"^lane/s2a-count/$", lane_views.s2a_count),
+    re_path(r"^lane/pg-burst/$", lane_views.pg_burst),
 ]
 
 if django.VERSION < (4, 1):
