@@ -195,7 +195,8 @@ def check_middleware(app_configs=None, **kwargs):
         if on_lane:
             messages.append(
                 checks.Info(
-                    "Middleware %s: %s on the request's thread lane, one thread hop per request." % (path, what),
+                    "Middleware %s: %s on the request's thread lane: a trip to a thread in each "
+                    "request phase where they run." % (path, what),
                     hint="If they never block (no database, cache, file or network I/O), set "
                     "async_legacy_inline = True on the class or list %r in ASYNC_LEGACY_INLINE_MIDDLEWARE."
                     % path,
