@@ -35,7 +35,8 @@ def _scope(request, options):
 
 
 class _Exchange:
-    def __init__(self, request, options, exchange):
+    def __init__(self, request, options, exchange, app=None):
+        self.app = app
         self.request = request
         self.options = options
         self.exchange = exchange
@@ -66,7 +67,7 @@ class _Exchange:
                 raise RuntimeError("ASGI app sent http.response.start twice.")
             self.status = int(message["status"])
             self.headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in message.get("headers", ())]
-            self.response = make_response(self.status, self.headers)
+            self.response = make_response(self.status, self.headers, self.app)
         elif kind == "http.response.body":
             if self.response is None:
                 raise RuntimeError("ASGI app sent a body before http.response.start.")
@@ -95,7 +96,7 @@ class ASGIBridge:
         limit = self.options.max_body
         if limit and (request.content_length or 0) > limit:
             return plain(413, "Request body larger than %s bytes.\n" % limit)
-        state = _Exchange(request, self.options, exchange)
+        state = _Exchange(request, self.options, exchange, self.app)
         task = asyncio.ensure_future(self.app(_scope(request, self.options), state.receive, state.send))
         try:
             await asyncio.shield(task)
