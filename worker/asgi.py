@@ -2,7 +2,7 @@
 import asyncio
 import logging
 
-from .environ import BodyTooLarge, url_scheme
+from .environ import BodyTooLarge, split_target, url_scheme
 from .respond import make_response, plain
 
 logger = logging.getLogger("gunicorn.error")
@@ -17,7 +17,7 @@ def _scope(request, options):
     peer = transport.get_extra_info("peername") if transport is not None else None
     sock = transport.get_extra_info("sockname") if transport is not None else None
     remote = peer[0] if isinstance(peer, tuple) else None
-    raw_path, _, query = request.raw_path.partition("?")
+    raw_path, query = split_target(request.raw_path)
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -28,7 +28,9 @@ def _scope(request, options):
         "raw_path": raw_path.encode("latin-1"),
         "query_string": query.encode("latin-1"),
         "root_path": "",
-        "headers": [(name.lower(), value) for name, value in request.raw_headers],
+        # Names with "_" dropped, as gunicorn does: x_forwarded_for would
+        # become Django's HTTP_X_FORWARDED_FOR, spoofing X-Forwarded-For.
+        "headers": [(name.lower(), value.strip(b" \t")) for name, value in request.raw_headers if b"_" not in name],
         "client": tuple(peer[:2]) if isinstance(peer, tuple) else None,
         "server": tuple(sock[:2]) if isinstance(sock, tuple) else None,
     }

@@ -191,11 +191,22 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
     def _parse(self, piece):
         """Feed aiohttp's parser; the message it completed, if any."""
         count = self._request_count
-        super().data_received(piece)
+        try:
+            super().data_received(piece)
+        except ValueError as exc:
+            # aiohttp < 3.9 lets yarl's URL errors out of its parser (the
+            # connection would drop with no answer): PUT s://]ufd/:
+            raise RequestRejected(400, "Invalid request target (%s)" % exc) from None
         if self._request_count == count:
             return None
         message = self._messages[-1][0]
         if isinstance(message, web_protocol._ErrInfo):
+            if self._state != _HEAD:
+                # Bad bytes in the body of a request being served: its app
+                # gets the refusal (a 400), instead of waiting for more.
+                self._messages.pop()
+                self._request_count -= 1
+                raise RequestRejected(400, message.message or str(message.exc))
             self._rejected = True  # aiohttp answers 400 and closes
             return None
         return message
@@ -322,7 +333,7 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
             if len(line) > MAX_CHUNK_SIZE_LINE:
                 raise RequestRejected(400, "Chunk-size or trailer line too long")
             if self._state == _TRAILERS:
-                if line in (b"", b"\r"):
+                if line == b"\r":
                     return pos
                 self._lines += 1
                 if self._lines > self._limits.fields:
@@ -331,7 +342,11 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
                 if name in FORBIDDEN_TRAILERS:
                     raise RequestRejected(400, "%s is not allowed in a trailer" % name.decode("latin-1"))
                 continue
-            digits = line.partition(b";")[0].rstrip(b"\r").rstrip(b" \t")
+            if line[-1:] != b"\r" or b"\r" in line[:-1] or _FOLD_OR_CTL(line, 0, len(line) - 1):
+                raise RequestRejected(400, "Invalid chunk-size line %r" % line[:40])
+            digits, semicolon, _ = line[:-1].partition(b";")
+            if semicolon:  # whitespace before an extension only (RFC 9112 7.1.1 BWS)
+                digits = digits.rstrip(b" \t")
             if not _CHUNK_SIZE(digits):
                 raise RequestRejected(400, "Invalid chunk size %r" % digits[:20])
             length = int(digits, 16)
@@ -369,6 +384,8 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
         if self._state != _HEAD and self._payload is not None and not self._payload.is_eof():
             # The request is being served: its app reading the body gets the
             # refusal (HTTPServer answers it); the queued error otherwise.
+            # No lingering read of the rest after the answer: close.
+            self._lingering_time = 0.0
             self._payload.set_exception(exc)
         waiter = self._waiter
         if waiter is not None and not waiter.done():

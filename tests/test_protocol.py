@@ -1,0 +1,53 @@
+"""worker/protocol.py: gunicorn's request rules on the raw bytes, against real
+gunicorn masters with the gaiohttp worker, over bare sockets."""
+import contextlib
+import os
+
+import pytest
+
+import corpus_replay
+import http_corpus
+from gunicorn_helpers import gunicorn
+
+PAIR = os.environ.get("MATRIX_PAIR", "local")
+ECHO = {"WSGI": "serverapps:echo_wsgi", "coroutine WSGI": "serverapps:echo_coroutine", "ASGI": "serverapps:echo_asgi"}
+
+
+def addr_of(server):
+    host, port = server.bind.rsplit(":", 1)
+    return host, int(port)
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return http_corpus.cases()
+
+
+@pytest.mark.parametrize("kind", sorted(ECHO))
+def test_gunicorn_request_corpus(corpus, kind):
+    """Every invalid request refused (4xx, closed), every valid one reaching
+    the app as gunicorn parses it, except the cases KNOWN says why."""
+    groups = {}
+    for case in corpus:
+        if kind != "WSGI" and case.mapped:
+            continue  # cfg variations: once, with the WSGI echo
+        groups.setdefault(tuple(sorted(case.mapped.items())), []).append(case)
+    results, unexpected = {}, []
+    for settings, members in sorted(groups.items()):
+        with gunicorn(ECHO[kind], settings=dict(settings), env=corpus_replay.ENV) as server:
+            addr = addr_of(server)
+            for case in members:
+                verdict, detail = corpus_replay.replay(case, addr, kind)
+                known = corpus_replay.known(case, verdict, detail)
+                results[case.id] = {"verdict": verdict, "good": corpus_replay.good(case, verdict),
+                                    "detail": detail[:300], "known": known}
+                if verdict in ("server-error", "hang", "dropped") or (
+                        not corpus_replay.good(case, verdict) and not known):
+                    unexpected.append("%s: %s %s" % (case.id, verdict, detail[:300]))
+            log = server.log()
+        if "Traceback" in log:
+            print(log)
+        assert log.count("Booting worker") == 1, log[-3000:]  # the worker never died
+        assert "Traceback" not in log, log[max(0, log.find("Traceback") - 300):][:4000]
+    corpus_replay.write_report(PAIR, kind, results)
+    assert not unexpected, "\n".join(unexpected)
