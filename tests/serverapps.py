@@ -221,3 +221,37 @@ def rss_wsgi(environ, start_response):
         rss = [line.split()[1] for line in f if line.startswith("VmRSS:")][0]
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [rss.encode()]
+
+
+def probe_wsgi(environ, start_response):
+    """Plain WSGI for the protocol probes: /rss, /big?mb=N, else the echo."""
+    path = environ["PATH_INFO"]
+    if path == "/rss":
+        return rss_wsgi(environ, start_response)
+    if path == "/big":
+        return big_wsgi(environ, start_response)
+    return echo_wsgi(environ, start_response)
+
+
+def _plain_aiohttp_echo():
+    """The echo as a plain aiohttp app (aiohttp's own gunicorn worker serves it)."""
+    from aiohttp import web
+
+    async def echo(request):
+        body = await request.read()
+        headers = {}
+        for name, value in request.headers.items():
+            key = {"CONTENT-TYPE": "CONTENT_TYPE", "CONTENT-LENGTH": "CONTENT_LENGTH"}.get(
+                name.upper(), "HTTP_" + name.upper().replace("-", "_"))
+            headers[key] = headers[key] + "," + value if key in headers else value
+        return web.json_response({
+            "method": request.method, "path": request.path, "query": request.query_string,
+            "protocol": "HTTP/%d.%d" % request.version, "headers": headers, "body": body.decode("latin-1"),
+        })
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", echo)
+    return app
+
+
+plain_aiohttp_echo = _plain_aiohttp_echo()

@@ -106,8 +106,7 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
         self._remaining = 0  # of the Content-Length body or the current chunk
         self._chunk_line = b""
         self._payload = None
-        self._held = b""  # read while the pipeline was full
-        self._holding = False
+        self._held = b""  # read while held back (see _blocked)
         self._rejected = False
         self._now = 0.0
         self._head_start = 0.0
@@ -129,12 +128,19 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
         super().connection_lost(exc)
 
     def data_received(self, data):
-        if self._rejected or self._force_close or self._close or not data:
+        if self._rejected or self._force_close or self._close:
             return
-        if self._holding:
+        if not data:
+            # aiohttp >= 3.12 resumes its paused parser this way (its own
+            # buffered bytes, already framed here).
+            try:
+                self._parse(data)
+            except RequestRejected as exc:
+                self._reject(exc)
+            return
+        if self._held or self._blocked():
             self._held += data
-            if self.transport is not None:
-                self.transport.pause_reading()
+            self._pause_transport()
             return
         self._now = self._loop.time()
         try:
@@ -146,6 +152,9 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
     def _frame(self, data):
         pos, size = 0, len(data)
         while pos < size and not self._rejected:
+            if self._blocked():
+                self._hold(data[pos:])
+                return
             state = self._state
             if state == _HEAD:
                 if not self._head and not self._lines:
@@ -167,9 +176,6 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
                     self._messages.pop()  # never served
                     raise
                 self._start_body(message)
-                if len(self._messages) >= MAX_PIPELINED and pos < size:
-                    self._hold(data[pos:])
-                    return
             elif state == _BODY:
                 take = min(self._remaining, size - pos)
                 self._parse(data[pos:pos + take])
@@ -357,24 +363,46 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
                 self._lines = 0
         return -1
 
-    # -- pipelining ------------------------------------------------------
-    def _hold(self, rest):
-        self._holding = True
-        self._held = rest
+    # -- holding back ----------------------------------------------------
+    def _blocked(self):
+        # Enough requests queued, or aiohttp paused its parser for a body the
+        # app has not read yet (aiohttp >= 3.12 keeps the rest in the parser,
+        # where a head fed now would not come out): hold bytes here instead.
+        return len(self._messages) >= MAX_PIPELINED or self._reading_paused
+
+    def _pause_transport(self):
         if self.transport is not None:
-            self.transport.pause_reading()
+            try:
+                self.transport.pause_reading()
+            except (AttributeError, NotImplementedError, RuntimeError):
+                pass
+
+    def _hold(self, rest):
+        self._held = rest + self._held if self._held else rest
+        self._pause_transport()
+
+    def _release(self):
+        if not self._held or self._blocked() or self._rejected or self._force_close:
+            return
+        held, self._held = self._held, b""
+        self._now = self._loop.time()
+        try:
+            self._frame(held)
+        except RequestRejected as exc:
+            self._reject(exc)
+        if not self._held and not self._reading_paused and self.transport is not None:
+            try:
+                self.transport.resume_reading()
+            except (AttributeError, NotImplementedError, RuntimeError):
+                pass
+
+    def resume_reading(self, *args, **kwargs):
+        super().resume_reading(*args, **kwargs)
+        self._release()
 
     def _taken(self):
-        if self._holding and len(self._messages) < MAX_PIPELINED:
-            self._holding = False
-            held, self._held = self._held, b""
-            self._now = self._loop.time()
-            try:
-                self._frame(held)
-            except RequestRejected as exc:
-                self._reject(exc)
-            if not self._holding and self.transport is not None:
-                self.transport.resume_reading()
+        if self._held and len(self._messages) < MAX_PIPELINED:
+            self._release()
 
     # -- refusing --------------------------------------------------------
     def _reject(self, exc):
@@ -423,7 +451,7 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
             return
         limits = self._limits
         now = self._loop.time()
-        if self._state == _HEAD and not self._holding:
+        if self._state == _HEAD and not self._held:
             started = self._head or self._lines or self._leading
             waiting = started or (self._request_count == 0 and not self._messages)
             if waiting and limits.head_timeout and now - self._head_start >= limits.head_timeout and not self._messages:
