@@ -2,11 +2,13 @@
 gunicorn masters with the gaiohttp worker, over bare sockets."""
 import contextlib
 import os
+import time
 
 import pytest
 
 import corpus_replay
 import protocol_probes
+import rawhttp
 import http_corpus
 from gunicorn_helpers import gunicorn
 
@@ -87,3 +89,22 @@ def test_probes_fail_on_plain_aiohttp():
     print("plain aiohttp fails %d probes: %s" % (len(failed), "; ".join(failed)))
     corpus_replay.write_report(PAIR, "plain aiohttp probes", failed)
     assert failed  # every aiohttp release in the matrix fails some of them
+
+
+@pytest.mark.parametrize("app, query", [
+    ("serverapps:bad_status_wsgi", "status"),
+    ("serverapps:bad_status_wsgi", "header"),
+    ("serverapps:bad_status_wsgi", "nul"),
+    ("serverapps:bad_header_asgi", ""),
+])
+def test_app_cannot_split_its_response(app, query):
+    """CR, LF or NUL in an app's status line or headers: 500, never a split response."""
+    with gunicorn(app) as server:
+        result = rawhttp.exchange(addr_of(server), b"GET /?%s HTTP/1.1\r\nHost: a\r\n\r\n" % query.encode())
+        assert result.statuses == [500], result
+        assert b"X-Injected" not in result.raw and b"x-injected" not in result.raw and b"split" not in result.raw
+        name = app.split(":")[1]
+        deadline = time.time() + 5
+        while name not in server.log() and time.time() < deadline:
+            time.sleep(0.05)
+        assert "CR, LF or NUL" in server.log() and name in server.log()
