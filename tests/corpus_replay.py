@@ -33,7 +33,7 @@ KNOWN = {
     "valid/099": "the .http file holds fewer body bytes than its Content-Length: the worker waits "
                  "GAIOHTTP_BODY_TIMEOUT, then answers 408",
 }
-NO_HOST = ("HTTP/1.1 without Host: aiohttp >= 3.13 refuses it (RFC 9112 3.2: a server MUST answer 400); "
+NO_HOST = ("HTTP/1.1 without Host: recent aiohttp refuses it (RFC 9112 3.2: a server MUST answer 400); "
            "gunicorn accepts it")
 
 
@@ -122,6 +122,9 @@ def write_report(pair, kind, results):
     if os.path.exists(path):
         with open(path) as f:
             data = json.load(f)
+    import aiohttp
+
     data[kind] = results
+    data["aiohttp"] = aiohttp.__version__
     with open(path, "w") as f:
         json.dump(data, f, indent=1, sort_keys=True)
