@@ -31,6 +31,15 @@ def wsgi_app(environ, start_response):
     return [data]
 
 
+async def _asgi_body(receive):
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
+
+
 async def asgi_app(scope, receive, send):
     """ASGI 3 with lifespan: echoes method/path/body."""
     if scope["type"] == "lifespan":
@@ -43,12 +52,7 @@ async def asgi_app(scope, receive, send):
                 _note("lifespan", "shutdown")
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
+    body = await _asgi_body(receive)
     data = json.dumps({"method": scope["method"], "path": scope["path"], "body_length": len(body)}).encode()
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": data})
@@ -167,12 +171,7 @@ async def echo_asgi(scope, receive, send):
     """ASGI: the scope (raw headers in order) and body, as JSON."""
     if scope["type"] != "http":
         return
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
+    body = await _asgi_body(receive)
     data = json.dumps({
         "method": scope["method"],
         "path": scope["path"],

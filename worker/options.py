@@ -54,30 +54,23 @@ def _allow_list(value):
 
 def _max_body():
     # gunicorn's arbiter exports raw_env into os.environ before forking workers.
-    raw = os.environ.get(MAX_BODY_ENV)
-    if raw is None:
-        return DEFAULT_MAX_BODY
-    try:
-        value = int(raw)
-        if value < 0:
-            raise ValueError
-    except ValueError:
-        raise ValueError(
-            "%s must be a number of bytes (0 for no limit); got %r." % (MAX_BODY_ENV, raw)
-        ) from None
-    return value
+    return _number(MAX_BODY_ENV, DEFAULT_MAX_BODY, int, "bytes")
 
 
 def _seconds(name, default):
+    return _number(name, default, float, "seconds")
+
+
+def _number(name, default, kind, unit):
     raw = os.environ.get(name)
     if raw is None:
         return default
     try:
-        value = float(raw)
+        value = kind(raw)
         if value < 0:
             raise ValueError
     except ValueError:
-        raise ValueError("%s must be a number of seconds (0 for no limit); got %r." % (name, raw)) from None
+        raise ValueError("%s must be a number of %s (0 for no limit); got %r." % (name, unit, raw)) from None
     return value
 
 
