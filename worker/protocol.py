@@ -103,6 +103,7 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
         self._lines = 0  # lines of the current head, request line included
         self._head = 0  # bytes of the current head
         self._leading = 0  # empty lines before the request line
+        self._cr = False  # the unfinished line ends in CR
         self._remaining = 0  # of the Content-Length body or the current chunk
         self._chunk_line = b""
         self._payload = None
@@ -232,10 +233,11 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
             nl = data.find(b"\n", pos)
             if nl < 0:
                 grown = len(data) - pos
-                if grown and self._line == 0 and self._lines > 1 and data[pos] in b" \t":
+                if grown and self._line == 0 and self._lines and data[pos] in b" \t":
                     raise RequestRejected(400, "Obsolete line folding in a header")
                 self._line += grown
                 self._head += grown
+                self._cr = data[-1:] == b"\r"
                 if _FOLD_OR_CTL(data, pos):
                     self._refuse_bytes(data, pos, len(data))
                 if self._lines == 0:
@@ -246,15 +248,16 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
                 if self._head > limits.head:
                     raise RequestRejected(431, "Request head larger than %d bytes" % limits.head)
                 return -1
-            if self._line == 0 and self._lines > 1 and data[pos] in b" \t":
+            if self._line == 0 and self._lines and data[pos] in b" \t":
                 raise RequestRejected(400, "Obsolete line folding in a header")
             if _FOLD_OR_CTL(data, pos, nl + 1):
                 self._refuse_bytes(data, pos, nl + 1)
             length = self._line + nl + 1 - pos
+            empty = length == 1 or length == 2 and (data[nl - 1] == 13 if nl > pos else self._cr)
             self._head += nl + 1 - pos
             self._line = 0
             pos = nl + 1
-            if length <= 2 and (length == 1 or data[nl - 1] == 13 or self._lines == 0):
+            if empty:
                 if self._lines == 0:
                     self._leading += 1
                     if self._leading > 1:
@@ -315,8 +318,12 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
             if isinstance(getattr(payload, "_http_chunk_splits", ()), (list, type(None))):
                 payload._http_chunk_splits = _Splits()
         else:
-            self._state = _BODY
-            self._remaining = int(message.headers["Content-Length"])
+            length = message.headers.get("Content-Length")
+            if length is None:  # a body llhttp frames some other way: leave it to it
+                self._state = _PASSTHROUGH
+            else:
+                self._state = _BODY
+                self._remaining = int(length)
 
     def _scan_chunked(self, data, pos):
         """Index just past the end of a chunked body (trailers included), or -1."""
@@ -451,7 +458,7 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
             return
         limits = self._limits
         now = self._loop.time()
-        if self._state == _HEAD and not self._held:
+        if self._state == _HEAD and not self._held and self._current_request is None:
             started = self._head or self._lines or self._leading
             waiting = started or (self._request_count == 0 and not self._messages)
             if waiting and limits.head_timeout and now - self._head_start >= limits.head_timeout and not self._messages:
