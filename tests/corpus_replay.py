@@ -44,8 +44,8 @@ def known(case, verdict, detail):
     return KNOWN.get(case.id)
 
 
-#: The worker settings the replay runs with (incomplete requests end in a second).
-ENV = {"GAIOHTTP_HEAD_TIMEOUT": "1", "GAIOHTTP_BODY_TIMEOUT": "1"}
+#: The worker settings the replay runs with (incomplete requests end in half a second).
+ENV = {"GAIOHTTP_HEAD_TIMEOUT": "0.5", "GAIOHTTP_BODY_TIMEOUT": "0.5"}
 
 
 def expected_environ_headers(headers):

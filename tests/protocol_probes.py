@@ -11,6 +11,8 @@ import rawhttp
 
 #: The limits the probes are served with (small, to keep them quick).
 SETTINGS = {"limit_request_line": 200, "limit_request_fields": 20, "limit_request_field_size": 200}
+#: Seconds to wait for a refusal (shortened for servers known to let things through).
+WAIT = {"timeout": 5.0}
 
 
 def _refused(result, statuses=(400,)):
@@ -36,28 +38,28 @@ def duplicate(name, first, second):
         }[name]
         if name == "Transfer-Encoding":
             body = b"5\r\nhello\r\n0\r\n\r\n"
-        return _refused(rawhttp.exchange(addr, head + fields + b"\r\n" + body, want_close=True))
+        return _refused(rawhttp.exchange(addr, head + fields + b"\r\n" + body, want_close=True, timeout=WAIT["timeout"]))
     return probe
 
 
 def too_many_fields(segment):
     def probe(addr):
         head = b"GET /many HTTP/1.1\r\nHost: a\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(25)) + b"\r\n"
-        return _refused(rawhttp.exchange(addr, None, segments=_split(head, segment), want_close=True), (431,))
+        return _refused(rawhttp.exchange(addr, None, segments=_split(head, segment), want_close=True, timeout=WAIT["timeout"]), (431,))
     return probe
 
 
 def long_field(segment):
     def probe(addr):
         head = b"GET /long HTTP/1.1\r\nHost: a\r\nX-Long: " + b"v" * 400 + b"\r\n\r\n"
-        return _refused(rawhttp.exchange(addr, None, segments=_split(head, segment), want_close=True), (431,))
+        return _refused(rawhttp.exchange(addr, None, segments=_split(head, segment), want_close=True, timeout=WAIT["timeout"]), (431,))
     return probe
 
 
 def long_line(segment):
     def probe(addr):
         head = b"GET /" + b"a" * 1000 + b" HTTP/1.1\r\nHost: a\r\n\r\n"
-        return _refused(rawhttp.exchange(addr, None, segments=_split(head, segment), want_close=True), (414, 400))
+        return _refused(rawhttp.exchange(addr, None, segments=_split(head, segment), want_close=True, timeout=WAIT["timeout"]), (414, 400))
     return probe
 
 
@@ -133,23 +135,23 @@ def gzip_body_as_sent(addr):
 
 def version(line):
     def probe(addr):
-        return _refused(rawhttp.exchange(addr, line + b"\r\nHost: a\r\n\r\n", want_close=True), (400, 505))
+        return _refused(rawhttp.exchange(addr, line + b"\r\nHost: a\r\n\r\n", want_close=True, timeout=WAIT["timeout"]), (400, 505))
     return probe
 
 
 def chunked_http10(addr):
     data = b"POST /old HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
-    return _refused(rawhttp.exchange(addr, data, want_close=True))
+    return _refused(rawhttp.exchange(addr, data, want_close=True, timeout=WAIT["timeout"]))
 
 
 def host_trailer(addr):
     data = b"POST /t HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nHost: evil\r\n\r\n"
-    return _refused(rawhttp.exchange(addr, data, want_close=True))
+    return _refused(rawhttp.exchange(addr, data, want_close=True, timeout=WAIT["timeout"]))
 
 
 def obs_fold(addr):
     data = b"GET /fold HTTP/1.1\r\nHost: a\r\nX-Folded: one\r\n two\r\n\r\n"
-    return _refused(rawhttp.exchange(addr, data, want_close=True))
+    return _refused(rawhttp.exchange(addr, data, want_close=True, timeout=WAIT["timeout"]))
 
 
 def one_leading_empty_line(addr):
@@ -158,7 +160,7 @@ def one_leading_empty_line(addr):
 
 
 def two_leading_empty_lines(addr):
-    return _refused(rawhttp.exchange(addr, b"\r\n\r\nGET /lead HTTP/1.1\r\nHost: a\r\n\r\n", want_close=True))
+    return _refused(rawhttp.exchange(addr, b"\r\n\r\nGET /lead HTTP/1.1\r\nHost: a\r\n\r\n", want_close=True, timeout=WAIT["timeout"]))
 
 
 PROBES = {
