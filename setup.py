@@ -22,7 +22,7 @@ setup(
         "worker": ["gunicorn>=20", "aiohttp>=3.8"],
         "uvloop": ["uvloop"],
         "django-wsgi": ["django-wsgi"],
-        "test": ["pytest", "requests", "gunicorn>=20", "aiohttp>=3.8", "uvicorn", "daphne", "uvloop; sys_platform != 'win32'"],
+        "test": ["pytest", "requests", "hypothesis", "gunicorn>=20", "aiohttp>=3.8", "uvicorn", "daphne", "uvloop; sys_platform != 'win32'"],
     },
     entry_points={
         "gunicorn.workers": [

@@ -31,6 +31,15 @@ def wsgi_app(environ, start_response):
     return [data]
 
 
+async def _asgi_body(receive):
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
+
+
 async def asgi_app(scope, receive, send):
     """ASGI 3 with lifespan: echoes method/path/body."""
     if scope["type"] == "lifespan":
@@ -43,12 +52,7 @@ async def asgi_app(scope, receive, send):
                 _note("lifespan", "shutdown")
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
+    body = await _asgi_body(receive)
     data = json.dumps({"method": scope["method"], "path": scope["path"], "body_length": len(body)}).encode()
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": data})
@@ -132,3 +136,121 @@ def _aiohttp_app():
 
 
 aiohttp_app = _aiohttp_app()
+
+
+def _echo_environ(environ, body):
+    return {
+        "method": environ["REQUEST_METHOD"],
+        "path": environ["PATH_INFO"],
+        "query": environ["QUERY_STRING"],
+        "raw_uri": environ.get("RAW_URI"),
+        "protocol": environ["SERVER_PROTOCOL"],
+        "headers": {k: v for k, v in environ.items() if k.startswith("HTTP_") or k in ("CONTENT_TYPE", "CONTENT_LENGTH")},
+        "body": body.decode("latin-1"),
+    }
+
+
+def echo_wsgi(environ, start_response):
+    """Plain WSGI: what the server made of the request, as JSON."""
+    data = json.dumps(_echo_environ(environ, environ["wsgi.input"].read())).encode()
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+async def echo_coroutine(environ, start_response):
+    """Coroutine WSGI: the same echo."""
+    data = json.dumps(_echo_environ(environ, environ["wsgi.input"].read())).encode()
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+echo_coroutine.coroutine_wsgi = (1, 0)
+
+
+async def echo_asgi(scope, receive, send):
+    """ASGI: the scope (raw headers in order) and body, as JSON."""
+    if scope["type"] != "http":
+        return
+    body = await _asgi_body(receive)
+    data = json.dumps({
+        "method": scope["method"],
+        "path": scope["path"],
+        "raw_path": scope["raw_path"].decode("latin-1"),
+        "query": scope["query_string"].decode("latin-1"),
+        "protocol": "HTTP/" + scope["http_version"],
+        "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in scope["headers"]],
+        "body": body.decode("latin-1"),
+    }).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
+
+
+def bad_status_wsgi(environ, start_response):
+    """Plain WSGI that puts CR/LF (or NUL) into its status line or a header."""
+    where = environ["QUERY_STRING"]
+    if where == "status":
+        start_response("200 OK\r\nX-Injected: 1", [("Content-Type", "text/plain")])
+    elif where == "nul":
+        start_response("200 OK", [("X-Evil", "a\x00b")])
+    else:
+        start_response("200 OK", [("X-Evil", "a\r\nX-Injected: 1")])
+    return [b"split"]
+
+
+async def bad_header_asgi(scope, receive, send):
+    """ASGI that puts CR/LF into a response header."""
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"x-evil", b"a\r\nx-injected: 1")]})
+    await send({"type": "http.response.body", "body": b"split"})
+
+
+def big_wsgi(environ, start_response):
+    """Plain WSGI streaming ?mb= megabytes (for slow readers)."""
+    megabytes = int(environ["QUERY_STRING"].partition("mb=")[2] or 1)
+    start_response("200 OK", [("Content-Type", "application/octet-stream")])
+    block = b"x" * (1024 * 1024)
+    return (block for _ in range(megabytes))
+
+
+def rss_wsgi(environ, start_response):
+    """Plain WSGI: the worker's resident memory in kB."""
+    with open("/proc/self/status") as f:
+        rss = [line.split()[1] for line in f if line.startswith("VmRSS:")][0]
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [rss.encode()]
+
+
+def probe_wsgi(environ, start_response):
+    """Plain WSGI for the protocol probes: /rss, /big?mb=N, else the echo."""
+    path = environ["PATH_INFO"]
+    if path == "/rss":
+        return rss_wsgi(environ, start_response)
+    if path == "/big":
+        return big_wsgi(environ, start_response)
+    return echo_wsgi(environ, start_response)
+
+
+def _plain_aiohttp_echo():
+    """The echo as a plain aiohttp app (aiohttp's own gunicorn worker serves it)."""
+    from aiohttp import web
+
+    async def echo(request):
+        body = await request.read()
+        headers = {}
+        for name, value in request.headers.items():
+            key = {"CONTENT-TYPE": "CONTENT_TYPE", "CONTENT-LENGTH": "CONTENT_LENGTH"}.get(
+                name.upper(), "HTTP_" + name.upper().replace("-", "_"))
+            headers[key] = headers[key] + "," + value if key in headers else value
+        return web.json_response({
+            "method": request.method, "path": request.path, "query": request.query_string,
+            "protocol": "HTTP/%d.%d" % request.version, "headers": headers, "body": body.decode("latin-1"),
+        })
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", echo)
+    return app
+
+
+plain_aiohttp_echo = _plain_aiohttp_echo()

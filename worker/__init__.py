@@ -3,7 +3,11 @@
 Importing this module (``import async_legacy.worker`` in gunicorn.conf.py)
 makes the short names ``gaiohttp`` and ``gaiohttp_uvloop`` known to gunicorn.
 """
-from .gaiohttp import GaiohttpUVLoopWorker, GaiohttpWorker
+from .preflight import require_dependencies
+
+require_dependencies()
+
+from .gaiohttp import GaiohttpUVLoopWorker, GaiohttpWorker  # noqa: E402
 
 __all__ = ["GaiohttpWorker", "GaiohttpUVLoopWorker"]
 

@@ -2,7 +2,7 @@
 import asyncio
 import logging
 
-from .environ import BodyTooLarge, url_scheme
+from .environ import BodyTooLarge, split_target, url_scheme
 from .respond import make_response, plain
 
 logger = logging.getLogger("gunicorn.error")
@@ -17,7 +17,7 @@ def _scope(request, options):
     peer = transport.get_extra_info("peername") if transport is not None else None
     sock = transport.get_extra_info("sockname") if transport is not None else None
     remote = peer[0] if isinstance(peer, tuple) else None
-    raw_path, _, query = request.raw_path.partition("?")
+    raw_path, query = split_target(request.raw_path)
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -28,14 +28,17 @@ def _scope(request, options):
         "raw_path": raw_path.encode("latin-1"),
         "query_string": query.encode("latin-1"),
         "root_path": "",
-        "headers": [(name.lower(), value) for name, value in request.raw_headers],
+        # Names with "_" dropped, as gunicorn does: x_forwarded_for would
+        # become Django's HTTP_X_FORWARDED_FOR, spoofing X-Forwarded-For.
+        "headers": [(name.lower(), value.strip(b" \t")) for name, value in request.raw_headers if b"_" not in name],
         "client": tuple(peer[:2]) if isinstance(peer, tuple) else None,
         "server": tuple(sock[:2]) if isinstance(sock, tuple) else None,
     }
 
 
 class _Exchange:
-    def __init__(self, request, options, exchange):
+    def __init__(self, request, options, exchange, app=None):
+        self.app = app
         self.request = request
         self.options = options
         self.exchange = exchange
@@ -66,7 +69,7 @@ class _Exchange:
                 raise RuntimeError("ASGI app sent http.response.start twice.")
             self.status = int(message["status"])
             self.headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in message.get("headers", ())]
-            self.response = make_response(self.status, self.headers)
+            self.response = make_response(self.status, self.headers, self.app)
         elif kind == "http.response.body":
             if self.response is None:
                 raise RuntimeError("ASGI app sent a body before http.response.start.")
@@ -95,7 +98,7 @@ class ASGIBridge:
         limit = self.options.max_body
         if limit and (request.content_length or 0) > limit:
             return plain(413, "Request body larger than %s bytes.\n" % limit)
-        state = _Exchange(request, self.options, exchange)
+        state = _Exchange(request, self.options, exchange, self.app)
         task = asyncio.ensure_future(self.app(_scope(request, self.options), state.receive, state.send))
         try:
             await asyncio.shield(task)

@@ -2,7 +2,7 @@
 import io
 import sys
 import tempfile
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote_to_bytes, urlsplit
 
 #: Bodies up to this size stay in memory; larger ones spool to a temp file.
 SPOOL_IN_MEMORY = 1024 * 1024
@@ -41,6 +41,18 @@ async def read_body(request, limit):
     return body, size
 
 
+def split_target(raw_uri):
+    """(path, query) of a request target; absolute-form targets
+    (``http://host/path?q``, what proxies send) give their path, as gunicorn does."""
+    if "#" in raw_uri:  # a fragment is the client's business (aiohttp < 3.9 passes it on)
+        raw_uri = raw_uri.partition("#")[0]
+    if raw_uri[:1] == "/" or "://" not in raw_uri:
+        path, _, query = raw_uri.partition("?")
+        return path, query
+    parts = urlsplit(raw_uri)
+    return parts.path or "/", parts.query
+
+
 def trusted_proxy(options, remote_addr):
     allowed = options.forwarded_allow_ips
     return "*" in allowed or remote_addr in allowed or (
@@ -51,10 +63,19 @@ def trusted_proxy(options, remote_addr):
 def url_scheme(request, options, remote_addr):
     scheme = "https" if request.transport is not None and request.transport.get_extra_info("sslcontext") else "http"
     if options.secure_scheme_headers and trusted_proxy(options, remote_addr):
+        found = None
         for name, secure_value in options.secure_scheme_headers.items():
             value = request.headers.get(name)
             if value is not None:
-                return "https" if value.lower() == secure_value.lower() else "http"
+                said = "https" if value.lower() == secure_value.lower() else "http"
+                if found is not None and said != found:
+                    # As gunicorn (InvalidSchemeHeaders): the proxy contradicts itself.
+                    from .protocol import RequestRejected
+
+                    raise RequestRejected(400, "Contradictory scheme headers (secure_scheme_headers)")
+                found = said
+        if found is not None:
+            return found
     return scheme
 
 
@@ -68,7 +89,7 @@ def build_environ(request, body, body_size, options):
     else:  # a unix socket
         server_name, server_port = str(sockname or "localhost"), ""
     raw_uri = request.raw_path
-    path, _, query = raw_uri.partition("?")
+    path, query = split_target(raw_uri)
     environ = {
         "REQUEST_METHOD": request.method,
         "SCRIPT_NAME": "",
@@ -93,7 +114,8 @@ def build_environ(request, body, body_size, options):
         name = raw_name.decode("latin-1").upper()
         if "_" in name:  # as gunicorn: X-Foo_Bar could spoof X-Foo-Bar
             continue
-        value = raw_value.decode("latin-1")
+        # Trailing blanks: llhttp before aiohttp 3.9 keeps them (RFC 9110 5.5 says trim).
+        value = raw_value.decode("latin-1").strip(" \t")
         if name == "CONTENT-TYPE":
             environ["CONTENT_TYPE"] = value
             continue
@@ -101,6 +123,6 @@ def build_environ(request, body, body_size, options):
             continue
         key = "HTTP_" + name.replace("-", "_")
         environ[key] = environ[key] + "," + value if key in environ else value
-    if body_size or request.method in ("POST", "PUT", "PATCH"):
+    if body_size or request.method in ("POST", "PUT", "PATCH") or "Content-Length" in request.headers:
         environ["CONTENT_LENGTH"] = str(body_size)
     return environ

@@ -13,6 +13,7 @@ from async_legacy.tasks import drain as drain_tasks
 from .apps import bridge_for
 from .asgi import Lifespan
 from .options import Options
+from .preflight import check_c_parser
 from .server import HTTPServer
 
 
@@ -31,6 +32,7 @@ class GaiohttpWorker(base.Worker):
         # Read (and check) the settings before booting: a bad value stops
         # gunicorn with "Worker failed to boot" instead of a restart loop.
         self.options = Options(self.cfg, self.max_requests)
+        check_c_parser(self.log)
         super().init_process()
 
     def new_event_loop(self):

@@ -6,6 +6,12 @@ MAX_BODY_ENV = "GAIOHTTP_MAX_BODY_SIZE"
 DEFAULT_MAX_BODY = 100 * 1024 * 1024
 #: "0" keeps the app's startup objects under the cyclic GC (environment variable).
 GC_FREEZE_ENV = "GAIOHTTP_GC_FREEZE"
+#: Seconds a client has to send a whole request head (environment variable).
+HEAD_TIMEOUT_ENV = "GAIOHTTP_HEAD_TIMEOUT"
+DEFAULT_HEAD_TIMEOUT = 10.0
+#: Seconds the app may wait for the next piece of a request body (environment variable).
+BODY_TIMEOUT_ENV = "GAIOHTTP_BODY_TIMEOUT"
+DEFAULT_BODY_TIMEOUT = 30.0
 
 
 class Options:
@@ -29,6 +35,8 @@ class Options:
         self.ssl_context = make_ssl_context(cfg) if cfg.is_ssl else None
         self.max_body = _max_body()
         self.gc_freeze = _flag(GC_FREEZE_ENV, True)
+        self.head_timeout = _seconds(HEAD_TIMEOUT_ENV, DEFAULT_HEAD_TIMEOUT)
+        self.body_timeout = _seconds(BODY_TIMEOUT_ENV, DEFAULT_BODY_TIMEOUT)
         self.server_software = "gunicorn (gaiohttp)"
         # gunicorn's own test in Logger.access(): skip building atoms otherwise.
         self.access_log = bool(
@@ -46,17 +54,23 @@ def _allow_list(value):
 
 def _max_body():
     # gunicorn's arbiter exports raw_env into os.environ before forking workers.
-    raw = os.environ.get(MAX_BODY_ENV)
+    return _number(MAX_BODY_ENV, DEFAULT_MAX_BODY, int, "bytes")
+
+
+def _seconds(name, default):
+    return _number(name, default, float, "seconds")
+
+
+def _number(name, default, kind, unit):
+    raw = os.environ.get(name)
     if raw is None:
-        return DEFAULT_MAX_BODY
+        return default
     try:
-        value = int(raw)
+        value = kind(raw)
         if value < 0:
             raise ValueError
     except ValueError:
-        raise ValueError(
-            "%s must be a number of bytes (0 for no limit); got %r." % (MAX_BODY_ENV, raw)
-        ) from None
+        raise ValueError("%s must be a number of %s (0 for no limit); got %r." % (name, unit, raw)) from None
     return value
 
 

@@ -1,22 +1,38 @@
 """Turning a status line and headers into an aiohttp response, and logging it."""
 import datetime
+import re
 import time
 
 from aiohttp import web
 from multidict import CIMultiDict
 
 
-def make_response(status, headers):
+#: CR, LF or NUL from an app would split the response (aiohttp < 3.13.4
+#: checks neither the reason phrase nor NUL: CVE-2026-34519).
+_UNSAFE = re.compile("[\r\n\0]").search
+
+
+class UnsafeResponse(ValueError):
+    pass
+
+
+def make_response(status, headers, app=None):
     """An unprepared StreamResponse from WSGI-style ``status`` and ``headers``."""
     if isinstance(status, str):
         code, _, reason = status.partition(" ")
         code = int(code)
+        if _UNSAFE(reason):
+            raise UnsafeResponse("The app %r returned a status line with CR, LF or NUL: %r. "
+                                 "Remove them from the status." % (app, status))
     else:
         code, reason = int(status), None
     out = CIMultiDict()
     for name, value in headers:
         if isinstance(name, bytes):
             name, value = name.decode("latin-1"), value.decode("latin-1")
+        if _UNSAFE(name) or _UNSAFE(value):
+            raise UnsafeResponse("The app %r returned a response header with CR, LF or NUL: %r: %r. "
+                                 "Remove them from the header." % (app, name, value))
         # Strip as gunicorn does: Django's Set-Cookie values start with a space.
         out.add(name.strip(), value.strip())
     # No Content-Length: aiohttp chunks HTTP/1.1 bodies, closes HTTP/1.0 ones.

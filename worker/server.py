@@ -6,6 +6,7 @@ import socket
 
 from aiohttp import web_server
 
+from .protocol import GuardedRequestHandler, Limits, RequestRejected
 from .respond import Exchange, plain
 
 
@@ -14,10 +15,15 @@ class _Server(web_server.Server):
     the request task still running on it (the client went away). Done here
     rather than with aiohttp's handler_cancellation, which 3.8 lacks."""
 
-    def __init__(self, handler, slots, **kwargs):
+    def __init__(self, handler, slots, limits, **kwargs):
         super().__init__(handler, **kwargs)
         self._slots = slots
+        self._limits = limits
         self.in_flight = {}  # protocol -> task of its current request
+
+    def __call__(self):
+        # gunicorn's request rules on the raw bytes (protocol.py).
+        return GuardedRequestHandler(self, loop=self._loop, limits=self._limits, **self._kwargs)
 
     def connection_lost(self, handler, exc=None):
         super().connection_lost(handler, exc)
@@ -32,6 +38,10 @@ def _server_kwargs(options, log):
         "keepalive_timeout": float(options.keepalive),
         "max_line_size": options.limit_request_line,
         "max_field_size": options.limit_request_field_size,
+        "max_headers": options.limit_request_fields,
+        # Apps get the body as sent, as under gunicorn and uvicorn (and no
+        # decompression bomb in the worker).
+        "auto_decompress": False,
         "access_log": None,  # gunicorn's logger writes the access log
         "logger": log.error_log,
     }
@@ -75,7 +85,7 @@ class HTTPServer:
         kwargs = _server_kwargs(options, worker.log)
         if getattr(bridge, "request_factory", None) is not None:
             kwargs["request_factory"] = bridge.request_factory  # aiohttp Applications' web.Request
-        self.server = _Server(self.handle, self.slots, **kwargs)
+        self.server = _Server(self.handle, self.slots, Limits(options), **kwargs)
         self._accepting = []
 
     # -- connections ---------------------------------------------------
@@ -132,12 +142,6 @@ class HTTPServer:
 
     # -- requests ------------------------------------------------------
     async def handle(self, request):
-        if len(request.raw_headers) > self.options.limit_request_fields:
-            # What current gunicorn answers for LimitRequestHeaders (older ones said 400).
-            response = plain(431, "Request Header Fields Too Large: more than %d header fields "
-                                  "(gunicorn setting limit_request_fields).\n" % self.options.limit_request_fields)
-            response.force_close()
-            return response
         self.requests += 1
         exchange = Exchange(request)
         if self.requests >= self.options.max_requests:
@@ -152,6 +156,13 @@ class HTTPServer:
             response = await self.bridge(request, exchange)
         except asyncio.CancelledError:
             raise
+        except RequestRejected as exc:  # the body broke a rule (protocol.py)
+            if exchange.prepared:
+                raise
+            self.log.warning("Invalid request from ip=%s: %s", request.remote, exc.reason)
+            response = plain(exc.status, exc.reason + "\n")
+            exchange.status, exchange.headers = exc.status, list(response.headers.items())
+            exchange.prepared = True
         except Exception as exc:
             if isinstance(exc, ConnectionResetError) and _client_gone(request):
                 # The client went away mid-response (aiohttp's ClientConnectionResetError

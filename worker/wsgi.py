@@ -45,7 +45,7 @@ class _Bridge:
         start = _StartResponse()
         result = await self.call_app(environ, start)
         try:
-            response = make_response(start.status, start.headers)
+            response = make_response(start.status, start.headers, self.app)
             await exchange.prepare(response, start.status, start.headers)
             if request.method != "HEAD":
                 await self.send(result, response, exchange)

@@ -1,0 +1,502 @@
+"""aiohttp's request handler with gunicorn's request rules, enforced on the raw bytes.
+
+aiohttp's parser (llhttp) lets through what gunicorn refuses, and the
+releases Python 3.7 gets (3.8.6) more so: a request line or header block
+sent in several TCP segments escapes the size limits, the header count is
+not capped, duplicated Host/Content-Length headers are merged, chunked
+bodies in HTTP/1.0, Host in trailers, HTTP/2.0 request lines are served,
+pipelined requests queue without bound and there is no timer before the
+first request. So this protocol frames each request itself before llhttp
+sees it: it measures the request line, each header line, the header count
+and the whole head across segments, finds where each body ends
+(Content-Length, or chunked with its trailers), and feeds llhttp one
+message at a time. llhttp still decides what is valid; this layer only
+refuses more, answers with gunicorn's status codes, and logs a refused
+request in one line as gunicorn does.
+"""
+import collections
+import logging
+import re
+
+from aiohttp import __version__ as aiohttp_version
+from aiohttp import web, web_protocol
+from aiohttp.streams import EMPTY_PAYLOAD
+
+# Where llhttp is left alone: what follows the head is framed by it.
+_HEAD, _BODY, _CHUNK_SIZE, _TRAILERS, _PASSTHROUGH = range(5)
+
+#: Requests parsed ahead of the one being answered, per connection; beyond
+#: it the connection stops being read until the app catches up.
+MAX_PIPELINED = 16
+#: A chunk-size line longer than this is not a chunk size (400).
+MAX_CHUNK_SIZE_LINE = 1024
+
+_FOLD_OR_CTL = re.compile(rb"\n[ \t]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]").search
+#: Every byte but the control characters a head may not hold (translate() deletes them: quicker than a regex).
+_NOT_CTL = bytes(b for b in range(256) if b in (9, 10, 13) or 32 <= b < 127 or b > 127)
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}").fullmatch
+_BAD_TARGET = re.compile(r"[^\x21-\x7e]").search
+_ABSOLUTE = re.compile(r"https?://", re.I).match
+#: Fields with a single value (RFC 9110 5.3): a second one makes the request ambiguous.
+SINGLETONS = ("Host", "Content-Length", "Content-Type", "Transfer-Encoding", "Authorization")
+_AIOHTTP = tuple(int(p) for p in re.findall(r"\d+", aiohttp_version)[:3])
+# What llhttp refuses itself on newer aiohttp needs no second look on the hot path:
+# duplicated singletons from 3.13.4 (all but Authorization), obs-fold from 3.9.4.
+_DUPLICATES_TO_CHECK = ("Authorization",) if _AIOHTTP >= (3, 13, 4) else SINGLETONS
+_CHECK_FOLD = _AIOHTTP < (3, 9, 4)
+#: Fields a trailer may not carry (RFC 9110 6.5.1; gunicorn's list).
+FORBIDDEN_TRAILERS = frozenset(
+    (b"HOST", b"CONTENT-LENGTH", b"TRANSFER-ENCODING", b"TRAILER", b"AUTHORIZATION", b"TE")
+)
+_VERSIONS = ((1, 0), (1, 1))
+_LOG = logging.getLogger("gunicorn.error")
+
+
+class RequestRejected(Exception):
+    """A request refused by this layer (status and reason go to the client)."""
+
+    def __init__(self, status, reason):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class Limits:
+    """The per-connection rules, read once from the worker's options."""
+
+    def __init__(self, options):
+        self.line = options.limit_request_line
+        self.field = options.limit_request_field_size
+        self.fields = options.limit_request_fields
+        # gunicorn's own budget for a whole head (its max_buffer_headers).
+        self.head = self.fields * (self.field + 2) + 4 + self.line + 2
+        # A head this small cannot break a line limit: one find() decides.
+        self.quick = min(self.line, self.field)
+        self.head_timeout = options.head_timeout
+        self.body_timeout = options.body_timeout
+        timeouts = [t for t in (self.head_timeout, self.body_timeout) if t]
+        self.tick = max(min(timeouts) / 4.0, 0.05) if timeouts else None
+
+
+class _Splits(collections.deque):
+    """aiohttp < 3.13.3 keeps chunk ends in a list it empties with pop(0):
+    O(n^2) for a body of many tiny chunks (CVE-2025-69229). A deque whose
+    pop(0) is popleft() makes it linear."""
+
+    def pop(self, index=-1):
+        return self.popleft() if index == 0 else super().pop()
+
+
+class _Queue(collections.deque):
+    """aiohttp's queue of parsed requests, telling the protocol when one is taken."""
+
+    def __init__(self, on_pop):
+        super().__init__()
+        self.on_pop = on_pop
+
+    def popleft(self):
+        item = super().popleft()
+        self.on_pop()
+        return item
+
+
+class GuardedRequestHandler(web_protocol.RequestHandler):
+    def __init__(self, manager, *, limits, log=None, **kwargs):
+        super().__init__(manager, **kwargs)
+        self._limits = limits
+        self._log = log or _LOG
+        self._messages = _Queue(self._taken)
+        self._state = _HEAD
+        self._line = 0  # bytes of the current (unfinished) line
+        self._lines = 0  # lines of the current head, request line included
+        self._head = 0  # bytes of the current head
+        self._leading = 0  # empty lines before the request line
+        self._cr = False  # the unfinished line ends in CR
+        self._remaining = 0  # of the Content-Length body or the current chunk
+        self._chunk_line = b""
+        self._payload = None
+        self._held = b""  # read while held back (see _blocked)
+        self._rejected = False
+        self._now = 0.0
+        self._head_start = 0.0
+        self._waited_since = None
+        self._ticker = None
+
+    # -- connection ------------------------------------------------------
+    def connection_made(self, transport):
+        super().connection_made(transport)
+        self._now = self._head_start = self._loop.time()
+        if self._limits.tick:
+            self._ticker = self._loop.call_later(self._limits.tick, self._tick)
+
+    def connection_lost(self, exc):
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+        self._held = b""
+        super().connection_lost(exc)
+
+    def data_received(self, data):
+        if self._rejected or self._force_close or self._close:
+            return
+        if not data:
+            # aiohttp >= 3.12 resumes its paused parser this way (its own
+            # buffered bytes, already framed here).
+            try:
+                self._parse(data)
+            except RequestRejected as exc:
+                self._reject(exc)
+            return
+        if self._held or self._blocked():
+            self._held += data
+            self._pause_transport()
+            return
+        self._now = self._loop.time()
+        try:
+            self._frame(data)
+        except RequestRejected as exc:
+            self._reject(exc)
+
+    # -- framing ---------------------------------------------------------
+    def _frame(self, data):
+        pos, size = 0, len(data)
+        while pos < size and not self._rejected:
+            if self._blocked():
+                self._hold(data[pos:])
+                return
+            state = self._state
+            if state == _HEAD:
+                if not self._head and not self._lines:
+                    self._head_start = self._now
+                end = self._scan_head(data, pos)
+                if end < 0:
+                    self._parse(data[pos:] if pos else data)
+                    return
+                message = self._parse(data[pos:end])
+                pos = end
+                if message is None:
+                    if not self._rejected:
+                        # llhttp wants more than the head we framed: the two disagree.
+                        raise RequestRejected(400, "Malformed request head")
+                    return
+                try:
+                    self._check(message)
+                except RequestRejected:
+                    self._messages.pop()  # never served
+                    raise
+                self._start_body(message)
+            elif state == _BODY:
+                take = min(self._remaining, size - pos)
+                self._parse(data[pos:pos + take])
+                pos += take
+                self._remaining -= take
+                if not self._remaining:
+                    self._state = _HEAD
+            elif state == _PASSTHROUGH:
+                self._parse(data[pos:] if pos else data)
+                return
+            else:
+                end = self._scan_chunked(data, pos)
+                self._parse(data[pos:size if end < 0 else end])
+                if end < 0:
+                    return
+                pos = end
+                self._state = _HEAD
+
+    def _parse(self, piece):
+        """Feed aiohttp's parser; the message it completed, if any."""
+        count = self._request_count
+        try:
+            super().data_received(piece)
+        except ValueError as exc:
+            # aiohttp < 3.9 lets yarl's URL errors out of its parser (the
+            # connection would drop with no answer): PUT s://]ufd/:
+            raise RequestRejected(400, "Invalid request target (%s)" % exc) from None
+        if self._request_count == count:
+            return None
+        message = self._messages[-1][0]
+        if isinstance(message, web_protocol._ErrInfo):
+            if self._state != _HEAD:
+                # Bad bytes in the body of a request being served: its app
+                # gets the refusal (a 400), instead of waiting for more.
+                self._messages.pop()
+                self._request_count -= 1
+                raise RequestRejected(400, message.message or str(message.exc))
+            self._rejected = True  # aiohttp answers 400 and closes
+            return None
+        return message
+
+    def _scan_head(self, data, pos):
+        """Index just past the blank line ending the head, or -1 (head goes on)."""
+        limits = self._limits
+        if not self._line and not self._lines and not self._leading:
+            # Fast path: a whole, small head in this segment.
+            end = data.find(b"\r\n\r\n", pos)
+            if end > pos:
+                end += 4
+                if (end - pos <= limits.quick and data.count(b"\n", pos, end) - 2 <= limits.fields
+                        and data[pos] not in b"\r\n" and not data[pos:end].translate(None, _NOT_CTL)
+                        and not (_CHECK_FOLD and (data.find(b"\n ", pos, end) >= 0 or data.find(b"\n\t", pos, end) >= 0))):
+                    return end
+        while True:
+            nl = data.find(b"\n", pos)
+            if nl < 0:
+                grown = len(data) - pos
+                if grown and self._line == 0 and self._lines and data[pos] in b" \t":
+                    raise RequestRejected(400, "Obsolete line folding in a header")
+                self._line += grown
+                self._head += grown
+                self._cr = data[-1:] == b"\r"
+                if _FOLD_OR_CTL(data, pos):
+                    self._refuse_bytes(data, pos, len(data))
+                if self._lines == 0:
+                    if self._line > limits.line + 1:
+                        raise RequestRejected(414, "Request line longer than %d bytes (limit_request_line)" % limits.line)
+                elif self._line > limits.field:
+                    raise RequestRejected(431, "Header line longer than %d bytes (limit_request_field_size)" % limits.field)
+                if self._head > limits.head:
+                    raise RequestRejected(431, "Request head larger than %d bytes" % limits.head)
+                return -1
+            if self._line == 0 and self._lines and data[pos] in b" \t":
+                raise RequestRejected(400, "Obsolete line folding in a header")
+            if _FOLD_OR_CTL(data, pos, nl + 1):
+                self._refuse_bytes(data, pos, nl + 1)
+            length = self._line + nl + 1 - pos
+            empty = length == 1 or length == 2 and (data[nl - 1] == 13 if nl > pos else self._cr)
+            self._head += nl + 1 - pos
+            self._line = 0
+            pos = nl + 1
+            if empty:
+                if self._lines == 0:
+                    self._leading += 1
+                    if self._leading > 1:
+                        raise RequestRejected(400, "More than one empty line before the request line")
+                    continue
+                self._lines = self._head = self._leading = 0
+                return pos
+            self._lines += 1
+            if self._lines == 1:
+                if length - 2 > limits.line:
+                    raise RequestRejected(414, "Request line longer than %d bytes (limit_request_line)" % limits.line)
+            else:
+                if length > limits.field:
+                    raise RequestRejected(431, "Header line longer than %d bytes (limit_request_field_size)" % limits.field)
+                if self._lines - 1 > limits.fields:
+                    raise RequestRejected(431, "More than %d header fields (limit_request_fields)" % limits.fields)
+            if self._head > limits.head:
+                raise RequestRejected(431, "Request head larger than %d bytes" % limits.head)
+
+    def _refuse_bytes(self, data, start, end):
+        match = _FOLD_OR_CTL(data, start, end)
+        if match.group().startswith(b"\n"):
+            if self._lines > 0 or match.start() > start:
+                raise RequestRejected(400, "Obsolete line folding in a header")
+            return  # a leading empty line followed by a space: llhttp refuses it
+        raise RequestRejected(400, "Control character %r in the request head" % match.group())
+
+    def _check(self, message):
+        """What llhttp accepts and gunicorn refuses, once the head is parsed."""
+        if message.version not in _VERSIONS:
+            raise RequestRejected(505, "HTTP version %d.%d not supported" % tuple(message.version))
+        headers = message.headers
+        for name in _DUPLICATES_TO_CHECK:
+            if len(headers.getall(name, ())) > 1:
+                raise RequestRejected(400, "Duplicate %s header" % name)
+        if message.chunked and message.version == (1, 0):
+            raise RequestRejected(400, "Transfer-Encoding in an HTTP/1.0 request")
+        path = message.path
+        if path[:1] != "/":
+            method = message.method
+            if not (path == "*" and method == "OPTIONS" or method == "CONNECT" or _ABSOLUTE(path)):
+                raise RequestRejected(400, "Invalid request target %r for %s" % (path[:100], method))
+        if _BAD_TARGET(path):
+            raise RequestRejected(400, "Invalid character in the request target")
+
+    def _start_body(self, message):
+        payload = self._messages[-1][1]
+        self._payload = payload
+        self._waited_since = None
+        if message.upgrade or message.method == "CONNECT":
+            self._state = _PASSTHROUGH
+        elif payload is EMPTY_PAYLOAD or payload.is_eof():
+            self._state = _HEAD
+        elif message.chunked:
+            self._state = _CHUNK_SIZE
+            self._remaining = 0
+            self._chunk_line = b""
+            if isinstance(getattr(payload, "_http_chunk_splits", ()), (list, type(None))):
+                payload._http_chunk_splits = _Splits()
+        else:
+            length = message.headers.get("Content-Length")
+            if length is None:  # a body llhttp frames some other way: leave it to it
+                self._state = _PASSTHROUGH
+            else:
+                self._state = _BODY
+                self._remaining = int(length)
+
+    def _scan_chunked(self, data, pos):
+        """Index just past the end of a chunked body (trailers included), or -1."""
+        size = len(data)
+        while pos < size:
+            if self._remaining:  # chunk data and its CRLF
+                take = min(self._remaining, size - pos)
+                self._remaining -= take
+                pos += take
+                continue
+            nl = data.find(b"\n", pos)
+            if nl < 0:
+                self._chunk_line += data[pos:]
+                if len(self._chunk_line) > MAX_CHUNK_SIZE_LINE:
+                    raise RequestRejected(400, "Chunk-size line too long")
+                return -1
+            line = self._chunk_line + data[pos:nl]
+            self._chunk_line = b""
+            pos = nl + 1
+            if len(line) > MAX_CHUNK_SIZE_LINE:
+                raise RequestRejected(400, "Chunk-size or trailer line too long")
+            if self._state == _TRAILERS:
+                if line == b"\r":
+                    return pos
+                self._lines += 1
+                if self._lines > self._limits.fields:
+                    raise RequestRejected(431, "More than %d trailer fields" % self._limits.fields)
+                name = line.partition(b":")[0].strip().upper()
+                if name in FORBIDDEN_TRAILERS:
+                    raise RequestRejected(400, "%s is not allowed in a trailer" % name.decode("latin-1"))
+                continue
+            if line[-1:] != b"\r" or b"\r" in line[:-1] or _FOLD_OR_CTL(line, 0, len(line) - 1):
+                raise RequestRejected(400, "Invalid chunk-size line %r" % line[:40])
+            digits, semicolon, _ = line[:-1].partition(b";")
+            if semicolon:  # whitespace before an extension only (RFC 9112 7.1.1 BWS)
+                digits = digits.rstrip(b" \t")
+            if not _CHUNK_SIZE(digits):
+                raise RequestRejected(400, "Invalid chunk size %r" % digits[:20])
+            length = int(digits, 16)
+            if length:
+                self._remaining = length + 2
+            else:
+                self._state = _TRAILERS
+                self._lines = 0
+        return -1
+
+    # -- holding back ----------------------------------------------------
+    def _blocked(self):
+        # Enough requests queued, or aiohttp paused its parser for a body the
+        # app has not read yet (aiohttp >= 3.12 keeps the rest in the parser,
+        # where a head fed now would not come out): hold bytes here instead.
+        return len(self._messages) >= MAX_PIPELINED or self._reading_paused
+
+    def _pause_transport(self):
+        if self.transport is not None:
+            try:
+                self.transport.pause_reading()
+            except (AttributeError, NotImplementedError, RuntimeError):
+                pass
+
+    def _hold(self, rest):
+        self._held = rest + self._held if self._held else rest
+        self._pause_transport()
+
+    def _release(self):
+        if not self._held or self._blocked() or self._rejected or self._force_close:
+            return
+        held, self._held = self._held, b""
+        self._now = self._loop.time()
+        try:
+            self._frame(held)
+        except RequestRejected as exc:
+            self._reject(exc)
+        if not self._held and not self._reading_paused and self.transport is not None:
+            try:
+                self.transport.resume_reading()
+            except (AttributeError, NotImplementedError, RuntimeError):
+                pass
+
+    def resume_reading(self, *args, **kwargs):
+        super().resume_reading(*args, **kwargs)
+        self._release()
+
+    def _taken(self):
+        if self._held and len(self._messages) < MAX_PIPELINED:
+            self._release()
+
+    # -- refusing --------------------------------------------------------
+    def _reject(self, exc):
+        self._rejected = True
+        self._messages.append((web_protocol._ErrInfo(status=exc.status, exc=exc, message=exc.reason), EMPTY_PAYLOAD))
+        self._request_count += 1
+        if self._state != _HEAD and self._payload is not None and not self._payload.is_eof():
+            # The request is being served: its app reading the body gets the
+            # refusal (HTTPServer answers it); the queued error otherwise.
+            # No lingering read of the rest after the answer: close.
+            self._lingering_time = 0.0
+            self._payload.set_exception(exc)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def handle_error(self, request, status=500, exc=None, message=None):
+        if status >= 500 and status != 505:
+            return super().handle_error(request, status, exc, message)
+        # gunicorn's line for a bad request: one line, no traceback.
+        text = " ".join(str(message or exc or "Bad Request").split())[:300]
+        self._log.warning("Invalid request from ip=%s: %s", self._peer(), text)
+        if request.writer.output_size > 0:
+            raise ConnectionError("Response already started; cannot send %d" % status)
+        response = web.Response(status=status, text=text + "\n")
+        response.force_close()
+        return response
+
+    def _peer(self):
+        peer = self.transport.get_extra_info("peername") if self.transport is not None else None
+        return peer[0] if isinstance(peer, tuple) else peer or ""
+
+    # -- timeouts --------------------------------------------------------
+    def _process_keepalive(self):
+        # aiohttp's keep-alive timer closes a connection waiting for its next
+        # request even while that request's head is arriving (keepalive made
+        # a deadline for the head). A head in progress is GAIOHTTP_HEAD_TIMEOUT's.
+        if self._state == _HEAD and (self._head or self._lines or self._leading) and not self._force_close:
+            self._keepalive_handle = self._loop.call_later(1.0, self._process_keepalive)
+            return
+        super()._process_keepalive()
+
+    def _tick(self):
+        self._ticker = None
+        if self.transport is None or self._force_close:
+            return
+        limits = self._limits
+        now = self._loop.time()
+        if self._state == _HEAD and not self._held and self._current_request is None:
+            started = self._head or self._lines or self._leading
+            waiting = started or (self._request_count == 0 and not self._messages)
+            if waiting and limits.head_timeout and now - self._head_start >= limits.head_timeout and not self._messages:
+                self._timed_out("request head", limits.head_timeout, "GAIOHTTP_HEAD_TIMEOUT", answer=bool(started))
+                return
+        elif self._state in (_BODY, _CHUNK_SIZE, _TRAILERS) and limits.body_timeout:
+            # Only while the app waits for body bytes that do not come.
+            if getattr(self._payload, "_waiter", None) is not None:
+                since = max(self._now, self._waited_since or now)
+                self._waited_since = self._waited_since or now
+                if now - since >= limits.body_timeout:
+                    self._timed_out("request body", limits.body_timeout, "GAIOHTTP_BODY_TIMEOUT", answer=True)
+                    return
+            else:
+                self._waited_since = None
+        self._ticker = self._loop.call_later(limits.tick, self._tick)
+
+    def _timed_out(self, what, seconds, setting, answer):
+        self._log.info("Closing connection from ip=%s: %s not received within %ss (%s)",
+                       self._peer(), what, seconds, setting)
+        self._rejected = True
+        request = self._current_request
+        writer = getattr(request, "_payload_writer", None)
+        if answer and (writer is None or not writer.output_size) and self.transport is not None:
+            body = b"Request Timeout: %s not received within %ss\n" % (what.encode(), str(seconds).encode())
+            self.transport.write(
+                b"HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+            )
+        self.force_close()
+        if self.transport is not None:
+            self.transport.close()
