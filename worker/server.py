@@ -2,6 +2,7 @@
 rules: a connection cap, request counting for max_requests, hooks, access log."""
 import asyncio
 import errno
+import functools
 import socket
 
 from aiohttp import web_server
@@ -17,14 +18,20 @@ class _Server(web_server.Server):
     def __init__(self, handler, slots, **kwargs):
         super().__init__(handler, **kwargs)
         self._slots = slots
-        self.in_flight = {}  # protocol -> task of its current request
+        self.in_flight = {}  # protocol -> (task, Exchange) of its current request
+        self.fresh = set()  # protocols that have not started a request yet
+
+    def connection_made(self, handler, transport):
+        super().connection_made(handler, transport)
+        self.fresh.add(handler)
 
     def connection_lost(self, handler, exc=None):
         super().connection_lost(handler, exc)
         self._slots.release()
-        task = self.in_flight.pop(handler, None)
-        if task is not None and not task.done():
-            task.cancel()
+        self.fresh.discard(handler)
+        entry = self.in_flight.pop(handler, None)
+        if entry is not None and not entry[0].done():
+            entry[0].cancel()
 
 
 def _server_kwargs(options, log):
@@ -36,6 +43,12 @@ def _server_kwargs(options, log):
         "logger": log.error_log,
     }
     return kwargs
+
+
+def _forget(in_flight, protocol, task):
+    entry = in_flight.get(protocol)
+    if entry is not None and entry[0] is task:
+        del in_flight[protocol]
 
 
 def _client_gone(request):
@@ -77,6 +90,7 @@ class HTTPServer:
             kwargs["request_factory"] = bridge.request_factory  # aiohttp Applications' web.Request
         self.server = _Server(self.handle, self.slots, **kwargs)
         self._accepting = []
+        self.draining = False
 
     # -- connections ---------------------------------------------------
     def start(self, sockets):
@@ -123,12 +137,51 @@ class HTTPServer:
     async def shutdown(self, sockets, timeout):
         """Stop accepting, close the listeners, let in-flight requests finish
         within ``timeout``, then cancel them."""
+        loop = asyncio.get_event_loop()
+        deadline = loop.time() + timeout
         self.stop_accepting()
         for sock in sockets:
             sock.close()
+        await self._drain(deadline - 0.5)
         if hasattr(self.server, "pre_shutdown"):
-            self.server.pre_shutdown()
-        await self.server.shutdown(timeout)
+            self.server.pre_shutdown()  # stops reading from every connection: only now
+        await self.server.shutdown(max(deadline - loop.time(), 0.1))
+
+    async def _drain(self, deadline):
+        """Wait for the requests in flight, closing each connection once it is
+        idle. aiohttp's own shutdown stops reading from every connection at
+        once, which would cut off request bodies still being uploaded."""
+        loop = asyncio.get_event_loop()
+        self.draining = True  # responses from now on say Connection: close
+        in_flight = self.server.in_flight
+        fresh = self.server.fresh
+        # A connection accepted just before the signal has its request on the
+        # way (maybe already in the socket buffer): it gets the keep-alive
+        # time to arrive. Idle connections that have been served are closed.
+        fresh_until = min(loop.time() + self.options.keepalive, deadline)
+        while True:
+            # Handler tasks created a moment ago reach handle() (and in_flight).
+            await asyncio.sleep(0)
+            waiting = False
+            for protocol in self.server.connections:
+                if protocol in in_flight:
+                    continue
+                if protocol in fresh and loop.time() < fresh_until:
+                    waiting = True
+                else:
+                    protocol.force_close()
+            busy = []
+            for task, exchange in in_flight.values():
+                exchange.close = True  # a response not yet started says Connection: close
+                if not task.done():
+                    busy.append(task)
+            remaining = deadline - loop.time()
+            if not (busy or waiting) or remaining <= 0:
+                return
+            if waiting:  # look again soon: the fresh ones' requests come in
+                await asyncio.sleep(0.05)
+            else:
+                await asyncio.wait(busy, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
 
     # -- requests ------------------------------------------------------
     async def handle(self, request):
@@ -143,11 +196,18 @@ class HTTPServer:
         if self.requests >= self.options.max_requests:
             exchange.close = True  # the last response says Connection: close
             self.worker.max_requests_reached()
+        elif self.draining:
+            exchange.close = True
         hook_request = HookRequest(request)
         self.cfg.pre_request(self.worker, hook_request)
         in_flight = self.server.in_flight
         protocol = request.protocol
-        in_flight[protocol] = asyncio.current_task()
+        self.server.fresh.discard(protocol)
+        task = asyncio.current_task()
+        in_flight[protocol] = (task, exchange)
+        # Forgotten once aiohttp has also written what we return, not before:
+        # a draining worker must not close the connection under it.
+        task.add_done_callback(functools.partial(_forget, in_flight, protocol))
         try:
             response = await self.bridge(request, exchange)
         except asyncio.CancelledError:
@@ -171,7 +231,6 @@ class HTTPServer:
                 exchange.status, exchange.headers = response.status, list(response.headers.items())
                 exchange.prepared = True
         finally:
-            in_flight.pop(protocol, None)
             # Also when the client closed right after the last byte (which
             # cancels this task): a response that went out is logged.
             if exchange.prepared:

@@ -5,7 +5,7 @@ except ImportError:  # Django 1.11
 
 import django
 
-from . import modern_views, views
+from . import fault_views, modern_views, views
 
 urlpatterns = [
     re_path(r"^webob/$", views.webob_view),
@@ -54,6 +54,18 @@ urlpatterns = [
     re_path(r"^session/$", views.async_session),
     re_path(r"^slow/$", views.slow),
     re_path(r"^thread/$", views.thread_name),
+    re_path(r"^faults/census/$", fault_views.census),
+    re_path(r"^faults/raise/$", fault_views.raises),
+    re_path(r"^faults/sync-raise/$", fault_views.sync_raises),
+    re_path(r"^faults/upload/$", fault_views.upload),
+    re_path(r"^faults/stream/$", fault_views.stream),
+    re_path(r"^faults/poll/$", fault_views.poll),
+    re_path(r"^faults/block/$", fault_views.block),
+    re_path(r"^faults/sync-orm/$", fault_views.sync_orm),
+    re_path(r"^faults/async-orm/$", fault_views.async_orm),
+    re_path(r"^faults/stream-orm/$", fault_views.stream_orm),
+    re_path(r"^faults/isolation/$", fault_views.isolation),
+    re_path(r"^faults/login/$", fault_views.login),
 ]
 
 if django.VERSION < (4, 1):
