@@ -45,6 +45,31 @@ def _server_kwargs(options, log):
     return kwargs
 
 
+async def _accept_one(loop, sock):
+    """The next connection on ``sock``. Unlike loop.sock_accept, a cancel
+    (stop accepting) never loses a connection the kernel already handed over:
+    only the wait for readability is cancellable, accept() itself is not awaited."""
+    while True:
+        try:
+            conn, _ = sock.accept()
+        except (BlockingIOError, InterruptedError):
+            ready = loop.create_future()
+            fd = sock.fileno()  # the listener may be closed by the time we stop
+            loop.add_reader(fd, _set_ready, ready)
+            try:
+                await ready
+            finally:
+                loop.remove_reader(fd)
+        else:
+            conn.setblocking(False)
+            return conn
+
+
+def _set_ready(future):
+    if not future.done():
+        future.set_result(None)
+
+
 def _forget(in_flight, protocol, task):
     entry = in_flight.get(protocol)
     if entry is not None and entry[0] is task:
@@ -90,6 +115,7 @@ class HTTPServer:
             kwargs["request_factory"] = bridge.request_factory  # aiohttp Applications' web.Request
         self.server = _Server(self.handle, self.slots, **kwargs)
         self._accepting = []
+        self._connecting = set()
         self.draining = False
 
     # -- connections ---------------------------------------------------
@@ -106,7 +132,7 @@ class HTTPServer:
             # At worker_connections, stop accepting: the kernel queues the rest.
             await self.slots.acquire()
             try:
-                conn, _ = await loop.sock_accept(sock)
+                conn = await _accept_one(loop, sock)
             except asyncio.CancelledError:
                 self.slots.release()
                 raise
@@ -118,7 +144,10 @@ class HTTPServer:
                 continue
             if conn.family in (socket.AF_INET, socket.AF_INET6):
                 conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            loop.create_task(self._connect(conn))
+            task = loop.create_task(self._connect(conn))
+            # A draining worker waits for these: their clients' requests are on the way.
+            self._connecting.add(task)
+            task.add_done_callback(self._connecting.discard)
 
     async def _connect(self, conn):
         loop = asyncio.get_event_loop()
@@ -170,7 +199,7 @@ class HTTPServer:
                     waiting = True
                 else:
                     protocol.force_close()
-            busy = []
+            busy = [task for task in self._connecting if not task.done()]
             for task, exchange in in_flight.values():
                 exchange.close = True  # a response not yet started says Connection: close
                 if not task.done():
