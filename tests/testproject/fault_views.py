@@ -31,6 +31,10 @@ def _lane_pool():
 
 async def census(request):
     """What the process holds right now. Lanes busy leaves this request's own out."""
+    if request.GET.get("gc"):
+        import gc
+
+        gc.collect()
     pool, own = _lane_pool()
     names = [t.name for t in threading.enumerate()]
     pools = ("async_legacy-lane-", "asyncio_")  # the lanes; the loop's default executor
