@@ -19,16 +19,10 @@ class _Server(web_server.Server):
         super().__init__(handler, **kwargs)
         self._slots = slots
         self.in_flight = {}  # protocol -> (task, Exchange) of its current request
-        self.fresh = set()  # protocols that have not started a request yet
-
-    def connection_made(self, handler, transport):
-        super().connection_made(handler, transport)
-        self.fresh.add(handler)
 
     def connection_lost(self, handler, exc=None):
         super().connection_lost(handler, exc)
         self._slots.release()
-        self.fresh.discard(handler)
         entry = self.in_flight.pop(handler, None)
         if entry is not None and not entry[0].done():
             entry[0].cancel()
@@ -177,17 +171,19 @@ class HTTPServer:
         await self.server.shutdown(max(deadline - loop.time(), 0.1))
 
     async def _drain(self, deadline):
-        """Wait for the requests in flight, closing each connection once it is
-        idle. aiohttp's own shutdown stops reading from every connection at
-        once, which would cut off request bodies still being uploaded."""
+        """Wait for the requests in flight (aiohttp's own shutdown stops
+        reading from every connection at once, cutting off request bodies
+        still being uploaded), and close idle connections."""
         loop = asyncio.get_event_loop()
         self.draining = True  # responses from now on say Connection: close
         in_flight = self.server.in_flight
-        fresh = self.server.fresh
-        # A connection accepted just before the signal has its request on the
-        # way (maybe already in the socket buffer): it gets the keep-alive
-        # time to arrive. Idle connections that have been served are closed.
-        fresh_until = min(loop.time() + self.options.keepalive, deadline)
+        # A connection without a request in flight gets the keep-alive time
+        # to send one (answered with Connection: close), then is closed: one
+        # accepted just before the signal has its request on the way, and a
+        # proxy may be reusing an idle one right now. Closing it at once would
+        # lose that request (nginx answers 502 for a POST); a proxy whose idle
+        # timeout is below the worker's keepalive has dropped it by then.
+        idle_until = min(loop.time() + self.options.keepalive, deadline)
         while True:
             # Handler tasks created a moment ago reach handle() (and in_flight).
             await asyncio.sleep(0)
@@ -195,7 +191,7 @@ class HTTPServer:
             for protocol in self.server.connections:
                 if protocol in in_flight:
                     continue
-                if protocol in fresh and loop.time() < fresh_until:
+                if loop.time() < idle_until:
                     waiting = True
                 else:
                     protocol.force_close()
@@ -207,7 +203,7 @@ class HTTPServer:
             remaining = deadline - loop.time()
             if not (busy or waiting) or remaining <= 0:
                 return
-            if waiting:  # look again soon: the fresh ones' requests come in
+            if waiting:  # look again soon: requests may come in on idle connections
                 await asyncio.sleep(0.05)
             else:
                 await asyncio.wait(busy, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
@@ -231,7 +227,6 @@ class HTTPServer:
         self.cfg.pre_request(self.worker, hook_request)
         in_flight = self.server.in_flight
         protocol = request.protocol
-        self.server.fresh.discard(protocol)
         task = asyncio.current_task()
         in_flight[protocol] = (task, exchange)
         # Forgotten once aiohttp has also written what we return, not before:

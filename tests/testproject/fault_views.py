@@ -18,6 +18,14 @@ from async_legacy.auth import auser
 CANCELLED = {"count": 0}
 
 
+def _cancelled(request):
+    CANCELLED["count"] += 1
+    state = os.environ.get("SERVERAPPS_STATE")  # tests/gunicorn_helpers: a file any worker appends to
+    if state:
+        with open(os.path.join(state, "cancelled"), "a") as f:
+            f.write(request.path + "\n")
+
+
 def _lane_pool():
     try:
         from async_legacy.lane import current_lane
@@ -57,6 +65,13 @@ def asyncio_all_tasks():
     return asyncio.all_tasks() if hasattr(asyncio, "all_tasks") else asyncio.Task.all_tasks()
 
 
+async def forwarded(request):
+    """What the app learns about the client through a proxy."""
+    return JsonResponse({"scheme": request.scheme, "secure": request.is_secure(),
+                         "forwarded_for": request.META.get("HTTP_X_FORWARDED_FOR"),
+                         "remote_addr": request.META.get("REMOTE_ADDR"), "host": request.get_host()})
+
+
 async def raises(request):
     await asyncio.sleep(0)
     raise ZeroDivisionError("raised on purpose by the fault tests")
@@ -68,9 +83,13 @@ def sync_raises(request):
 
 @csrf_exempt
 async def upload(request):
-    """Size and sha256 of the raw body (a slow upload must arrive whole)."""
-    body = request.body
-    return HttpResponse("%d %s" % (len(body), hashlib.sha256(body).hexdigest()))
+    """Size and sha256 of the raw body (a slow upload must arrive whole).
+    Read as a stream: request.body stops at DATA_UPLOAD_MAX_MEMORY_SIZE."""
+    digest, size = hashlib.sha256(), 0
+    for chunk in iter(lambda: request.read(64 * 1024), b""):
+        digest.update(chunk)
+        size += len(chunk)
+    return HttpResponse("%d %s" % (size, digest.hexdigest()))
 
 
 async def stream(request):
@@ -86,7 +105,7 @@ async def stream(request):
                     await asyncio.sleep(delay)
                 yield ("data: event %d\n\n" % i) if sse else ("chunk %d\n" % i)
         except asyncio.CancelledError:
-            CANCELLED["count"] += 1
+            _cancelled(request)
             raise
 
     response = StreamingHttpResponse(events(), content_type="text/event-stream" if sse else "text/plain")
@@ -101,7 +120,7 @@ async def poll(request):
     try:
         await asyncio.sleep(float(request.GET.get("s", 1)))
     except asyncio.CancelledError:
-        CANCELLED["count"] += 1
+        _cancelled(request)
         raise
     return HttpResponse("polled")
 

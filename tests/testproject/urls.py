@@ -56,6 +56,7 @@ urlpatterns = [
     re_path(r"^thread/$", views.thread_name),
     re_path(r"^faults/census/$", fault_views.census),
     re_path(r"^faults/raise/$", fault_views.raises),
+    re_path(r"^faults/forwarded/$", fault_views.forwarded),
     re_path(r"^faults/sync-raise/$", fault_views.sync_raises),
     re_path(r"^faults/upload/$", fault_views.upload),
     re_path(r"^faults/stream/$", fault_views.stream),
