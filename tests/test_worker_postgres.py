@@ -125,10 +125,10 @@ def test_requests_recover_after_postgres_restarts(pg_db, conn_max_age):
             results.append((began, status))
 
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
-            list(pool.map(run, range(300)))  # every thread has its connection
+            list(pool.map(run, range(100)))  # every thread has its connection
             pg_db.restart()
             restarted = time.time()
-            list(pool.map(run, range(300, 900)))
+            list(pool.map(run, range(100, 400)))
         after = [status for began, status in results if began > restarted]
         failed = [s for s in after if s != 200]
         threads = census(addr)["lanes_size"] or 4
