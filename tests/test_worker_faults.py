@@ -7,7 +7,6 @@ import hashlib
 import os
 import random
 import signal
-import socket
 import time
 
 import pytest

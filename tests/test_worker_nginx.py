@@ -4,9 +4,9 @@ client aborts, uploads, upstream keep-alive and reloads through the proxy."""
 import concurrent.futures
 import contextlib
 import hashlib
+import json
 import os
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -14,9 +14,9 @@ import time
 
 import pytest
 
-from clients import HEAVY_PAIRS, Load, connect, head, heavy_pair, open_response, read_response, send
+from clients import HEAVY_PAIRS, Load, connect, head, heavy_pair, open_response, send
 from debian import ensure
-from gunicorn_helpers import HERE, ROOT, free_port, gunicorn, wait_for
+from gunicorn_helpers import HERE, ROOT, free_port, gunicorn, stop, wait_for
 
 pytestmark = pytest.mark.skipif(not heavy_pair(), reason="nginx runs on %s only (CI time)" % ", ".join(HEAVY_PAIRS))
 
@@ -55,12 +55,7 @@ def nginx(socket_path):
         assert proc.poll() is None, open(os.path.join(prefix, "error.log")).read()
         yield ("127.0.0.1", port), prefix
     finally:
-        proc.send_signal(signal.SIGQUIT)  # graceful
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, signal.SIGQUIT, 10)  # nginx's graceful stop
 
 
 @pytest.fixture
@@ -104,8 +99,6 @@ def test_streams_event_by_event_and_forwards_client_facts(stack):
     gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
     assert min(gaps) > 0.2, arrivals
     got = send(addr, "/faults/forwarded/", headers={"X-Forwarded-Proto": "https"})
-    import json
-
     facts = json.loads(got[2].decode())
     # nginx overwrites a client's X-Forwarded-Proto; its X-Forwarded-For names the client.
     assert facts["scheme"] == "http" and facts["secure"] is False, facts
