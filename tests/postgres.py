@@ -29,7 +29,7 @@ import tempfile
 import time
 
 from debian import ensure
-from gunicorn_helpers import free_port
+from gunicorn_helpers import free_port, stop
 
 #: The database :attr:`PostgresServer.settings` names (created at start).
 DEFAULT_DB = "async_legacy_test"
@@ -70,13 +70,8 @@ class PostgresServer:
 
     def stop(self):
         """Fast shutdown: open client connections are terminated."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc is not None:
+            stop(self.proc, signal.SIGINT, 30)  # PostgreSQL's fast shutdown
         self.proc = None
 
     def restart(self):

@@ -54,10 +54,10 @@ def split_target(raw_uri):
 
 
 def trusted_proxy(options, remote_addr):
+    # As gunicorn: a unix-socket peer (no address) is always trusted, it is
+    # the proxy in front; gunicorn >= 23 refuses "unix" in forwarded_allow_ips.
     allowed = options.forwarded_allow_ips
-    return "*" in allowed or remote_addr in allowed or (
-        remote_addr is None and "unix" in allowed
-    )
+    return remote_addr is None or "*" in allowed or remote_addr in allowed
 
 
 def url_scheme(request, options, remote_addr):

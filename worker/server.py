@@ -2,6 +2,7 @@
 rules: a connection cap, request counting for max_requests, hooks, access log."""
 import asyncio
 import errno
+import functools
 import socket
 
 from aiohttp import web_server
@@ -19,7 +20,7 @@ class _Server(web_server.Server):
         super().__init__(handler, **kwargs)
         self._slots = slots
         self._limits = limits
-        self.in_flight = {}  # protocol -> task of its current request
+        self.in_flight = {}  # protocol -> (task, Exchange) of its current request
 
     def __call__(self):
         # gunicorn's request rules on the raw bytes (protocol.py).
@@ -28,9 +29,9 @@ class _Server(web_server.Server):
     def connection_lost(self, handler, exc=None):
         super().connection_lost(handler, exc)
         self._slots.release()
-        task = self.in_flight.pop(handler, None)
-        if task is not None and not task.done():
-            task.cancel()
+        entry = self.in_flight.pop(handler, None)
+        if entry is not None and not entry[0].done():
+            entry[0].cancel()
 
 
 def _server_kwargs(options, log):
@@ -46,6 +47,37 @@ def _server_kwargs(options, log):
         "logger": log.error_log,
     }
     return kwargs
+
+
+async def _accept_one(loop, sock):
+    """The next connection on ``sock``. Unlike loop.sock_accept, a cancel
+    (stop accepting) never loses a connection the kernel already handed over:
+    only the wait for readability is cancellable, accept() itself is not awaited."""
+    while True:
+        try:
+            conn, _ = sock.accept()
+        except (BlockingIOError, InterruptedError):
+            ready = loop.create_future()
+            fd = sock.fileno()  # the listener may be closed by the time we stop
+            loop.add_reader(fd, _set_ready, ready)
+            try:
+                await ready
+            finally:
+                loop.remove_reader(fd)
+        else:
+            conn.setblocking(False)
+            return conn
+
+
+def _set_ready(future):
+    if not future.done():
+        future.set_result(None)
+
+
+def _forget(in_flight, protocol, task):
+    entry = in_flight.get(protocol)
+    if entry is not None and entry[0] is task:
+        del in_flight[protocol]
 
 
 def _client_gone(request):
@@ -87,6 +119,8 @@ class HTTPServer:
             kwargs["request_factory"] = bridge.request_factory  # aiohttp Applications' web.Request
         self.server = _Server(self.handle, self.slots, Limits(options), **kwargs)
         self._accepting = []
+        self._connecting = set()
+        self.draining = False
 
     # -- connections ---------------------------------------------------
     def start(self, sockets):
@@ -102,7 +136,7 @@ class HTTPServer:
             # At worker_connections, stop accepting: the kernel queues the rest.
             await self.slots.acquire()
             try:
-                conn, _ = await loop.sock_accept(sock)
+                conn = await _accept_one(loop, sock)
             except asyncio.CancelledError:
                 self.slots.release()
                 raise
@@ -114,7 +148,10 @@ class HTTPServer:
                 continue
             if conn.family in (socket.AF_INET, socket.AF_INET6):
                 conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            loop.create_task(self._connect(conn))
+            task = loop.create_task(self._connect(conn))
+            # A draining worker waits for these: their clients' requests are on the way.
+            self._connecting.add(task)
+            task.add_done_callback(self._connecting.discard)
 
     async def _connect(self, conn):
         loop = asyncio.get_event_loop()
@@ -133,12 +170,53 @@ class HTTPServer:
     async def shutdown(self, sockets, timeout):
         """Stop accepting, close the listeners, let in-flight requests finish
         within ``timeout``, then cancel them."""
+        loop = asyncio.get_event_loop()
+        deadline = loop.time() + timeout
         self.stop_accepting()
         for sock in sockets:
             sock.close()
+        await self._drain(deadline - 0.5)
         if hasattr(self.server, "pre_shutdown"):
-            self.server.pre_shutdown()
-        await self.server.shutdown(timeout)
+            self.server.pre_shutdown()  # stops reading from every connection: only now
+        await self.server.shutdown(max(deadline - loop.time(), 0.1))
+
+    async def _drain(self, deadline):
+        """Wait for the requests in flight (aiohttp's own shutdown stops
+        reading from every connection at once, cutting off request bodies
+        still being uploaded), and close idle connections."""
+        loop = asyncio.get_event_loop()
+        self.draining = True  # responses from now on say Connection: close
+        in_flight = self.server.in_flight
+        # A connection without a request in flight gets the keep-alive time
+        # to send one (answered with Connection: close), then is closed: one
+        # accepted just before the signal has its request on the way, and a
+        # proxy may be reusing an idle one right now. Closing it at once would
+        # lose that request (nginx answers 502 for a POST); a proxy whose idle
+        # timeout is below the worker's keepalive has dropped it by then.
+        idle_until = min(loop.time() + self.options.keepalive, deadline)
+        while True:
+            # Handler tasks created a moment ago reach handle() (and in_flight).
+            await asyncio.sleep(0)
+            waiting = False
+            for protocol in self.server.connections:
+                if protocol in in_flight:
+                    continue
+                if loop.time() < idle_until:
+                    waiting = True
+                else:
+                    protocol.force_close()
+            busy = [task for task in self._connecting if not task.done()]
+            for task, exchange in in_flight.values():
+                exchange.close = True  # a response not yet started says Connection: close
+                if not task.done():
+                    busy.append(task)
+            remaining = deadline - loop.time()
+            if not (busy or waiting) or remaining <= 0:
+                return
+            if waiting:  # look again soon: requests may come in on idle connections
+                await asyncio.sleep(0.05)
+            else:
+                await asyncio.wait(busy, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
 
     # -- requests ------------------------------------------------------
     async def handle(self, request):
@@ -147,11 +225,17 @@ class HTTPServer:
         if self.requests >= self.options.max_requests:
             exchange.close = True  # the last response says Connection: close
             self.worker.max_requests_reached()
+        elif self.draining:
+            exchange.close = True
         hook_request = HookRequest(request)
         self.cfg.pre_request(self.worker, hook_request)
         in_flight = self.server.in_flight
         protocol = request.protocol
-        in_flight[protocol] = asyncio.current_task()
+        task = asyncio.current_task()
+        in_flight[protocol] = (task, exchange)
+        # Forgotten once aiohttp has also written what we return, not before:
+        # a draining worker must not close the connection under it.
+        task.add_done_callback(functools.partial(_forget, in_flight, protocol))
         try:
             response = await self.bridge(request, exchange)
         except asyncio.CancelledError:
@@ -182,7 +266,6 @@ class HTTPServer:
                 exchange.status, exchange.headers = response.status, list(response.headers.items())
                 exchange.prepared = True
         finally:
-            in_flight.pop(protocol, None)
             # Also when the client closed right after the last byte (which
             # cancels this task): a response that went out is logged.
             if exchange.prepared:

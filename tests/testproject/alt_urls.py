@@ -3,6 +3,6 @@ try:
 except ImportError:  # Django 1.11
     from django.conf.urls import url as re_path
 
-from . import views
+from . import fault_views, views
 
-urlpatterns = [re_path(r"^locale/$", views.locale_view)]
+urlpatterns = [re_path(r"^locale/$", views.locale_view), re_path(r"^faults/isolation/$", fault_views.isolation)]

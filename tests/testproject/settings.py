@@ -35,7 +35,9 @@ if os.environ.get("ASYNC_LEGACY_TEST_MIDDLEWARE") == "classes":
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.path.join(tempfile.gettempdir(), "async_legacy_tests_%d.sqlite3" % os.getpid()),
+        # A served process may be given an already migrated file.
+        "NAME": os.environ.get("TEST_SQLITE_PATH")
+        or os.path.join(tempfile.gettempdir(), "async_legacy_tests_%d.sqlite3" % os.getpid()),
     }
 }
 TEMPLATES = [

@@ -5,7 +5,7 @@ except ImportError:  # Django 1.11
 
 import django
 
-from . import lane_views, modern_views, views
+from . import fault_views, lane_views, modern_views, views
 
 urlpatterns = [
     re_path(r"^webob/$", views.webob_view),
@@ -62,6 +62,19 @@ urlpatterns = [
     re_path(r"^lane/language/$", lane_views.language),
     re_path(r"^lane/s2a-count/$", lane_views.s2a_count),
     re_path(r"^lane/pg-burst/$", lane_views.pg_burst),
+    re_path(r"^faults/census/$", fault_views.census),
+    re_path(r"^faults/raise/$", fault_views.raises),
+    re_path(r"^faults/forwarded/$", fault_views.forwarded),
+    re_path(r"^faults/sync-raise/$", fault_views.sync_raises),
+    re_path(r"^faults/upload/$", fault_views.upload),
+    re_path(r"^faults/stream/$", fault_views.stream),
+    re_path(r"^faults/poll/$", fault_views.poll),
+    re_path(r"^faults/block/$", fault_views.block),
+    re_path(r"^faults/sync-orm/$", fault_views.sync_orm),
+    re_path(r"^faults/async-orm/$", fault_views.async_orm),
+    re_path(r"^faults/stream-orm/$", fault_views.stream_orm),
+    re_path(r"^faults/isolation/$", fault_views.isolation),
+    re_path(r"^faults/login/$", fault_views.login),
 ]
 
 if django.VERSION < (4, 1):
