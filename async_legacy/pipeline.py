@@ -83,10 +83,6 @@ def _call_opaque(middleware, request):
         return response_for_exception(request, exc)
 
 
-def _load_body(request):
-    request.POST  # parses the body (and spools uploads) on the lane
-
-
 def _close(awaitable):
     """Close a coroutine that will never be awaited (no 'never awaited' warning)."""
     close = getattr(awaitable, "close", None)
@@ -335,12 +331,8 @@ class AsyncBaseHandler(BaseHandler):
                 raise views.atomic_error(callback, views.atomic_aliases(callback))
         if not inspect.isawaitable(response):
             return response  # e.g. an async CBV answering 405 synchronously
-        if hooks.body_is_heavy(request):
-            try:
-                await lane.run(_load_body, request)
-            except BaseException:
-                _close(response)
-                raise
+        # The body stays unparsed, as in Django: the view may still set
+        # request.upload_handlers, and `await load_body(request)` parses it on the lane.
         lane.suspend()  # hold no thread while the view awaits
         return await response
 

@@ -54,6 +54,8 @@ urlpatterns = [
     re_path(r"^session/$", views.async_session),
     re_path(r"^slow/$", views.slow),
     re_path(r"^thread/$", views.thread_name),
+    re_path(r"^language/$", views.current_language),
+    re_path(r"^nested/$", views.nested_request),
 ]
 
 if django.VERSION < (4, 1):
