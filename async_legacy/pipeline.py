@@ -94,6 +94,14 @@ def _with_modes(bound_hooks):
     return [(hook, hooks.mode_of(hook)) for hook in bound_hooks]
 
 
+def _current(with_modes, bound_hooks):
+    """``with_modes`` after a change of Django's hook list (Django reads it per
+    request; Django's own tests insert hooks after load_middleware)."""
+    if len(with_modes) != len(bound_hooks):
+        with_modes[:] = _with_modes(bound_hooks)
+    return with_modes
+
+
 async def _run_hook(lane, mode, hook, *args):
     if mode is INLINE or (mode is not LANE and not mode(*args)):
         return hook(*args)
@@ -231,7 +239,7 @@ class AsyncBaseHandler(BaseHandler):
         lane = current_lane.get()
         try:
             response = None
-            for hook, mode in self._request_hooks:
+            for hook, mode in _current(self._request_hooks, self._request_middleware):
                 response = await _run_hook(lane, mode, hook, request)
                 if response:
                     break
@@ -242,7 +250,7 @@ class AsyncBaseHandler(BaseHandler):
         except Exception as exc:
             response = await self._response_for_exception(lane, request, exc)
         try:
-            for hook, mode in self._response_hooks:
+            for hook, mode in _current(self._response_hooks, self._response_middleware):
                 response = await _run_hook(lane, mode, hook, request, response)
                 if response is None:
                     raise ValueError(
@@ -284,7 +292,7 @@ class AsyncBaseHandler(BaseHandler):
         callback, callback_args, callback_kwargs = resolver_match
         request.resolver_match = resolver_match
 
-        for hook, mode in self._view_hooks:
+        for hook, mode in _current(self._view_hooks, self._view_middleware):
             response = await _run_hook(lane, mode, hook, request, callback, callback_args, callback_kwargs)
             if response:
                 break
@@ -300,7 +308,7 @@ class AsyncBaseHandler(BaseHandler):
         views.check_response(response, callback)
         if not hasattr(response, "render") or not callable(response.render):
             return response
-        for hook, mode in self._template_response_hooks:
+        for hook, mode in _current(self._template_response_hooks, self._template_response_middleware):
             response = await _run_hook(lane, mode, hook, request, response)
             if response is None:
                 raise ValueError(
