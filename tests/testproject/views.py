@@ -219,8 +219,9 @@ async def webob_view(request):
 
 
 async def current_language(request):
-    # Rendered on the lane: the language LocaleMiddleware activated must be seen there.
-    return TemplateResponse(request, "language.html")
+    # Activated on the loop, rendered on the lane: the language must be the same there.
+    translation.activate(request.GET["lang"])
+    return TemplateResponse(request, "language.html", {})
 
 
 async def nested_request(request):
