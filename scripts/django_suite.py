@@ -219,7 +219,19 @@ def main(argv):
         subprocess.check_call([os.path.join(os.path.abspath(venv), "bin", "python"), "-m", "pip", "install",
                                "-q", "--no-deps", "--force-reinstall", ROOT])
     reports = [run_release(venv) for venv in argv]
+    write_readme(saved_reports())
     return 1 if any(w["unexpected"] for r in reports for w in r["ways"].values()) else 0
+
+
+def saved_reports():
+    """Every release's latest report, oldest release first."""
+    import glob
+
+    reports = []
+    for path in glob.glob(os.path.join(MATRIX_DIR, "django-suite", "*", "report.json")):
+        with open(path) as f:
+            reports.append(json.load(f))
+    return sorted(reports, key=lambda r: [int(p) for p in r["django"].split(".")[:3] if p.isdigit()])
 
 
 # ---------------------------------------------------------------- inside runtests.py
@@ -373,8 +385,15 @@ def _scope(environ):
     }
     # As an ASGI server hands Django the body: the bytes received, in a file.
     length = int(environ.get("CONTENT_LENGTH") or 0)
-    scope["_body_file"] = io.BytesIO(environ["wsgi.input"].read(length) if length else b"")
+    scope["_body_file"] = _Body(environ["wsgi.input"].read(length) if length else b"")
     return scope
+
+
+class _Body(io.BytesIO):
+    """The request body; Django 4.2+'s AsyncClientHandler takes its len() as FakePayload's."""
+
+    def __len__(self):
+        return len(self.getvalue()) - self.tell()
 
 
 def _views_as_coroutines():
