@@ -101,6 +101,7 @@ class SettingsOfTheTestApplyTests(TestCase):
         assert "Content-Language" in response and "X-Frame-Options" not in response
 
     @override_settings(DEBUG=True)
+    @unittest.skipIf(NATIVE_ASYNC, "Django's own client: 3.1-4.2 send request_started in a worker thread")
     def test_query_log_is_reset_per_request(self):
         # request_started's reset_queries must clear the connection the view used.
         _get(self.async_client, "/sync-db/")
@@ -131,6 +132,7 @@ def _run_case(case_class, *names):
     return result
 
 
+@pytest.mark.skipif(NATIVE_ASYNC, reason="Django's own test tools on 3.1+ (skip*DBFeature async-aware from 4.2)")
 def test_djangos_test_decorators_on_async_test_methods():
     """Each decorator's context holds while the async body runs, across awaits."""
     del RAN[:]
@@ -192,6 +194,7 @@ def test_djangos_test_decorators_on_async_test_methods():
     ])
 
 
+@pytest.mark.skipif(NATIVE_ASYNC, reason="Django's own SimpleTestCase on 3.1+")
 def test_a_coroutine_returned_unawaited_fails_the_test():
     import functools
 
