@@ -108,12 +108,91 @@ def install_legacy_shims():
 
     urls_base._prefixes = ContextLocal("django.urls._prefixes")
     urls_base._urlconfs = ContextLocal("django.urls._urlconfs")
-    trans_real._active = ContextLocal("django.translation._active")
+    _keep_context_local(trans_real, "_active", "django.translation._active")
     timezone._active = ContextLocal("django.timezone._active")
     _patch_streaming_response()
     _patch_gzip_middleware()
     _patch_deprecated_settings()
     _installed = True
+
+
+def _keep_context_local(module, attr, name):
+    """Make ``module.attr`` a ContextLocal that stays one.
+
+    Django's test receiver for LANGUAGE_CODE/LANGUAGES/LOCALE_PATHS assigns a
+    new ``threading.local`` to ``trans_real._active``; after that the language
+    activated on the loop is not the one templates render in on the lane. A
+    property on the module's class turns any such assignment into a fresh
+    ContextLocal (functions read the module's globals, i.e. its ``__dict__``).
+    """
+
+    def get(self):
+        return self.__dict__[attr]
+
+    def set(self, value):
+        self.__dict__[attr] = value if isinstance(value, ContextLocal) else ContextLocal(name)
+
+    guarded = type("ContextLocalModule", (type(module),), {attr: property(get, set)})
+    module.__class__ = guarded
+    setattr(module, attr, None)
+
+
+def install_test_shims():
+    """Django < 3.1's test decorators, async-aware as they are from 3.1.
+
+    ``override_settings``, ``modify_settings``, ``ignore_warnings``,
+    ``isolate_apps``... (every ``TestContextDecorator``) wrap an ``async def``
+    in a plain function that returns the coroutine after leaving the context,
+    and ``skipIfDBFeature``/``skipUnlessDBFeature`` hide the ``async def``. Here
+    they return coroutine functions that await the test inside the context.
+    """
+    global _test_shims_installed
+    if _test_shims_installed or NATIVE_ASYNC:
+        return
+    import functools
+
+    from django.test import testcases, utils
+
+    sync_decorate = utils.TestContextDecorator.decorate_callable
+
+    def decorate_callable(self, func):
+        if not iscoroutinefunction(func):
+            return sync_decorate(self, func)
+
+        @functools.wraps(func)
+        async def inner(*args, **kwargs):
+            with self as context:
+                if self.kwarg_name:
+                    kwargs[self.kwarg_name] = context
+                return await func(*args, **kwargs)
+
+        return inner
+
+    utils.TestContextDecorator.decorate_callable = decorate_callable
+
+    sync_deferred_skip = testcases._deferredSkip
+
+    def _deferredSkip(*args):
+        sync_decorator = sync_deferred_skip(*args)
+
+        def decorator(test_func):
+            checked = sync_decorator(test_func)
+            if not iscoroutinefunction(test_func) or isinstance(checked, type):
+                return checked
+
+            @functools.wraps(test_func)
+            async def skip_wrapper(*a, **kw):
+                return await checked(*a, **kw)  # raises SkipTest before the body
+
+            return skip_wrapper
+
+        return decorator
+
+    testcases._deferredSkip = _deferredSkip
+    _test_shims_installed = True
+
+
+_test_shims_installed = False
 
 
 def _patch_streaming_response():

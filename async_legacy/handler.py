@@ -105,6 +105,7 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
         if self._blocking_threshold is not None:
             blocking.watch(self._blocking_threshold)
         lane = self.lane_class(self.lanes)
+        outer = current_lane.get()  # a request served from inside a view's request
         current_lane.set(lane)
         lane.enter()
         request = response = None
@@ -119,9 +120,9 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
             headers.extend(("Set-Cookie", c.output(header="").strip()) for c in response.cookies.values())
             start_response(status, headers)
         except BaseException:
-            await self._abort(lane, request, response)
+            await self._abort(lane, request, response, outer)
             raise
-        return ResponseBody(self, lane, response)
+        return ResponseBody(self, lane, response, outer)
 
     def _inline_ok(self, signal):
         """True when every receiver of ``signal`` is known not to block."""
@@ -141,8 +142,12 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
         else:
             signal.send(sender=self.__class__, **kwargs)
 
-    async def finish(self, lane, func):
-        """Run ``func`` (response.close: request_finished) and give the lane back."""
+    async def finish(self, lane, func, outer=None):
+        """Run ``func`` (response.close: request_finished) and give the lane back.
+
+        ``outer`` is the lane that was current before this request's (a request
+        served from inside a view): it becomes current again.
+        """
         try:
             if self._inline_ok(signals.request_finished):
                 # Django's own receivers: on the loop. A thread the request
@@ -154,9 +159,9 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
                 await lane.close(func)
         finally:
             if current_lane.get() is lane:
-                current_lane.set(None)
+                current_lane.set(outer)
 
-    async def _abort(self, lane, request, response):
+    async def _abort(self, lane, request, response, outer=None):
         # An opaque middleware on the lane may be waiting for the rest of the
         # chain on the loop: cancel that too, or the lane stays busy until the view ends.
         lane.cancel_calls()
@@ -167,18 +172,19 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
                 if request is not None:
                     request.close()
                 signals.request_finished.send(sender=self.__class__)
-        await self.finish(lane, closer)
+        await self.finish(lane, closer, outer)
 
 
 class ResponseBody:
     """A response's body as coroutine WSGI hands it to the server."""
 
-    __slots__ = ("app", "lane", "response", "_closed")
+    __slots__ = ("app", "lane", "response", "outer", "_closed")
 
-    def __init__(self, app, lane, response):
+    def __init__(self, app, lane, response, outer=None):
         self.app = app
         self.lane = lane
         self.response = response
+        self.outer = outer
         self._closed = False
 
     def __aiter__(self):
@@ -201,7 +207,7 @@ class ResponseBody:
     async def aclose(self):
         if not self._closed:
             self._closed = True
-            await self.app.finish(self.lane, self.response.close)
+            await self.app.finish(self.lane, self.response.close, self.outer)
 
 
 async def _once(content):

@@ -89,10 +89,6 @@ def _call_opaque(middleware, request):
         return response_for_exception(request, exc)
 
 
-def _load_body(request):
-    request.POST  # parses the body (and spools uploads) on the lane
-
-
 def _close(awaitable):
     """Close a coroutine that will never be awaited (no 'never awaited' warning)."""
     close = getattr(awaitable, "close", None)
@@ -102,6 +98,14 @@ def _close(awaitable):
 
 def _with_modes(bound_hooks):
     return [(hook, hooks.mode_of(hook)) for hook in bound_hooks]
+
+
+def _current(with_modes, bound_hooks):
+    """``with_modes`` after a change of Django's hook list (Django reads it per
+    request; Django's own tests insert hooks after load_middleware)."""
+    if len(with_modes) != len(bound_hooks):
+        with_modes[:] = _with_modes(bound_hooks)
+    return with_modes
 
 
 async def _run_hook(lane, mode, hook, *args):
@@ -272,7 +276,7 @@ class AsyncBaseHandler(BaseHandler):
         lane = current_lane.get()
         try:
             response = None
-            for hook, mode in self._request_hooks:
+            for hook, mode in _current(self._request_hooks, self._request_middleware):
                 response = await _run_hook(lane, mode, hook, request)
                 if response:
                     break
@@ -283,7 +287,7 @@ class AsyncBaseHandler(BaseHandler):
         except Exception as exc:
             response = await self._response_for_exception(lane, request, exc)
         try:
-            for hook, mode in self._response_hooks:
+            for hook, mode in _current(self._response_hooks, self._response_middleware):
                 response = await _run_hook(lane, mode, hook, request, response)
                 if response is None:
                     raise ValueError(
@@ -325,7 +329,7 @@ class AsyncBaseHandler(BaseHandler):
         callback, callback_args, callback_kwargs = resolver_match
         request.resolver_match = resolver_match
 
-        for hook, mode in self._view_hooks:
+        for hook, mode in _current(self._view_hooks, self._view_middleware):
             response = await _run_hook(lane, mode, hook, request, callback, callback_args, callback_kwargs)
             if response:
                 break
@@ -341,7 +345,7 @@ class AsyncBaseHandler(BaseHandler):
         views.check_response(response, callback)
         if not hasattr(response, "render") or not callable(response.render):
             return response
-        for hook, mode in self._template_response_hooks:
+        for hook, mode in _current(self._template_response_hooks, self._template_response_middleware):
             response = await _run_hook(lane, mode, hook, request, response)
             if response is None:
                 raise ValueError(
@@ -372,12 +376,8 @@ class AsyncBaseHandler(BaseHandler):
                 raise views.atomic_error(callback, views.atomic_aliases(callback))
         if not inspect.isawaitable(response):
             return response  # e.g. an async CBV answering 405 synchronously
-        if hooks.body_is_heavy(request):
-            try:
-                await lane.run(_load_body, request)
-            except BaseException:
-                _close(response)
-                raise
+        # The body stays unparsed, as in Django: the view may still set
+        # request.upload_handlers, and `await load_body(request)` parses it on the lane.
         if lane.used and lane.pool_contended:
             lane.release()  # others wait for a thread: do not keep it through the view
         return await response  # else a thread held so far goes back once the view leaves it idle

@@ -29,7 +29,8 @@ if NATIVE_ASYNC:
         return getattr(django.test, name)
 
 else:
-    from functools import partial
+    import inspect
+    from functools import partial, wraps
 
     from asgiref.sync import async_to_sync
     from django import test as django_test
@@ -43,10 +44,11 @@ else:
         conditional_content_removal,
         store_rendered_templates,
     )
+    from django.core.handlers.base import BaseHandler
     from django.urls import resolve
     from django.utils.functional import SimpleLazyObject
 
-    from .compat import iscoroutinefunction
+    from .compat import install_test_shims, iscoroutinefunction
     from .coroutine_wsgi import ENVIRON_KEY, VERSION
     from .handler import AsyncDjangoApplication
     from .lane import ThreadSensitiveLane, current_lane
@@ -74,51 +76,57 @@ else:
                     environ["HTTP_" + name] = value
             return super().generic(method, path, data, content_type, secure=secure, **environ)
 
+    def _send_request_started(sender, environ):
+        # As Django's ClientHandler: the test's connection must survive. Sent
+        # on the lane, so reset_queries clears the connection views query on.
+        request_started.disconnect(close_old_connections)
+        try:
+            request_started.send(sender=sender, environ=environ)
+        finally:
+            request_started.connect(close_old_connections)
+
+    def _close_response(response):
+        request_finished.disconnect(close_old_connections)
+        try:
+            response.close()
+        finally:
+            request_finished.connect(close_old_connections)
+
     class AsyncClientHandler(AsyncDjangoApplication):
         """The legacy pipeline as the test client drives it (no server)."""
 
         lane_class = ThreadSensitiveLane
 
         def __init__(self, enforce_csrf_checks=True):
+            # As Django's ClientHandler: middleware loads at the first request,
+            # so settings overridden by a test method or setUp apply.
             self.enforce_csrf_checks = enforce_csrf_checks
-            super().__init__()
+            BaseHandler.__init__(self)
 
         async def handle(self, environ):
             if self._middleware_chain is None:
                 self.load_middleware()
             lane = self.lane_class()
-            current_lane.set(lane)
-            # As Django's ClientHandler: the test's connection must survive.
-            request_started.disconnect(close_old_connections)
+            # A request made from inside a view must give the outer one its lane back.
+            token = current_lane.set(lane)
             try:
-                request_started.send(sender=self.__class__, environ=environ)
-            finally:
-                request_started.connect(close_old_connections)
-            request = self.request_class(environ)
-            request._dont_enforce_csrf_checks = not self.enforce_csrf_checks
-            try:
+                await lane.run(_send_request_started, self.__class__, environ)
+                request = self.request_class(environ)
+                request._dont_enforce_csrf_checks = not self.enforce_csrf_checks
                 response = await self.get_response_async(request)
             finally:
-                current_lane.set(None)
+                current_lane.reset(token)
             conditional_content_removal(request, response)
             response.wsgi_request = request
             if response.streaming and not getattr(response, "is_async", False):
                 response.streaming_content = closing_iterator_wrapper(response.streaming_content, response.close)
             elif response.streaming:
                 response.streaming_content = _aclosing_iterator_wrapper(
-                    response.streaming_content, partial(_close_keeping_connection, lane, response.close)
+                    response.streaming_content, partial(lane.close, _close_response, response)
                 )
             else:
-                await _close_keeping_connection(lane, response.close)
+                await lane.close(_close_response, response)
             return response
-
-    async def _close_keeping_connection(lane, close):
-        # As Django's ClientHandler: request_finished fires, the test's connection survives.
-        request_finished.disconnect(close_old_connections)
-        try:
-            await lane.close(close)
-        finally:
-            request_finished.connect(close_old_connections)
 
     async def _aclosing_iterator_wrapper(iterable, close):
         """Async streaming content that closes the response once consumed (Django 4.2's client does too)."""
@@ -183,6 +191,30 @@ else:
                 self.cookies.update(response.cookies)
             return response
 
+    install_test_shims()
+
+    def _awaiting(test, method):
+        """``method`` as a sync test method: awaited if async, refused if it
+        returns a coroutine it did not await (its body would never run)."""
+        if iscoroutinefunction(method):
+            return async_to_sync(method)
+
+        @wraps(method)
+        def checked(*args, **kwargs):
+            result = method(*args, **kwargs)
+            if inspect.isawaitable(result):
+                getattr(result, "close", lambda: None)()
+                raise TypeError(
+                    "%s returned %r without awaiting it, so its body did not run: a "
+                    "decorator wraps the async def test in a plain function. Use a "
+                    "decorator that keeps it a coroutine function (Django's test "
+                    "decorators do once async_legacy.test is imported first), or "
+                    "make the test sync." % (test.id(), result)
+                )
+            return result
+
+        return checked
+
     class _AsyncTests:
         """``async def`` test methods and ``self.async_client`` (Django 3.1's additions)."""
 
@@ -190,8 +222,7 @@ else:
 
         def __call__(self, result=None):
             method = getattr(self, self._testMethodName)
-            if iscoroutinefunction(method):
-                setattr(self, self._testMethodName, async_to_sync(method))
+            setattr(self, self._testMethodName, _awaiting(self, method))
             return super().__call__(result)
 
         def _pre_setup(self):

@@ -7,6 +7,9 @@ interpreter for that Python, with the package installed (not editable) so
 
     python3 scripts/matrix.py            # every pair
     python3 scripts/matrix.py 2.2        # only pairs whose name contains "2.2"
+
+Once per Django release it also runs Django's own test suite through our test
+client (scripts/django_suite.py; MATRIX_DJANGO_SUITE=0 skips it).
 """
 import glob
 import json
@@ -16,6 +19,8 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+
+import django_suite
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MATRIX_DIR = os.path.join(ROOT, ".matrix")
@@ -101,7 +106,7 @@ def venv_for(python, django):
     return ensure_venv(path, python, requirements)
 
 
-def run_pair(python, django, env):
+def run_pair(python, django, env, suite_reports):
     name = name_of(python, django, env)
     print("\n=== %s" % name, flush=True)
     bin_dir = venv_for(python, django)
@@ -132,6 +137,12 @@ def run_pair(python, django, env):
     if os.path.exists(facts_path):
         with open(facts_path) as f:
             counts["facts"] = json.load(f)
+    # Django's own tests through our test client, once per Django release.
+    if os.environ.get("MATRIX_DJANGO_SUITE", "1") != "0" and django not in suite_reports:
+        suite_started = time.time()
+        report = suite_reports[django] = django_suite.run_release(os.path.dirname(bin_dir))
+        counts["suite_failed"] = sum(len(w["unexpected"]) for w in report["ways"].values())
+        counts["suite_seconds"] = time.time() - suite_started
     return name, counts
 
 
@@ -175,17 +186,24 @@ def write_table(results):
 def main(argv):
     os.makedirs(MATRIX_DIR, exist_ok=True)
     wanted = [p for p in PAIRS if not argv or any(a in name_of(*p) for a in argv)]
-    results = [run_pair(*pair) for pair in wanted]
+    suite_reports = {}
+    results = [run_pair(*pair, suite_reports=suite_reports) for pair in wanted]
     if len(wanted) == len(PAIRS):
         write_table(results)  # README's table only from a whole-matrix run
-    print("\n%-28s %7s %7s %7s %8s" % ("pair", "passed", "failed", "skipped", "seconds"))
+        django_suite.write_readme(django_suite.saved_reports())
+    print("\n%-28s %7s %7s %7s %8s %20s" % ("pair", "passed", "failed", "skipped", "seconds", "django suite (s)"))
     for name, c in results:
-        print("%-28s %7d %7d %7d %8.1f" % (name, c["passed"], c["failed"], c["skipped"], c["seconds"]))
+        suite = ""
+        if "suite_seconds" in c:
+            suite = "%d not as stock, %.0f" % (c["suite_failed"], c["suite_seconds"])
+        print("%-28s %7d %7d %7d %8.1f %20s" % (name, c["passed"], c["failed"], c["skipped"], c["seconds"], suite))
     passed = sum(c["passed"] for _, c in results)
     failed = sum(c["failed"] for _, c in results)
     skipped = sum(c["skipped"] for _, c in results)
-    print("matrix: %d passed, %d failed, %d skipped" % (passed, failed, skipped))
-    return 1 if failed or not passed else 0
+    suite_failed = sum(c.get("suite_failed", 0) for _, c in results)
+    print("matrix: %d passed, %d failed, %d skipped; Django's suite: %d tests not as stock"
+          % (passed, failed, skipped, suite_failed))
+    return 1 if failed or suite_failed or not passed else 0
 
 
 if __name__ == "__main__":

@@ -75,33 +75,6 @@ def test_file_response(app, loop):
         assert got.body == f.read()
 
 
-def test_multipart_upload_parsed_off_the_loop(app, loop):
-    boundary = "BOUNDARY"
-    big = b"x" * (3 * 1024 * 1024)  # over FILE_UPLOAD_MAX_MEMORY_SIZE: spooled to disk
-    body = (
-        "--%s\r\nContent-Disposition: form-data; name=\"field\"\r\n\r\nvalue\r\n"
-        "--%s\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"a.bin\"\r\n"
-        "Content-Type: application/octet-stream\r\n\r\n" % (boundary, boundary)
-    ).encode() + big + ("\r\n--%s--\r\n" % boundary).encode()
-    loop_thread = threading.get_ident()
-    parsed_in = []
-    from django.http import multipartparser
-
-    original = multipartparser.MultiPartParser.parse
-
-    def spy(self):
-        parsed_in.append(threading.get_ident())
-        return original(self)
-
-    multipartparser.MultiPartParser.parse = spy
-    try:
-        got = run(loop, call(app, "/upload/", method="POST", body=body, content_type="multipart/form-data; boundary=" + boundary))
-    finally:
-        multipartparser.MultiPartParser.parse = original
-    assert got.body == b"fields=1 files=doc sizes=%d" % len(big)
-    assert parsed_in and loop_thread not in parsed_in
-
-
 def test_data_upload_max_memory_size_gives_400(app, loop):
     from django.test import override_settings
 
@@ -234,3 +207,16 @@ def test_cancel_reaches_the_view_inside_opaque_middleware(loop, events):
     assert "slow:cancelled" in events
     assert app.lanes.busy == 0
     assert time.time() - started < 5  # not the view's 30 s
+
+
+def test_a_request_served_inside_another_gives_the_outer_its_lane_back(app, loop):
+    from async_legacy.lane import current_lane
+
+    outer = object()  # the lane of the request whose view makes this one
+
+    async def outer_view():
+        current_lane.set(outer)
+        got = await call(app, "/hello/")
+        return got.body, current_lane.get()
+
+    assert run(loop, outer_view()) == (b"hello", outer)

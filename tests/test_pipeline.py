@@ -154,3 +154,23 @@ def test_legacy_middleware_classes_selected_when_configured():
 
     expect_classes = compat.HAS_MIDDLEWARE_CLASSES and settings.MIDDLEWARE is None
     assert compat.uses_legacy_middleware_classes(settings) == expect_classes
+
+
+def test_hooks_added_to_djangos_lists_after_loading_run_as_in_django(app, loop):
+    # Django reads its hook lists per request; its own tests insert hooks
+    # into a loaded handler's lists.
+    from django.http import HttpResponse
+    from django.utils.deprecation import MiddlewareMixin
+
+    class Inserted(MiddlewareMixin):
+        def process_view(self, request, view, args, kwargs):
+            return HttpResponse("from the inserted hook")
+
+        def process_request(self, request):
+            request.inserted = True
+
+    inserted = Inserted()
+    app._view_middleware.insert(0, inserted.process_view)
+    if hasattr(app, "_request_middleware") and app._request_middleware is not None:  # MIDDLEWARE_CLASSES
+        app._request_middleware.insert(0, inserted.process_request)
+    assert run(loop, call(app, "/hello/")).body == b"from the inserted hook"

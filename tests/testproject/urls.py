@@ -75,6 +75,8 @@ urlpatterns = [
     re_path(r"^faults/stream-orm/$", fault_views.stream_orm),
     re_path(r"^faults/isolation/$", fault_views.isolation),
     re_path(r"^faults/login/$", fault_views.login),
+    re_path(r"^language/$", views.current_language),
+    re_path(r"^nested/$", views.nested_request),
 ]
 
 if django.VERSION < (4, 1):

@@ -4,6 +4,7 @@ import types
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.core.files.uploadhandler import FileUploadHandler
 from django.db import connection, transaction
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
@@ -12,6 +13,8 @@ from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from django.views.generic import View
+
+from async_legacy.body import load_body
 
 from .middleware import record
 
@@ -75,9 +78,30 @@ async def post_only(request):
     return HttpResponse("posted %s" % request.POST.get("x", ""))
 
 
+class RecordingUploadHandler(FileUploadHandler):
+    """Set by the view before the body is parsed (Django's upload-progress pattern)."""
+
+    def receive_data_chunk(self, raw_data, start):
+        self.request.seen_by_handler = getattr(self.request, "seen_by_handler", 0) + len(raw_data)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
 @csrf_exempt
 async def upload(request):
+    """?handler=1 adds an upload handler first; ?read=0 never reads the body;
+    ?load=1 awaits load_body() (parse on the lane) before reading."""
+    if request.GET.get("handler"):
+        request.upload_handlers.insert(0, RecordingUploadHandler(request))
+    if request.GET.get("read") == "0":
+        return HttpResponse("unread")
+    if request.GET.get("load"):
+        await load_body(request)
     files = request.FILES
+    if request.GET.get("handler"):
+        return HttpResponse("handler saw %d bytes" % getattr(request, "seen_by_handler", 0))
     return HttpResponse(
         "fields=%d files=%s sizes=%s"
         % (len(request.POST), ",".join(sorted(files)), ",".join(str(f.size) for _, f in sorted(files.items())))
@@ -192,3 +216,23 @@ async def webob_view(request):
     webob = request.webob
     return HttpResponse("webob=%s path=%s q=%s name=%s django-post=%s" % (
         type(request).__name__, webob.path_info, webob.GET["q"], webob.POST["name"], request.POST["name"]))
+
+
+async def current_language(request):
+    # Activated on the loop, rendered on the lane: the language must be the same there.
+    translation.activate(request.GET["lang"])
+    return TemplateResponse(request, "language.html", {})
+
+
+async def nested_request(request):
+    """Makes a request of its own through the test client, then needs its lane."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # Django's own client on 3.1+
+        from async_legacy.test import AsyncClient
+
+    inner = await AsyncClient().get("/hello/")
+    if request.GET.get("fail"):
+        raise Http404("outer view failed after an inner request answered %d" % inner.status_code)
+    return TemplateResponse(request, "hello.html", {"name": "outer", "lang": inner.content.decode()})
