@@ -18,7 +18,7 @@ def answer(response):
     """What a client sees, with the build's URL prefix made neutral."""
     body = response.content.decode("utf-8").replace("/api/async/", "/api/<kind>/").replace("/api/sync/", "/api/<kind>/")
     # Each page of the browsable API carries a fresh CSRF token.
-    body = re.sub(r'(csrfToken: "|name="csrfmiddlewaretoken" value=")[^"]+', r"\1<token>", body)
+    body = re.sub(r'(csrfToken"?: "|name="csrfmiddlewaretoken" value=")[^"]+', r"\1<token>", body)
     try:
         body = json.loads(body)
     except ValueError:
@@ -45,5 +45,9 @@ async def both(client, method, path, keep=False, **kwargs):
 async def same(client, method, path, **kwargs):
     """Assert both builds answer alike; return the answer."""
     sync, async_ = await both(client, method, path, **kwargs)
-    assert async_ == sync, "%s %s:\n sync:  %.2000r\n async: %.2000r" % (method, path, sync, async_)
+    if async_ != sync:
+        a, b = repr(sync), repr(async_)
+        at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+        raise AssertionError("%s %s differs at %d:\n sync:  ...%s\n async: ...%s" % (
+            method, path, at, a[max(0, at - 300):at + 300], b[max(0, at - 300):at + 300]))
     return async_
