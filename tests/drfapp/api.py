@@ -232,6 +232,7 @@ def build(kind):
     if is_async:
 
         @decorators.api_view(["GET", "POST"])
+        @decorators.authentication_classes(AUTH)
         @decorators.permission_classes([permissions.IsAuthenticatedOrReadOnly])
         async def function_view(request):
             await asyncio.sleep(0)
@@ -240,6 +241,7 @@ def build(kind):
     else:
 
         @decorators.api_view(["GET", "POST"])
+        @decorators.authentication_classes(AUTH)
         @decorators.permission_classes([permissions.IsAuthenticatedOrReadOnly])
         def function_view(request):
             return Response({"method": request.method, "data": dict(request.data.items())})

@@ -34,10 +34,13 @@ async def both(client, method, path, keep=False, **kwargs):
     unless ``keep`` (then the async one sees them too).
     """
     send = getattr(client, method.lower())
+    files = [v for v in (kwargs.get("data") or {}).values() if hasattr(v, "seek")] if isinstance(kwargs.get("data"), dict) else []
     saved = None if keep else await run_sync(transaction.savepoint)
     sync = answer(await send("/api/sync" + path, **kwargs))
     if saved is not None:
         await run_sync(transaction.savepoint_rollback, saved)
+    for f in files:
+        f.seek(0)  # the same upload again
     async_ = answer(await send("/api/async" + path, **kwargs))
     return sync, async_
 
