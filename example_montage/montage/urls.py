@@ -1,10 +1,10 @@
 try:
-    from django.urls import re_path
+    from django.urls import include, re_path
 except ImportError:  # Django 1.11
-    from django.conf.urls import url as re_path
+    from django.conf.urls import include, url as re_path
 from django.contrib.auth import views as auth_views
 
-from . import views
+from . import api, views
 
 urlpatterns = [
     re_path(r"^$", views.index, name="index"),
@@ -22,4 +22,6 @@ urlpatterns = [
     re_path(r"^boom/$", views.boom, name="boom"),
     re_path(r"^smoke/$", views.smoke, name="smoke"),
     re_path(r"^accounts/login/$", auth_views.LoginView.as_view(), name="login"),
+    re_path(r"^api/dashboard/$", api.Dashboard.as_view(), name="dashboard"),
+    re_path(r"^api/", include(api.router.urls)),
 ]
