@@ -2,8 +2,8 @@
 
 ``@api_view(["GET"]) async def f(request)`` gives an async view built on
 :class:`.views.APIView`, with DRF's policy decorators (``@permission_classes``,
-``@throttle_classes``...) honoured as DRF honours them. Sync functions get
-DRF's own ``api_view`` unchanged. ``@action`` works on ``async def`` methods.
+``@throttle_classes``...) honoured as DRF honours them. Sync functions are
+served as DRF serves them. ``@action`` works on ``async def`` methods.
 """
 from rest_framework import decorators as drf_decorators
 from rest_framework.decorators import (  # noqa: F401 - DRF's, re-exported
@@ -31,19 +31,25 @@ __all__ = [
 ]
 
 
+_drf_api_view = drf_decorators.api_view
+
+
 def api_view(http_method_names=None):
-    drf_decorator = drf_decorators.api_view(http_method_names)
+    drf_decorator = _drf_api_view(http_method_names)
 
     def decorator(func):
-        sync_view = drf_decorator(func)
-        if not iscoroutinefunction(func):
-            return sync_view
-        # DRF built its class (policies read from the function's attributes);
-        # ours goes in front of it, with coroutine handlers.
-        wrapped = sync_view.cls
+        # DRF builds its class (policies read from the function's attributes);
+        # ours goes in front of it, so an async function gets coroutine handlers.
+        wrapped = drf_decorator(func).cls
+        if iscoroutinefunction(func):
 
-        async def handler(self, *args, **kwargs):
-            return await func(*args, **kwargs)
+            async def handler(self, *args, **kwargs):
+                return await func(*args, **kwargs)
+
+        else:
+
+            def handler(self, *args, **kwargs):
+                return func(*args, **kwargs)
 
         attrs = {"__doc__": func.__doc__, "__module__": func.__module__}
         for method in wrapped.http_method_names:

@@ -82,7 +82,10 @@ def async_view(sync_view):
     """
 
     async def view(request, *args, **kwargs):
-        return await sync_view(request, *args, **kwargs)
+        response = sync_view(request, *args, **kwargs)
+        if inspect.isawaitable(response):
+            response = await response
+        return response  # a subclass's own sync dispatch() may answer directly
 
     functools.update_wrapper(view, sync_view)
     del view.__wrapped__  # introspection (Django >= 4.1) must see the coroutine function

@@ -42,15 +42,20 @@ class ViewSetMixin(drf_viewsets.ViewSetMixin):
         if not actions:
             return super().as_view(actions, **initkwargs)  # DRF's error message
         bound = {method: async_sister(cls, action) for method, action in actions.items()}
-        if not any(iscoroutinefunction(getattr(cls, action, None)) for action in bound.values()):
+        if not cls.actions_are_async(bound):
             return super().as_view(actions, **initkwargs)
         view = super().as_view(bound, **initkwargs)
         # DRF's names for introspection (schema generation, breadcrumbs).
         view.actions = {method: SYNC_ACTIONS.get(action, action) for method, action in bound.items()}
         return views.async_view(view)
 
+    @classmethod
+    def actions_are_async(cls, actions):
+        """A route is served asynchronously when one of its handlers is ``async def``."""
+        return any(iscoroutinefunction(getattr(cls, action, None)) for action in actions.values())
+
     def dispatches_async(self):
-        return any(iscoroutinefunction(getattr(self, action, None)) for action in self.action_map.values())
+        return self.actions_are_async(self.action_map)
 
     def initialize_request(self, request, *args, **kwargs):
         request = super().initialize_request(request, *args, **kwargs)
