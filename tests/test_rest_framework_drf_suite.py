@@ -13,6 +13,7 @@ starts passing fails the run too.
 
 DRF 3.11 (Django 1.11) ships no tests: tests/test_rest_framework_*.py cover it.
 """
+import hashlib
 import os
 import re
 import subprocess
@@ -31,7 +32,7 @@ CACHE = os.path.join(ROOT, ".matrix", "drf-suite")
 PAIRS = {
     "py3.8-django2.2": ("3.13.1", ["pytest>=6.1,<7", "pytest-django>=4.1,<5"]),
     "py3.9-django3.0": ("3.15.1", ["pytest>=7.0.1,<8", "pytest-django>=4.5.2,<5"]),
-    "py3.12-django5.2": ("3.18.3", ["pytest>=9,<10", "pytest-django>=4.5.2,<5"]),
+    "py3.12-django5.2": ("3.18.3", ["pytest>=9,<10", "pytest-django>=4.5.2,<5", "dj-database-url>=3.1.0"]),
 }
 MODULES = [
     "tests/test_views.py",
@@ -64,9 +65,13 @@ def drf_sources(version):
 
 def drf_test_tools(version, requirements):
     """DRF's pinned pytest and pytest-django, in a directory of their own."""
-    target = os.path.join(CACHE, "tools-%s-py%d.%d" % ((version,) + sys.version_info[:2]))
+    wanted = hashlib.sha1(" ".join(requirements).encode()).hexdigest()[:8]
+    target = os.path.join(CACHE, "tools-%s-py%d.%d-%s" % ((version,) + sys.version_info[:2] + (wanted,)))
     if not os.path.isdir(target):
-        _pip("install", "--target", target + ".tmp", *requirements)
+        # pytest with its dependencies; the plugins alone (dj-database-url
+        # would bring another Django).
+        _pip("install", "--target", target + ".tmp", requirements[0])
+        _pip("install", "--no-deps", "--target", target + ".tmp", *requirements[1:])
         os.rename(target + ".tmp", target)
     return target
 

@@ -32,6 +32,10 @@ def _drive_async():
             return async_to_sync(async_view)(request, *args, **kwargs)
 
         functools.update_wrapper(view, async_view)
+        # Django >= 4.1 marked DRF's inner view as a coroutine function (our
+        # view_is_async): this wrapper is sync.
+        for marker in ("_is_coroutine", "_is_coroutine_marker"):
+            view.__dict__.pop(marker, None)
         return view
 
     views.async_view = driven
