@@ -28,11 +28,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 CACHE = os.path.join(ROOT, ".matrix", "drf-suite")
 
-# pair -> (DRF version, what DRF's own test requirements pin)
+# pair -> (DRF version, DRF's own test requirements: installed with their
+# dependencies, and without them - dj-database-url would bring another Django)
 PAIRS = {
-    "py3.8-django2.2": ("3.13.1", ["pytest>=6.1,<7", "pytest-django>=4.1,<5"]),
-    "py3.9-django3.0": ("3.15.1", ["pytest>=7.0.1,<8", "pytest-django>=4.5.2,<5"]),
-    "py3.12-django5.2": ("3.18.3", ["pytest>=9,<10", "pytest-django>=4.5.2,<5", "dj-database-url>=3.1.0"]),
+    "py3.8-django2.2": ("3.13.1", (["pytest>=6.1,<7", "pytest-django>=4.1,<5"], [])),
+    "py3.9-django3.0": ("3.15.1", (["pytest>=7.0.1,<8", "pytest-django>=4.5.2,<5"], [])),
+    "py3.12-django5.2": ("3.18.3", (["pytest>=9,<10", "pytest-django>=4.5.2,<5"], ["dj-database-url>=3.1.0"])),
 }
 MODULES = [
     "tests/test_views.py",
@@ -65,13 +66,13 @@ def drf_sources(version):
 
 def drf_test_tools(version, requirements):
     """DRF's pinned pytest and pytest-django, in a directory of their own."""
-    wanted = hashlib.sha1(" ".join(requirements).encode()).hexdigest()[:8]
+    with_deps, without_deps = requirements
+    wanted = hashlib.sha1(repr(requirements).encode()).hexdigest()[:8]
     target = os.path.join(CACHE, "tools-%s-py%d.%d-%s" % ((version,) + sys.version_info[:2] + (wanted,)))
     if not os.path.isdir(target):
-        # pytest with its dependencies; the plugins alone (dj-database-url
-        # would bring another Django).
-        _pip("install", "--target", target + ".tmp", requirements[0])
-        _pip("install", "--no-deps", "--target", target + ".tmp", *requirements[1:])
+        _pip("install", "--target", target + ".tmp", *with_deps)
+        if without_deps:
+            _pip("install", "--no-deps", "--target", target + ".tmp", *without_deps)
         os.rename(target + ".tmp", target)
     return target
 
