@@ -147,3 +147,12 @@ def test_api_dashboard_fans_out_concurrently(montage):
     got = requests.get(montage.base + "/api/dashboard/?delay=0.5").json()
     assert [r["name"] for r in got["results"]] == ["weather", "news", "stocks"]
     assert 0.5 <= got["elapsed"] < 1.2  # one at a time would be 1.5 s
+
+
+def test_api_async_and_sync_drf_views_answer_alike(montage):
+    # The endpoints scripts/bench_servers.py --drf compares.
+    auth = {"Authorization": "Token " + TOKEN}
+    clip = requests.post(montage.base + "/api/clips/", json={"title": "bench", "tags": ["intro"]}, headers=auth).json()
+    for path in ("/api/clips/%d/" % clip["id"], "/api/clips/?page_size=20"):
+        assert requests.get(montage.base + path).json() == requests.get(montage.base + path.replace("/api/", "/api/sync/")).json()
+    assert requests.get(montage.base + "/api/wait/").json() == {"waited": 1}
