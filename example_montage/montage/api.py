@@ -15,6 +15,7 @@ from async_legacy.rest_framework import routers, serializers, viewsets
 from async_legacy.rest_framework.views import APIView
 
 from .models import Clip, Tag
+from .views import call_upstreams
 
 
 class ClipSerializer(serializers.ModelSerializer):
@@ -50,19 +51,7 @@ class Dashboard(APIView):
     permission_classes = []
 
     async def get(self, request):
-        import aiohttp
-
-        base = "%s://%s" % (request.scheme, request.get_host())
-        delay = request.query_params.get("delay", "0.5")
-        started = time.monotonic()
-        async with aiohttp.ClientSession() as session:
-
-            async def fetch(name):
-                async with session.get("%s/upstream/%s/?delay=%s" % (base, name, delay)) as response:
-                    return await response.json()
-
-            results = await asyncio.gather(fetch("weather"), fetch("news"), fetch("stocks"))
-        return Response({"results": results, "elapsed": round(time.monotonic() - started, 3)})
+        return Response(await call_upstreams(request))
 
 
 _upstream_sessions = {}
