@@ -356,14 +356,14 @@ def main(argv):
     parser.add_argument("--drf", action="store_true",
                         help="run the Django REST framework scenarios instead (scripts/bench_drf.py)")
     args = parser.parse_args(argv)
-    if args.drf:
-        import bench_drf
-
-        return bench_drf.run(args)
     ensure_wrk()
     # 1000 connections on each side of loopback: raise the open-files limit to its hard limit.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if args.drf:
+        import bench_drf
+
+        return bench_drf.run(args)
     legacy, native = prepare()
     work = tempfile.mkdtemp(prefix="bench-")
     envs = {}

@@ -20,3 +20,4 @@ class ClipSerializer(serializers.ModelSerializer):
 class Clip(generics.RetrieveAPIView):
     queryset = ClipViewSet.queryset
     serializer_class = ClipSerializer
+    permission_classes = ClipViewSet.permission_classes

@@ -64,7 +64,8 @@ async def _upstream_session():
     loop = asyncio.get_event_loop()
     session = _upstream_sessions.get(loop)
     if session is None:
-        session = _upstream_sessions[loop] = aiohttp.ClientSession()
+        # No cap on connections (aiohttp's default is 100 at a time).
+        session = _upstream_sessions[loop] = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
     return session
 
 
