@@ -101,3 +101,37 @@ class Writes(Data):
         assert [t.pk async for t in book.tags.all()] == [self.tags[0].pk]
         response = await self.client.delete("/api/async/books/%d/" % book.pk)
         assert response.status_code == 204 and not await Book.objects.filter(pk=book.pk).aexists()
+
+
+class Trips(Data):
+    """Blocking work is grouped: one trip off the loop for initial(), one for the action."""
+
+    async def test_one_trip_for_initial_and_one_per_action(self):
+        from unittest import mock
+
+        from async_legacy.rest_framework import generics, mixins, views
+
+        trips = []
+
+        def counting(real):
+            async def run_sync(func, *args, **kwargs):
+                trips.append(getattr(func, "__name__", "?"))
+                return await real(func, *args, **kwargs)
+
+            return run_sync
+
+        self.client.force_authenticate(self.ada)
+        with mock.patch.object(views, "run_sync", counting(views.run_sync)), \
+                mock.patch.object(mixins, "run_sync", counting(mixins.run_sync)), \
+                mock.patch.object(generics, "run_sync", counting(generics.run_sync)):
+            for method, path, data, action in [
+                ("get", "/api/async/books/%d/" % self.first.pk, None, "retrieve"),
+                ("get", "/api/async/books/?search=es", None, "list"),
+                ("post", "/api/async/books/", {"title": "Trip", "owner": self.ada.pk, "tags": []}, "create"),
+                ("patch", "/api/async/books/%d/" % self.first.pk, {"title": "Trip 2"}, "update"),  # partial_update is update(partial=True)
+                ("delete", "/api/async/books/%d/" % self.first.pk, None, "destroy"),
+            ]:
+                del trips[:]
+                response = await getattr(self.client, method)(path, data, format="json")
+                assert response.status_code < 300, response.content
+                assert trips == ["initial", action], (path, trips)
