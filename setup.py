@@ -14,6 +14,7 @@ setup(
         "async_legacy.decorators",
         "async_legacy.management",
         "async_legacy.management.commands",
+        "async_legacy.rest_framework",
         "async_legacy.worker",
     ],
     package_dir={"async_legacy": "async_legacy", "async_legacy.worker": "worker"},
@@ -22,6 +23,7 @@ setup(
         "worker": ["gunicorn>=20", "aiohttp>=3.8"],
         "uvloop": ["uvloop"],
         "django-wsgi": ["django-wsgi"],
+        "drf": ["djangorestframework"],
         "test": ["pytest", "requests", "hypothesis", "gunicorn>=20", "aiohttp>=3.8", "uvicorn", "daphne", "uvloop; sys_platform != 'win32'"],
     },
     entry_points={

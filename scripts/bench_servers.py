@@ -33,6 +33,7 @@ by it, so those rows are for reference).
 
 Usage: python3 scripts/bench_servers.py [--duration S] [--rounds N] [--sleep-duration S]
                                         [--sleep-rounds N] [--only NAME] [--write-readme]
+       python3 scripts/bench_servers.py --drf [...]   (Django REST framework scenarios, scripts/bench_drf.py)
 """
 import argparse
 import os
@@ -196,10 +197,10 @@ SCENARIOS = {"login": scenario_login, "poll1000": scenario_poll1000, "s2a40": sc
 def prepare():
     os.makedirs(BENCH_DIR, exist_ok=True)
     # Django 2.2 on the newest Python it runs on (3.11), as a project would pick for speed.
-    legacy = ensure_venv(os.path.join(BENCH_DIR, "py3.11-django2.2"), "3.11", ["Django~=2.2.0", ROOT + "[worker,uvloop]"])
+    legacy = ensure_venv(os.path.join(BENCH_DIR, "py3.11-django2.2"), "3.11", ["Django~=2.2.0", ROOT + "[worker,uvloop,drf]"])
     native = ensure_venv(
         os.path.join(BENCH_DIR, "py3.12-django5.2"), "3.12",
-        ["Django~=5.2.0", ROOT + "[worker,uvloop]", "uvicorn[standard]", "gunicorn>=23"],
+        ["Django~=5.2.0", ROOT + "[worker,uvloop,drf]", "uvicorn[standard]", "gunicorn>=23"],
     )
     return legacy, native
 
@@ -474,11 +475,17 @@ def main(argv):
     parser.add_argument("--write-readme", action="store_true", help="replace the table in README.md")
     parser.add_argument("--only", action="append", default=[],
                         help="run only servers whose name contains this (repeatable)")
+    parser.add_argument("--drf", action="store_true",
+                        help="run the Django REST framework scenarios instead (scripts/bench_drf.py)")
     args = parser.parse_args(argv)
     ensure_wrk()
     # 1000 connections on each side of loopback: raise the open-files limit to its hard limit.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if args.drf:
+        import bench_drf
+
+        return bench_drf.run(args)
     legacy, native = prepare()
     work = tempfile.mkdtemp(prefix="bench-")
     envs = {}

@@ -97,8 +97,10 @@ def postgres_driver(python, django):
 
 def venv_for(python, django):
     path = os.path.join(MATRIX_DIR, "py%s-django%s" % (python, django))
-    # The django-wsgi extra serves the legacy WSGI path only.
-    extras = "test" if tuple(map(int, django.split("."))) >= (3, 1) else "test,django-wsgi"
+    # The django-wsgi extra serves the legacy WSGI path only. The drf extra
+    # lets pip pick the newest DRF this Django supports (1.11: 3.11, 2.2: 3.13,
+    # 3.0-3.2: 3.15.1, 4.2: 3.17, 5.2/6.1: 3.18).
+    extras = "test,drf" if tuple(map(int, django.split("."))) >= (3, 1) else "test,drf,django-wsgi"
     requirements = ["Django~=%s.0" % django, ROOT + "[%s]" % extras]
     driver = postgres_driver(python, django)
     if driver:

@@ -20,7 +20,7 @@ def main():
     python = os.environ.get("EXAMPLE_PYTHON", "3.8")
     django = os.environ.get("EXAMPLE_DJANGO", "2.2")
     venv = os.path.join(ROOT, ".venv-example")
-    bin_dir = ensure_venv(venv, python, ["Django~=%s.0" % django, ROOT + "[worker]"])
+    bin_dir = ensure_venv(venv, python, ["Django~=%s.0" % django, ROOT + "[worker,drf]"])
     example = os.path.join(ROOT, "example_montage")
     subprocess.check_call([os.path.join(bin_dir, "python"), "manage.py", "migrate", "--noinput", "-v", "0"], cwd=example)
     print("Serving example_montage on http://%s/" % os.environ.get("MONTAGE_BIND", "127.0.0.1:8000"), flush=True)

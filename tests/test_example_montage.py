@@ -15,6 +15,7 @@ from gunicorn_helpers import EXAMPLE, asgi_server, free_port, gunicorn_conf
 # ASGI servers (asgi.py): on Django < 3.1 through the legacy pipeline's ASGI
 # face, on >= 3.1 through Django's own handler.
 SERVERS = ["gaiohttp", "uvicorn", "daphne"]
+TOKEN = "montage-test-token-of-ada"
 
 
 def csrf_token(html):
@@ -29,7 +30,9 @@ def montage(request, tmp_path_factory):
     manage = [sys.executable, os.path.join(EXAMPLE, "manage.py")]
     subprocess.check_call(manage + ["migrate", "--noinput", "-v", "0"], env=env)
     subprocess.check_call(
-        manage + ["shell", "-c", "from django.contrib.auth.models import User; User.objects.create_user('ada', password='lovelace')"],
+        manage + ["shell", "-c", "from django.contrib.auth.models import User; from rest_framework.authtoken.models import Token; "
+                  "from montage.models import Tag; Token.objects.create(user=User.objects.create_user('ada', password='lovelace'), key=%r); "
+                  "Tag.objects.bulk_create([Tag(name='intro'), Tag(name='chase'), Tag(name='credits')])" % TOKEN],
         env=env,
     )
     env = {"MONTAGE_DB": db, "DJANGO_SETTINGS_MODULE": "montage.settings"}
@@ -100,3 +103,56 @@ def test_exception_page(montage):
 def test_index_and_404(montage):
     assert "example_montage" in requests.get(montage.base + "/").text
     assert requests.get(montage.base + "/no-such-page/").status_code == 404
+
+
+def test_api_token_authenticated_crud_with_fk_m2m_and_pagination(montage):
+    api = montage.base + "/api/clips/"
+    auth = {"Authorization": "Token " + TOKEN}
+    assert requests.post(api, json={"title": "x"}).status_code == 403  # anonymous: read only
+    created = [
+        requests.post(api, json={"title": "clip %d" % i, "seconds": i, "tags": ["intro", "chase"][: i % 2 + 1]}, headers=auth)
+        for i in range(7)
+    ]
+    assert [r.status_code for r in created] == [201] * 7, created[0].text
+    first = created[0].json()
+    assert first["owner"] == "ada" and first["tags"] == ["intro"]
+    page = requests.get(api).json()
+    assert page["count"] >= 7 and len(page["results"]) == 5 and page["next"].endswith("/api/clips/?page=2")
+    detail = "%s%d/" % (api, first["id"])
+    changed = requests.patch(detail, json={"tags": ["credits"]}, headers=auth)
+    assert changed.status_code == 200 and changed.json()["tags"] == ["credits"]
+    assert requests.patch(detail, json={"tags": ["nope"]}, headers=auth).status_code == 400
+    assert requests.delete(detail, headers=auth).status_code == 204
+    assert requests.get(detail).status_code == 404
+    assert requests.get(montage.base + "/api/").json()["clips"].endswith("/api/clips/")  # DefaultRouter root
+
+
+def test_api_session_needs_csrf_token(montage):
+    with requests.Session() as browser:
+        page = browser.get(montage.base + "/accounts/login/")
+        browser.post(
+            montage.base + "/accounts/login/",
+            data={"username": "ada", "password": "lovelace", "csrfmiddlewaretoken": csrf_token(page.text)},
+        )
+        forged = browser.post(montage.base + "/api/clips/", json={"title": "forged"})
+        assert forged.status_code == 403 and forged.json()["detail"].startswith("CSRF Failed")
+        token = browser.cookies["csrftoken"]
+        signed = browser.post(montage.base + "/api/clips/", json={"title": "signed"}, headers={"X-CSRFToken": token})
+        assert signed.status_code == 201 and signed.json()["owner"] == "ada"
+    titles = [c["title"] for c in requests.get(montage.base + "/api/clips/?page=last").json()["results"]]
+    assert titles[-1] == "signed" and "forged" not in titles
+
+
+def test_api_dashboard_fans_out_concurrently(montage):
+    got = requests.get(montage.base + "/api/dashboard/?delay=0.5").json()
+    assert [r["name"] for r in got["results"]] == ["weather", "news", "stocks"]
+    assert 0.5 <= got["elapsed"] < 1.2  # one at a time would be 1.5 s
+
+
+def test_api_async_and_sync_drf_views_answer_alike(montage):
+    # The endpoints scripts/bench_servers.py --drf compares.
+    auth = {"Authorization": "Token " + TOKEN}
+    clip = requests.post(montage.base + "/api/clips/", json={"title": "bench", "tags": ["intro"]}, headers=auth).json()
+    for path in ("/api/clips/%d/" % clip["id"], "/api/clips/?page_size=20"):
+        assert requests.get(montage.base + path).json() == requests.get(montage.base + path.replace("/api/", "/api/sync/")).json()
+    assert requests.get(montage.base + "/api/wait/").json() == {"waited": 1}

@@ -14,6 +14,8 @@ INSTALLED_APPS = [
     # Before staticfiles: its runserver (coroutine views awaited) replaces the stock one.
     "async_legacy",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
     "montage",
 ]
 MIDDLEWARE = [
@@ -65,3 +67,11 @@ LOGGING = {
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 STATIC_URL = "/static/"
+
+# The API (montage/api.py): async DRF views, session or token authentication.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+}

@@ -1,10 +1,12 @@
+import importlib.util
+
 try:
-    from django.urls import re_path
+    from django.urls import include, re_path
 except ImportError:  # Django 1.11
-    from django.conf.urls import url as re_path
+    from django.conf.urls import include, url as re_path
 from django.contrib.auth import views as auth_views
 
-from . import views
+from . import api, views
 
 urlpatterns = [
     re_path(r"^$", views.index, name="index"),
@@ -25,4 +27,15 @@ urlpatterns = [
     re_path(r"^boom/$", views.boom, name="boom"),
     re_path(r"^smoke/$", views.smoke, name="smoke"),
     re_path(r"^accounts/login/$", auth_views.LoginView.as_view(), name="login"),
+    re_path(r"^api/dashboard/$", api.Dashboard.as_view(), name="dashboard"),
+    re_path(r"^api/wait/$", api.Wait.as_view()),
+    re_path(r"^api/sync/wait/$", api.SyncWait.as_view()),
+    re_path(r"^api/sync/clips/$", api.SyncClips.as_view()),
+    re_path(r"^api/sync/clips/(?P<pk>\d+)/$", api.SyncClip.as_view()),
+    re_path(r"^api/", include(api.router.urls)),
 ]
+
+if importlib.util.find_spec("adrf"):  # adrf (Django >= 4.1), for scripts/bench_servers.py --drf only
+    from . import adrf_api
+
+    urlpatterns.append(re_path(r"^api/adrf/clips/(?P<pk>\d+)/$", adrf_api.Clip.as_view()))

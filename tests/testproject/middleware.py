@@ -33,7 +33,8 @@ class Recorder(MiddlewareMixin):
 
     def process_template_response(self, request, response):
         record("template")
-        response.context_data["name"] = "middleware"
+        if response.context_data is not None:  # DRF's Response has none
+            response.context_data["name"] = "middleware"
         return response
 
     def process_response(self, request, response):

@@ -18,6 +18,12 @@ INSTALLED_APPS = [
     "async_legacy",  # async ORM names on old Django
     "testproject",
 ]
+try:
+    import rest_framework  # noqa: F401 - the drf extra
+except ImportError:
+    pass
+else:
+    INSTALLED_APPS += ["rest_framework", "rest_framework.authtoken", "drfapp"]
 TYPICAL_STACK = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -1,11 +1,16 @@
 try:
-    from django.urls import re_path
+    from django.urls import include, re_path
 except ImportError:  # Django 1.11
-    from django.conf.urls import url as re_path
+    from django.conf.urls import include, url as re_path
 
 import django
 
 from . import fault_views, lane_views, modern_views, views
+
+try:
+    import rest_framework  # noqa: F401 - the drf extra
+except ImportError:
+    rest_framework = None
 
 urlpatterns = [
     re_path(r"^webob/$", views.webob_view),
@@ -78,6 +83,10 @@ urlpatterns = [
     re_path(r"^language/$", views.current_language),
     re_path(r"^nested/$", views.nested_request),
 ]
+
+if rest_framework is not None:
+    # The same API on DRF's classes and on async_legacy.rest_framework's.
+    urlpatterns.append(re_path(r"^api/", include("drfapp.urls")))
 
 if django.VERSION < (4, 1):
     # Django 4.1+ refuses views mixing sync and async handlers.
