@@ -153,9 +153,9 @@ class Peer:
         return None
 
 
-async def call_asgi(app, path="/", query=None, method="GET", headers=()):
+async def call_asgi(app, path="/", query=None, method="GET", headers=(), peer=None):
     """One request through an ASGI app; the Peer holds what it sent."""
-    peer = Peer()
+    peer = peer or Peer()
     await app(scope(path, method=method, query=urlencode(query or {}).encode(), headers=headers),
               peer.receive, peer.send)
     return peer

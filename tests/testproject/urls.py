@@ -5,7 +5,7 @@ except ImportError:  # Django 1.11
 
 import django
 
-from . import lane_views, modern_views, views
+from . import db_views, lane_views, modern_views, views
 
 urlpatterns = [
     re_path(r"^webob/$", views.webob_view),
@@ -62,6 +62,7 @@ urlpatterns = [
     re_path(r"^lane/language/$", lane_views.language),
     re_path(r"^lane/s2a-count/$", lane_views.s2a_count),
     re_path(r"^lane/pg-burst/$", lane_views.pg_burst),
+    re_path(r"^db/atomic/$", db_views.atomic_block),
 ]
 
 if django.VERSION < (4, 1):
