@@ -109,11 +109,27 @@ class _RestOfChain:
         return current_lane.get().call_async(self.handler._run_layers, self.index, request)
 
 
-def _async_rest(handler, rest):
-    """The async ``get_response`` an async-capable middleware gets: the inner layers, awaited."""
+def _async_rest(handler, rest, inner):
+    """The async ``get_response`` an async-capable middleware gets: the inner layers, awaited.
 
-    async def get_response(request):
-        return await handler._run_layers(rest.index, request)
+    When the next layer is async too it is awaited directly (with its
+    exception conversion), without the phase machinery.
+    """
+    if inner is not None and inner.is_async:
+        middleware = inner.instance
+
+        async def get_response(request):
+            try:
+                return await middleware(request)
+            except CancelledError:
+                raise
+            except Exception as exc:
+                return await handler._response_for_exception(current_lane.get(), request, exc)
+
+    else:
+
+        async def get_response(request):
+            return await handler._run_layers(rest.index, request)
 
     return get_response
 
@@ -182,7 +198,8 @@ class AsyncBaseHandler(BaseHandler):
             is_async = _flags(middleware, middleware_path)[1]
             rest = _RestOfChain(self)
             try:
-                mw_instance = middleware(_async_rest(self, rest) if is_async else rest)
+                inner = layers[0][0] if layers else None
+                mw_instance = middleware(_async_rest(self, rest, inner) if is_async else rest)
             except MiddlewareNotUsed as exc:
                 if settings.DEBUG:
                     if str(exc):
@@ -237,6 +254,8 @@ class AsyncBaseHandler(BaseHandler):
         happy on the thread), so consecutive blocking hooks cost one trip.
         """
         lane = current_lane.get()
+        if start < len(self._layers) and self._layers[start].is_async:
+            return await self._call_async_layer(lane, start, request)
         index, value, state = self._request_phase(start, request, False)
         if state is _LANE:
             index, value, state = await lane.run(self._request_phase, index, request, True)
@@ -317,9 +336,7 @@ class AsyncBaseHandler(BaseHandler):
         """An async-capable middleware, awaited on the loop; its exceptions
         become its response (convert_exception_to_response)."""
         try:
-            response = self._layers[index].instance(request)
-            if inspect.isawaitable(response):
-                response = await response
+            response = await self._layers[index].instance(request)
         except CancelledError:
             raise
         except Exception as exc:
