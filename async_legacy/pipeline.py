@@ -126,6 +126,9 @@ def _async_rest(handler, rest, inner):
             except Exception as exc:
                 return await handler._response_for_exception(current_lane.get(), request, exc)
 
+    elif inner is None:
+        return handler._get_response_converted  # the innermost middleware: the view is next
+
     else:
 
         async def get_response(request):

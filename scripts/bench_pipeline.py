@@ -129,7 +129,7 @@ if kind == "wsgi":
             b"".join(result)
             result.close()
     run(200)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     run(n)
 else:
     from async_legacy import AsyncDjangoApplication
@@ -145,9 +145,10 @@ else:
             await body.aclose()
     loop = asyncio.new_event_loop()
     loop.run_until_complete(run(200))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     loop.run_until_complete(run(n))
-print(time.perf_counter() - started)
+# Wall time, then this process's CPU time (steadier on a shared machine).
+print(time.perf_counter() - started, time.process_time() - cpu)
 '''
 
 
@@ -185,20 +186,26 @@ def compare(args, stack):
         "ratio (async / WSGI): %.3f  (target <= 1.10)",
     ))
     best = {baseline: float("inf"), ours: float("inf")}
-    ratios = []
+    best_cpu = dict(best)
+    ratios, cpu_ratios = [], []
     for _ in range(args.rounds):
-        times = {}
+        times, cpu = {}, {}
         for side in (baseline, ours):
             _, kind, child_stack = side
             out = subprocess.check_output([python, "-c", CHILD, kind, str(args.n), child_stack], cwd="/", text=True)
-            times[side] = float(out.strip().splitlines()[-1])
+            times[side], cpu[side] = map(float, out.strip().splitlines()[-1].split())
             best[side] = min(best[side], times[side])
+            best_cpu[side] = min(best_cpu[side], cpu[side])
         ratios.append(times[ours] / times[baseline])
+        cpu_ratios.append(cpu[ours] / cpu[baseline])
     print("Python %s, Django %s, %d requests, %s stack, best of %d rounds" % (args.python, args.django, args.n, stack, args.rounds))
     for side in (baseline, ours):
         print("%-56s %8.3f s  %7.1f us/request" % (side[0], best[side], best[side] / args.n * 1e6))
     print(target % (best[ours] / best[baseline]))
-    print("per-round ratios (alternating): %s\n" % " ".join("%.3f" % r for r in ratios))
+    print("per-round ratios (alternating): %s" % " ".join("%.3f" % r for r in ratios))
+    print("CPU time: best %.3f s / %.3f s, ratio %.3f; per round %s\n" % (
+        best_cpu[baseline], best_cpu[ours], best_cpu[ours] / best_cpu[baseline],
+        " ".join("%.3f" % r for r in cpu_ratios)))
 
 
 if __name__ == "__main__":
