@@ -173,31 +173,25 @@ def _middleware_factories():
             continue  # Django's own checks and startup report it
 
 
-def _is_split(factory):
-    from django.utils.deprecation import MiddlewareMixin
-
-    return inspect.isclass(factory) and issubclass(factory, MiddlewareMixin) and (
-        factory.__call__ is MiddlewareMixin.__call__
-    )
-
-
 @checks.register(TAG)
 def check_middleware(app_configs=None, **kwargs):
     """Info: middleware whose hooks run on the request's thread lane (legacy path only)."""
     if NATIVE_ASYNC:
         return []
     from . import hooks
+    from .pipeline import splittable
 
     messages = []
     for path, factory in _middleware_factories():
-        if getattr(factory, "async_capable", False) and settings.MIDDLEWARE is not None:
+        split = splittable(factory)
+        if getattr(factory, "async_capable", False) and settings.MIDDLEWARE is not None and not split:
             continue  # awaited on the loop: no trip
         if inspect.isclass(factory) and (
             getattr(factory, "async_legacy_inline", False)
             or path in getattr(settings, "ASYNC_LEGACY_INLINE_MIDDLEWARE", ())
         ):
             continue
-        if _is_split(factory):
+        if split:
             on_lane = [
                 name
                 for name in hooks.HOOK_NAMES

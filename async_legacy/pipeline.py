@@ -53,6 +53,13 @@ _FAILED = "failed"
 _ASYNC = "async"  # an async-capable middleware: awaited on the loop
 
 
+def splittable(factory):
+    """True for a MiddlewareMixin class keeping its __call__: run as split hooks."""
+    return isinstance(factory, type) and issubclass(factory, MiddlewareMixin) and (
+        factory.__call__ is MiddlewareMixin.__call__
+    )
+
+
 def _flags(factory, path):
     """Django 3.1's (can_sync, can_async) for a middleware factory."""
     can_sync = getattr(factory, "sync_capable", True)
@@ -197,8 +204,10 @@ class AsyncBaseHandler(BaseHandler):
         layers = []
         for middleware_path in reversed(settings.MIDDLEWARE):
             middleware = import_string(middleware_path)
-            # Django 3.1+ in async mode: async whenever the factory can be.
-            is_async = _flags(middleware, middleware_path)[1]
+            # Django 3.1+ in async mode: async whenever the factory can be. A
+            # MiddlewareMixin keeping its sync __call__ stays split (legacy
+            # MiddlewareMixin has no __acall__), whatever its flags say.
+            is_async = _flags(middleware, middleware_path)[1] and not splittable(middleware)
             rest = _RestOfChain(self)
             try:
                 inner = layers[0][0] if layers else None
