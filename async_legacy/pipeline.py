@@ -74,12 +74,13 @@ def _flags(factory, path):
 class _Layer:
     """One middleware of settings.MIDDLEWARE, outermost first."""
 
-    __slots__ = ("instance", "opaque", "is_async", "request_hook", "request_mode", "response_hook",
+    __slots__ = ("instance", "opaque", "is_async", "call", "request_hook", "request_mode", "response_hook",
                  "response_mode")
 
     def __init__(self, instance, is_async=False):
         self.instance = instance
         self.is_async = is_async
+        self.call = None  # async layers: the middleware awaited with exception conversion
         self.opaque = is_async or not isinstance(instance, MiddlewareMixin) or (
             type(instance).__call__ is not MiddlewareMixin.__call__
         )
@@ -123,25 +124,29 @@ def _async_rest(handler, rest, inner):
     exception conversion), without the phase machinery.
     """
     if inner is not None and inner.is_async:
-        middleware = inner.instance
-
-        async def get_response(request):
-            try:
-                return await middleware(request)
-            except CancelledError:
-                raise
-            except Exception as exc:
-                return await handler._response_for_exception(current_lane.get(), request, exc)
-
-    elif inner is None:
+        return inner.call
+    if inner is None:
         return handler._get_response_converted  # the innermost middleware: the view is next
 
-    else:
-
-        async def get_response(request):
-            return await handler._run_layers(rest.index, request)
+    async def get_response(request):
+        return await handler._run_layers(rest.index, request)
 
     return get_response
+
+
+def _converting(handler, middleware):
+    """Await an async middleware; its exception becomes its response (convert_exception_to_response)."""
+
+    async def call(request):
+        try:
+            return await middleware(request)
+        except CancelledError:
+            raise
+        except Exception as exc:
+            return await handler._response_for_exception(current_lane.get(), request, exc)
+
+    return call
+
 
 
 def _call_opaque(middleware, request):
@@ -190,7 +195,10 @@ class AsyncBaseHandler(BaseHandler):
             self._run_chain = self._run_legacy_classes
         else:
             self._load_layers()
-            self._run_chain = functools.partial(self._run_layers, 0)
+            if self._layers and self._layers[0].is_async:
+                self._run_chain = self._layers[0].call  # one await less
+            else:
+                self._run_chain = functools.partial(self._run_layers, 0)
         self._view_hooks = _with_modes(self._view_middleware)
         self._async_exception_hooks = any(iscoroutinefunction(h) for h in self._exception_middleware)
         self._template_response_hooks = _with_modes(self._template_response_middleware)
@@ -227,7 +235,10 @@ class AsyncBaseHandler(BaseHandler):
                 self._template_response_middleware.append(mw_instance.process_template_response)
             if hasattr(mw_instance, "process_exception"):
                 self._exception_middleware.append(mw_instance.process_exception)
-            layers.insert(0, (_Layer(mw_instance, is_async), rest))
+            layer = _Layer(mw_instance, is_async)
+            if is_async:
+                layer.call = _converting(self, mw_instance)
+            layers.insert(0, (layer, rest))
         for index, (_, rest) in enumerate(layers):
             rest.index = index + 1
         self._layers = [layer for layer, _ in layers]
@@ -267,7 +278,7 @@ class AsyncBaseHandler(BaseHandler):
         """
         lane = current_lane.get()
         if start < len(self._layers) and self._layers[start].is_async:
-            return await self._call_async_layer(lane, start, request)
+            return await self._layers[start].call(request)
         index, value, state = self._request_phase(start, request, False)
         if state is _LANE:
             index, value, state = await lane.run(self._request_phase, index, request, True)
@@ -275,7 +286,7 @@ class AsyncBaseHandler(BaseHandler):
             value = await self._response_for_exception(lane, request, value)
             index -= 1  # this layer's process_response is skipped
         elif state is _ASYNC:
-            value = await self._call_async_layer(lane, index, request)
+            value = await self._layers[index].call(request)
             index -= 1  # the middleware did its own response phase
         elif state is _VIEW:
             value = await self._get_response_converted(request)
@@ -343,17 +354,6 @@ class AsyncBaseHandler(BaseHandler):
                     response = response_for_exception(request, exc)
             index -= 1
         return index, response, _ANSWER
-
-    async def _call_async_layer(self, lane, index, request):
-        """An async-capable middleware, awaited on the loop; its exceptions
-        become its response (convert_exception_to_response)."""
-        try:
-            response = await self._layers[index].instance(request)
-        except CancelledError:
-            raise
-        except Exception as exc:
-            return await self._response_for_exception(lane, request, exc)
-        return response
 
     async def _run_legacy_classes(self, request):
         """Django 1.11's MIDDLEWARE_CLASSES: flat hook lists."""
