@@ -5,11 +5,18 @@ gunicorn config, before Django is set up) does not import Django.
 """
 __version__ = "0.1.0"
 
-__all__ = ["AsyncDjangoApplication", "get_application", "get_asgi_application", "sync_to_async", "async_to_sync"]
+__all__ = [
+    "AsyncDjangoApplication", "get_application", "get_asgi_application", "sync_to_async", "async_to_sync",
+    "sync_only_middleware", "async_only_middleware", "sync_and_async_middleware",
+]
 
 _LAZY = {
     "sync_to_async": ("asgiref.sync", "sync_to_async"),
     "async_to_sync": ("asgiref.sync", "async_to_sync"),
+    # Django 3.1's names (Django's own objects on 3.1+; see async_legacy.middleware).
+    "sync_only_middleware": ("async_legacy.middleware", "sync_only_middleware"),
+    "async_only_middleware": ("async_legacy.middleware", "async_only_middleware"),
+    "sync_and_async_middleware": ("async_legacy.middleware", "sync_and_async_middleware"),
 }
 
 

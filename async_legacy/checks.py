@@ -158,30 +158,39 @@ def _check_wsgi_application(coroutine_views):
     ]
 
 
+def _middleware_paths():
+    if settings.MIDDLEWARE is not None:
+        return settings.MIDDLEWARE
+    return getattr(settings, "MIDDLEWARE_CLASSES", ())
+
+
+def _middleware_factories():
+    """(dotted path, factory) for every importable entry of MIDDLEWARE."""
+    for path in _middleware_paths():
+        try:
+            yield path, import_string(path)
+        except ImportError:
+            continue  # Django's own checks and startup report it
+
+
 @checks.register(TAG)
 def check_middleware(app_configs=None, **kwargs):
     """Info: middleware whose hooks run on the request's thread lane (legacy path only)."""
     if NATIVE_ASYNC:
         return []
-    from django.utils.deprecation import MiddlewareMixin
-
     from . import hooks
+    from .pipeline import splittable
 
-    paths = settings.MIDDLEWARE if settings.MIDDLEWARE is not None else getattr(settings, "MIDDLEWARE_CLASSES", ())
     messages = []
-    for path in paths:
-        try:
-            factory = import_string(path)
-        except ImportError:
-            continue  # Django's own checks and startup report it
-        if inspect.isclass(factory):
-            if getattr(factory, "async_legacy_inline", False) or path in getattr(
-                settings, "ASYNC_LEGACY_INLINE_MIDDLEWARE", ()
-            ):
-                continue
-            split = issubclass(factory, MiddlewareMixin) and factory.__call__ is MiddlewareMixin.__call__
-        else:
-            split = False
+    for path, factory in _middleware_factories():
+        split = splittable(factory)
+        if getattr(factory, "async_capable", False) and settings.MIDDLEWARE is not None and not split:
+            continue  # awaited on the loop: no trip
+        if inspect.isclass(factory) and (
+            getattr(factory, "async_legacy_inline", False)
+            or path in getattr(settings, "ASYNC_LEGACY_INLINE_MIDDLEWARE", ())
+        ):
+            continue
         if split:
             on_lane = [
                 name
@@ -189,21 +198,90 @@ def check_middleware(app_configs=None, **kwargs):
                 if hooks.class_hook_mode(factory, name) is hooks.LANE
             ]
             what = "its hooks %s run" % ", ".join(on_lane)
+            hint = (
+                "If they never block (no database, cache, file or network I/O), set "
+                "async_legacy_inline = True on the class or list %r in ASYNC_LEGACY_INLINE_MIDDLEWARE; "
+                "process_view/process_exception/process_template_response may also be async def "
+                "(awaited on the loop)." % path
+            )
         else:
             on_lane = True
-            what = "it runs as a whole (a function, or a class with its own __call__)"
+            what = "it runs as a whole (a sync function, or a class with its own __call__)"
+            hint = (
+                "Write it as async middleware (a class with async_capable = True and async def __call__, "
+                "or a function decorated with async_legacy.async_only_middleware / "
+                "sync_and_async_middleware): it is then awaited on the loop, as on Django 3.1+."
+            )
         if on_lane:
             messages.append(
                 checks.Info(
                     "Middleware %s: %s on the request's thread lane: a trip to a thread in each "
                     "request phase where they run." % (path, what),
-                    hint="If they never block (no database, cache, file or network I/O), set "
-                    "async_legacy_inline = True on the class or list %r in ASYNC_LEGACY_INLINE_MIDDLEWARE."
-                    % path,
+                    hint=hint,
                     obj=path,
                     id="async_legacy.I004",
                 )
             )
+    return messages
+
+
+#: The code flag of an ``async def``.
+_CO_COROUTINE = inspect.CO_COROUTINE
+
+
+def _defines_async_function(func):
+    """True when ``func``'s body defines an ``async def`` (it may return one)."""
+    code = getattr(func, "__code__", None)
+    return code is not None and any(
+        inspect.iscode(const) and const.co_flags & _CO_COROUTINE for const in code.co_consts
+    )
+
+
+@checks.register(TAG)
+def check_async_middleware_flags(app_configs=None, **kwargs):
+    """Warning: async middleware Django's handler (and ours) would call as sync code."""
+    if settings.MIDDLEWARE is None:
+        return []  # MIDDLEWARE_CLASSES: old-style hooks only
+    messages = []
+    for path, factory in _middleware_factories():
+        can_async = getattr(factory, "async_capable", False)
+        can_sync = getattr(factory, "sync_capable", True)
+        if inspect.isclass(factory):
+            if not iscoroutinefunction(getattr(factory, "__call__", None)):
+                continue
+            if not can_async:
+                problem = "its __call__ is async def but the class is not async_capable"
+            elif can_sync:
+                problem = (
+                    "its __call__ is async def but it is also sync_capable (the default): Django's "
+                    "WSGIHandler (3.1+) would call it synchronously and get a coroutine back"
+                )
+            else:
+                continue
+            hint = (
+                "On the class set async_capable = True and sync_capable = False, and in __init__ call "
+                "asgiref.sync.markcoroutinefunction(self) when iscoroutinefunction(get_response)."
+            )
+        else:
+            if can_async or not _defines_async_function(factory):
+                continue
+            problem = (
+                "the function returns an async def middleware but is not async_capable, so it is "
+                "built with a sync get_response and called as sync code"
+            )
+            hint = (
+                "Decorate the factory with async_only_middleware (or sync_and_async_middleware if it "
+                "also returns a sync function for a sync get_response), from async_legacy "
+                "(Django's own on 3.1+)."
+            )
+        messages.append(
+            checks.Warning(
+                "Middleware %s: %s; its responses would be unawaited coroutines." % (path, problem),
+                hint=hint,
+                obj=path,
+                id="async_legacy.W007",
+            )
+        )
     return messages
 
 

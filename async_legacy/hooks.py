@@ -10,10 +10,14 @@ Everything else - unknown code may query the database - runs on the lane.
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from .compat import iscoroutinefunction
+
 #: The hook may run on the loop.
 INLINE = None
 #: The hook always runs on the request's lane.
 LANE = True
+#: The hook is a coroutine function: awaited on the loop (as Django 3.1+ does).
+AWAIT = "await"
 
 #: A request body at least this large is parsed on the lane, not the loop.
 HEAVY_BODY = 64 * 1024
@@ -143,12 +147,16 @@ def class_hook_mode(cls, name):
     for klass in cls.__mro__:
         func = klass.__dict__.get(name)
         if func is not None:
+            if iscoroutinefunction(func):
+                return AWAIT
             return _known().get(func, LANE)
     return ABSENT
 
 
 def mode_of(bound_hook):
-    """INLINE, LANE or a predicate ``(request, *hook_args) -> needs lane``."""
+    """INLINE, LANE, AWAIT or a predicate ``(request, *hook_args) -> needs lane``."""
+    if iscoroutinefunction(bound_hook):
+        return AWAIT
     owner = getattr(bound_hook, "__self__", None)
     if owner is None:
         return LANE
@@ -159,4 +167,4 @@ def mode_of(bound_hook):
 
 
 def needs_lane(mode, *args):
-    return mode is LANE or (mode is not INLINE and mode(*args))
+    return mode is LANE or (mode is not INLINE and mode is not AWAIT and mode(*args))

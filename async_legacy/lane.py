@@ -209,7 +209,8 @@ class Lane:
     caller's context, copying context changes back afterwards.
     """
 
-    __slots__ = ("_pool", "_worker", "_loop", "closed", "_calls", "_busy", "_idle_since", "_timer", "_taking")
+    __slots__ = ("_pool", "_worker", "_loop", "closed", "_calls", "_busy", "_idle_since", "_timer", "_taking",
+                 "_pins")
 
     def __init__(self, pool):
         self._pool = pool
@@ -221,11 +222,33 @@ class Lane:
         self._idle_since = 0.0
         self._timer = None
         self._taking = None  # set while a thread is being taken from the pool
+        self._pins = 0  # pin() without unpin(): the thread is kept however idle
 
     @property
     def used(self):
         """True while the request holds a thread."""
         return self._worker is not None
+
+    @property
+    def pinned(self):
+        return self._pins > 0
+
+    def pin(self):
+        """Keep the request's thread (once taken) until :meth:`unpin`, idle or not.
+
+        For work that must stay on one thread and one DB connection across
+        awaits: an open transaction (``async_legacy.db.atomic``). Nestable.
+        """
+        self._pins += 1
+
+    def unpin(self):
+        """End one :meth:`pin`; the idle rule applies again from now."""
+        if self._pins <= 0:
+            raise RuntimeError("Lane.unpin() without a matching pin().")
+        self._pins -= 1
+        if not self._pins and self._worker is not None and not self._busy and not self.closed:
+            self._busy += 1  # an empty job's end starts the idle clock
+            self._job_done()
 
     def enter(self):
         """Make asgiref's thread-sensitive ``sync_to_async`` in this context use the lane.
@@ -289,7 +312,7 @@ class Lane:
     def _job_done(self):
         """On the loop, after a job: give the thread back once the request leaves it idle."""
         self._busy -= 1
-        if self._busy or self._worker is None or self.closed:
+        if self._busy or self._worker is None or self.closed or self._pins:
             return
         idle = self._pool.idle
         if not idle:
@@ -306,7 +329,7 @@ class Lane:
         # wake its caller), and the clock alone would take its thread between
         # two steps of a burst.
         self._timer = None
-        if self._busy or self._worker is None or self.closed:
+        if self._busy or self._worker is None or self.closed or self._pins:
             return
         due = self._idle_since + self._pool.idle
         if self._loop.time() < due:
@@ -316,7 +339,7 @@ class Lane:
 
     def _idle_pass(self, left, since):
         self._timer = None
-        if self._busy or self._worker is None or self.closed:
+        if self._busy or self._worker is None or self.closed or self._pins:
             return
         if self._idle_since != since:  # a job came and went meanwhile: the clock again
             self._timer = self._loop.call_at(self._idle_since + self._pool.idle, self._idle_check)
@@ -333,8 +356,11 @@ class Lane:
     def release(self):
         """Give the thread back now; its hygiene runs on it after the jobs queued before.
 
-        The next :meth:`run` takes a thread again.
+        The next :meth:`run` takes a thread again. A no-op while pinned
+        (until the lane is closed).
         """
+        if self._pins and not self.closed:
+            return
         worker, self._worker = self._worker, None
         if self._timer is not None:
             self._timer.cancel()
@@ -469,6 +495,14 @@ def _hygiene(func):
         logger.exception("Connection hygiene failed on a lane thread (%r)", func)
 
 
+def active_lane():
+    """The lane ``run_sync`` sends blocking work to now, or None (asgiref's thread-sensitive mode)."""
+    lane = current_lane.get()
+    if lane is not None and not lane.closed and getattr(AsyncToSync.executors, "current", None) is None:
+        return lane
+    return None
+
+
 async def run_sync(func, *args, **kwargs):
     """Run blocking ``func`` off the loop and await its result.
 
@@ -477,8 +511,8 @@ async def run_sync(func, *args, **kwargs):
     handler, tests, scripts - it goes through asgiref's thread-sensitive
     ``sync_to_async``, which is what Django's own async methods use.
     """
-    lane = current_lane.get()
-    if lane is not None and not lane.closed and getattr(AsyncToSync.executors, "current", None) is None:
+    lane = active_lane()
+    if lane is not None:
         return await lane.run(func, *args, **kwargs)
     # Also when a sync caller up the stack waits in async_to_sync (its thread
     # may be this lane's, busy waiting): asgiref runs func on that thread.
@@ -518,6 +552,15 @@ class ThreadSensitiveLane:
         pass
 
     def release(self):
+        pass
+
+    # asgiref's thread-sensitive mode keeps one thread for the context anyway.
+    pinned = False
+
+    def pin(self):
+        pass
+
+    def unpin(self):
         pass
 
     def close_now(self):

@@ -8,9 +8,14 @@ request's thread lane.
 Middleware built on ``MiddlewareMixin`` (and not overriding ``__call__``) is
 exactly ``process_request -> inner -> process_response``, so it is split into
 those hooks and each hook runs inline or on the lane (see :mod:`.hooks`).
-Anything else - function middleware, classes with their own ``__call__`` - is
-*opaque*: it is called on the lane with a ``get_response`` that runs the rest
-of the chain back on the loop.
+Middleware whose factory is ``async_capable`` (Django 3.1's flag, set by
+``async_only_middleware`` / ``sync_and_async_middleware`` or on the class) is
+built with an async ``get_response`` and awaited on the loop, as Django 3.1+'s
+ASGIHandler does. Anything else - sync function middleware, classes with their
+own ``__call__`` - is *opaque*: it is called on the lane with a sync
+``get_response`` that runs the rest of the chain back on the loop.
+Coroutine-function ``process_view`` / ``process_template_response`` /
+``process_exception`` hooks are awaited on the loop.
 
 Exception conversion follows Django's ``convert_exception_to_response``
 around every layer: an exception in layer i's request phase skips layer i's
@@ -32,7 +37,8 @@ from django.utils.deprecation import MiddlewareMixin
 from django.utils.module_loading import import_string
 
 from . import compat, hooks, views
-from .hooks import INLINE, LANE
+from .compat import iscoroutinefunction
+from .hooks import AWAIT, INLINE, LANE
 from .lane import current_lane
 
 logger = logging.getLogger("django.request")
@@ -44,16 +50,38 @@ _VIEW = "view"
 _ANSWER = "answer"
 _LANE = "lane"
 _FAILED = "failed"
+_ASYNC = "async"  # an async-capable middleware: awaited on the loop
+
+
+def splittable(factory):
+    """True for a MiddlewareMixin class keeping its __call__: run as split hooks."""
+    return isinstance(factory, type) and issubclass(factory, MiddlewareMixin) and (
+        factory.__call__ is MiddlewareMixin.__call__
+    )
+
+
+def _flags(factory, path):
+    """Django 3.1's (can_sync, can_async) for a middleware factory."""
+    can_sync = getattr(factory, "sync_capable", True)
+    can_async = getattr(factory, "async_capable", False)
+    if not can_sync and not can_async:
+        raise RuntimeError(
+            "Middleware %s must have at least one of sync_capable/async_capable set to True." % path
+        )
+    return can_sync, can_async
 
 
 class _Layer:
     """One middleware of settings.MIDDLEWARE, outermost first."""
 
-    __slots__ = ("instance", "opaque", "request_hook", "request_mode", "response_hook", "response_mode")
+    __slots__ = ("instance", "opaque", "is_async", "call", "request_hook", "request_mode", "response_hook",
+                 "response_mode")
 
-    def __init__(self, instance):
+    def __init__(self, instance, is_async=False):
         self.instance = instance
-        self.opaque = not isinstance(instance, MiddlewareMixin) or (
+        self.is_async = is_async
+        self.call = None  # async layers: the middleware awaited with exception conversion
+        self.opaque = is_async or not isinstance(instance, MiddlewareMixin) or (
             type(instance).__call__ is not MiddlewareMixin.__call__
         )
         self.request_hook = self.response_hook = None
@@ -62,9 +90,16 @@ class _Layer:
             self.request_hook = getattr(instance, "process_request", None)
             self.response_hook = getattr(instance, "process_response", None)
             if self.request_hook is not None:
-                self.request_mode = hooks.mode_of(self.request_hook)
+                self.request_mode = _sync_mode(self.request_hook)
             if self.response_hook is not None:
-                self.response_mode = hooks.mode_of(self.response_hook)
+                self.response_mode = _sync_mode(self.response_hook)
+
+
+def _sync_mode(hook):
+    # MiddlewareMixin calls process_request/process_response synchronously on
+    # every Django: an ``async def`` one returns a coroutine there as here.
+    mode = hooks.mode_of(hook)
+    return LANE if mode is AWAIT else mode
 
 
 class _RestOfChain:
@@ -80,6 +115,38 @@ class _RestOfChain:
 
     def __call__(self, request):
         return current_lane.get().call_async(self.handler._run_layers, self.index, request)
+
+
+def _async_rest(handler, rest, inner):
+    """The async ``get_response`` an async-capable middleware gets: the inner layers, awaited.
+
+    When the next layer is async too it is awaited directly (with its
+    exception conversion), without the phase machinery.
+    """
+    if inner is not None and inner.is_async:
+        return inner.call
+    if inner is None:
+        return handler._get_response_converted  # the innermost middleware: the view is next
+
+    async def get_response(request):
+        return await handler._run_layers(rest.index, request)
+
+    return get_response
+
+
+def _converting(handler, middleware):
+    """Await an async middleware; its exception becomes its response (convert_exception_to_response)."""
+
+    async def call(request):
+        try:
+            return await middleware(request)
+        except CancelledError:
+            raise
+        except Exception as exc:
+            return await handler._response_for_exception(current_lane.get(), request, exc)
+
+    return call
+
 
 
 def _call_opaque(middleware, request):
@@ -109,6 +176,8 @@ def _current(with_modes, bound_hooks):
 
 
 async def _run_hook(lane, mode, hook, *args):
+    if mode is AWAIT:
+        return await hook(*args)
     if mode is INLINE or (mode is not LANE and not mode(*args)):
         return hook(*args)
     return await lane.run(hook, *args)
@@ -130,8 +199,12 @@ class AsyncBaseHandler(BaseHandler):
             self._run_chain = self._run_legacy_classes
         else:
             self._load_layers()
-            self._run_chain = functools.partial(self._run_layers, 0)
+            if self._layers and self._layers[0].is_async:
+                self._run_chain = self._layers[0].call  # one await less
+            else:
+                self._run_chain = functools.partial(self._run_layers, 0)
         self._view_hooks = _with_modes(self._view_middleware)
+        self._async_exception_hooks = any(iscoroutinefunction(h) for h in self._exception_middleware)
         self._template_response_hooks = _with_modes(self._template_response_middleware)
         self._middleware_chain = self._sync_chain_called
 
@@ -143,9 +216,14 @@ class AsyncBaseHandler(BaseHandler):
         layers = []
         for middleware_path in reversed(settings.MIDDLEWARE):
             middleware = import_string(middleware_path)
+            # Django 3.1+ in async mode: async whenever the factory can be. A
+            # MiddlewareMixin keeping its sync __call__ stays split (legacy
+            # MiddlewareMixin has no __acall__), whatever its flags say.
+            is_async = _flags(middleware, middleware_path)[1] and not splittable(middleware)
             rest = _RestOfChain(self)
             try:
-                mw_instance = middleware(rest)
+                inner = layers[0][0] if layers else None
+                mw_instance = middleware(_async_rest(self, rest, inner) if is_async else rest)
             except MiddlewareNotUsed as exc:
                 if settings.DEBUG:
                     if str(exc):
@@ -161,7 +239,10 @@ class AsyncBaseHandler(BaseHandler):
                 self._template_response_middleware.append(mw_instance.process_template_response)
             if hasattr(mw_instance, "process_exception"):
                 self._exception_middleware.append(mw_instance.process_exception)
-            layers.insert(0, (_Layer(mw_instance), rest))
+            layer = _Layer(mw_instance, is_async)
+            if is_async:
+                layer.call = _converting(self, mw_instance)
+            layers.insert(0, (layer, rest))
         for index, (_, rest) in enumerate(layers):
             rest.index = index + 1
         self._layers = [layer for layer, _ in layers]
@@ -200,12 +281,17 @@ class AsyncBaseHandler(BaseHandler):
         happy on the thread), so consecutive blocking hooks cost one trip.
         """
         lane = current_lane.get()
+        if start < len(self._layers) and self._layers[start].is_async:
+            return await self._layers[start].call(request)
         index, value, state = self._request_phase(start, request, False)
         if state is _LANE:
             index, value, state = await lane.run(self._request_phase, index, request, True)
         if state is _FAILED:
             value = await self._response_for_exception(lane, request, value)
             index -= 1  # this layer's process_response is skipped
+        elif state is _ASYNC:
+            value = await self._layers[index].call(request)
+            index -= 1  # the middleware did its own response phase
         elif state is _VIEW:
             value = await self._get_response_converted(request)
             index = len(self._layers) - 1
@@ -231,6 +317,8 @@ class AsyncBaseHandler(BaseHandler):
         layers = self._layers
         while index < len(layers):
             layer = layers[index]
+            if layer.is_async:
+                return index, None, _ASYNC
             if layer.opaque:
                 if not on_thread:
                     return index, None, _LANE
@@ -385,4 +473,15 @@ class AsyncBaseHandler(BaseHandler):
     async def _process_exception(self, lane, exc, request):
         if not self._exception_middleware:
             raise exc
-        return await lane.run_handling(exc, self.process_exception_by_middleware, exc, request)
+        if not self._async_exception_hooks:
+            return await lane.run_handling(exc, self.process_exception_by_middleware, exc, request)
+        # Django's process_exception_by_middleware, awaiting coroutine hooks
+        # on the loop; sync ones run on the lane.
+        for hook in self._exception_middleware:
+            if iscoroutinefunction(hook):
+                response = await hook(request, exc)
+            else:
+                response = await lane.run_handling(exc, hook, request, exc)
+            if response:
+                return response
+        raise exc

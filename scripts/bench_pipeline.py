@@ -7,6 +7,11 @@ N through Django's WSGIHandler to the equivalent sync view, on two stacks:
   realistic  the typical stack plus LocaleMiddleware and one small project
              middleware (a MiddlewareMixin reading a request header and setting
              a response header), async_legacy installed
+  async-typical  the typical stack rewritten as Django 3.1-style async
+             middleware (each an ``async def __call__`` class, async_capable,
+             running the original's hooks around ``await get_response``),
+             compared with the sync originals, both through
+             AsyncDjangoApplication (the legacy pipeline)
 Each side runs in its own fresh process (ours patches Django's thread-locals),
 in alternating rounds of one run; the best round of each is compared.
 
@@ -51,6 +56,38 @@ if stack == "realistic":
     middleware.insert(2, "django.middleware.locale.LocaleMiddleware")
     middleware.append("__main__.ProjectMiddleware")
     apps.append("async_legacy")
+if stack == "async-typical":
+    from asgiref.sync import markcoroutinefunction
+    from django.utils.module_loading import import_string
+
+    def rewritten(path):
+        """``path``'s middleware as an async def __call__ class: its hooks around the await."""
+        class Rewritten:
+            async_capable = True
+            sync_capable = False
+
+            def __init__(self, get_response):
+                self.get_response = get_response
+                markcoroutinefunction(self)
+                self.hooks = import_string(path)(get_response)  # imported once Django is set up
+                self.process_request = getattr(self.hooks, "process_request", None)
+                self.process_response = getattr(self.hooks, "process_response", None)
+                if hasattr(self.hooks, "process_view"):
+                    self.process_view = self.hooks.process_view
+
+            async def __call__(self, request):
+                response = self.process_request(request) if self.process_request else None
+                if response is None:
+                    response = await self.get_response(request)
+                if self.process_response:
+                    response = self.process_response(request, response)
+                return response
+
+        Rewritten.__name__ = Rewritten.__qualname__ = "Async" + path.rsplit(".", 1)[1]
+        globals()[Rewritten.__name__] = Rewritten
+        return "__main__." + Rewritten.__name__
+
+    middleware = [rewritten(path) for path in middleware]
 settings.configure(
     DEBUG=False, SECRET_KEY="bench", ALLOWED_HOSTS=["*"], ROOT_URLCONF="__main__",
     INSTALLED_APPS=apps, MIDDLEWARE=middleware, USE_I18N=True,
@@ -92,7 +129,7 @@ if kind == "wsgi":
             b"".join(result)
             result.close()
     run(200)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     run(n)
 else:
     from async_legacy import AsyncDjangoApplication
@@ -108,9 +145,10 @@ else:
             await body.aclose()
     loop = asyncio.new_event_loop()
     loop.run_until_complete(run(200))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     loop.run_until_complete(run(n))
-print(time.perf_counter() - started)
+# Wall time, then this process's CPU time (steadier on a shared machine).
+print(time.perf_counter() - started, time.process_time() - cpu)
 '''
 
 
@@ -120,28 +158,54 @@ def main():
     parser.add_argument("--django", default="2.2")
     parser.add_argument("-n", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--stack", action="append", choices=("typical", "realistic"),
-                        help="middleware stack (repeatable; default both)")
+    parser.add_argument("--stack", action="append", choices=("typical", "realistic", "async-typical"),
+                        help="middleware stack (repeatable; default typical and realistic)")
     args = parser.parse_args()
     for stack in args.stack or ("typical", "realistic"):
         compare(args, stack)
     return 0
 
 
+#: What each --stack compares: (label, child kind, child stack) for the baseline, then ours; the target.
+SIDES = {
+    "async-typical": (
+        ("AsyncDjangoApplication, sync originals -> async hello", "async", "typical"),
+        ("AsyncDjangoApplication, async rewrites -> async hello", "async", "async-typical"),
+        "ratio (async rewrites / sync originals): %.3f  (target <= 1.00)",
+    ),
+}
+
+
 def compare(args, stack):
     from matrix import venv_for
 
     python = os.path.join(venv_for(args.python, args.django), "python")
-    best = {"wsgi": float("inf"), "async": float("inf")}
+    baseline, ours, target = SIDES.get(stack, (
+        ("Django WSGIHandler -> sync hello", "wsgi", stack),
+        ("AsyncDjangoApplication -> async hello", "async", stack),
+        "ratio (async / WSGI): %.3f  (target <= 1.10)",
+    ))
+    best = {baseline: float("inf"), ours: float("inf")}
+    best_cpu = dict(best)
+    ratios, cpu_ratios = [], []
     for _ in range(args.rounds):
-        for kind in ("wsgi", "async"):
-            out = subprocess.check_output([python, "-c", CHILD, kind, str(args.n), stack], cwd="/", text=True)
-            best[kind] = min(best[kind], float(out.strip().splitlines()[-1]))
-    ratio = best["async"] / best["wsgi"]
+        times, cpu = {}, {}
+        for side in (baseline, ours):
+            _, kind, child_stack = side
+            out = subprocess.check_output([python, "-c", CHILD, kind, str(args.n), child_stack], cwd="/", text=True)
+            times[side], cpu[side] = map(float, out.strip().splitlines()[-1].split())
+            best[side] = min(best[side], times[side])
+            best_cpu[side] = min(best_cpu[side], cpu[side])
+        ratios.append(times[ours] / times[baseline])
+        cpu_ratios.append(cpu[ours] / cpu[baseline])
     print("Python %s, Django %s, %d requests, %s stack, best of %d rounds" % (args.python, args.django, args.n, stack, args.rounds))
-    print("%-52s %8.3f s  %7.1f us/request" % ("Django WSGIHandler -> sync hello", best["wsgi"], best["wsgi"] / args.n * 1e6))
-    print("%-52s %8.3f s  %7.1f us/request" % ("AsyncDjangoApplication -> async hello", best["async"], best["async"] / args.n * 1e6))
-    print("ratio (async / WSGI): %.3f  (target <= 1.10)\n" % ratio)
+    for side in (baseline, ours):
+        print("%-56s %8.3f s  %7.1f us/request" % (side[0], best[side], best[side] / args.n * 1e6))
+    print(target % (best[ours] / best[baseline]))
+    print("per-round ratios (alternating): %s" % " ".join("%.3f" % r for r in ratios))
+    print("CPU time: best %.3f s / %.3f s, ratio %.3f; per round %s\n" % (
+        best_cpu[baseline], best_cpu[ours], best_cpu[ours] / best_cpu[baseline],
+        " ".join("%.3f" % r for r in cpu_ratios)))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Drive apps through the coroutine-WSGI convention, as a server does."""
+"""Drive apps through the coroutine-WSGI convention (and ASGI), as a server does."""
 import asyncio
 import io
 import sys
@@ -106,3 +106,56 @@ async def lanes_idle(app, tries=40):
         if app.lanes.busy == 0:
             return
         await asyncio.sleep(0.05)
+
+
+# ASGI 3, in process
+
+def scope(path="/", method="GET", query=b"", headers=(), root_path=""):
+    return {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+        "scheme": "http", "path": path, "query_string": query, "root_path": root_path,
+        "headers": list(headers), "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
+    }
+
+
+class Peer:
+    """The server side of one ASGI exchange."""
+
+    def __init__(self, chunks=(b"",), disconnect_after=None):
+        self.incoming = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
+                         for i, c in enumerate(chunks)]
+        self.disconnect_after = disconnect_after
+        self.sent = []
+
+    async def receive(self):
+        if self.incoming:
+            return self.incoming.pop(0)
+        if self.disconnect_after is None:
+            await asyncio.sleep(3600)
+        await asyncio.sleep(self.disconnect_after)
+        return {"type": "http.disconnect"}
+
+    async def send(self, message):
+        self.sent.append(message)
+
+    @property
+    def status(self):
+        return self.sent[0]["status"]
+
+    @property
+    def body(self):
+        return b"".join(m.get("body", b"") for m in self.sent[1:])
+
+    def header(self, name):
+        for key, value in self.sent[0].get("headers", ()):
+            if key.decode("latin-1").lower() == name.lower():
+                return value.decode("latin-1")
+        return None
+
+
+async def call_asgi(app, path="/", query=None, method="GET", headers=(), peer=None):
+    """One request through an ASGI app; the Peer holds what it sent."""
+    peer = peer or Peer()
+    await app(scope(path, method=method, query=urlencode(query or {}).encode(), headers=headers),
+              peer.receive, peer.send)
+    return peer

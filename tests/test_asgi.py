@@ -9,44 +9,7 @@ import pytest
 from django.core import signals
 
 from async_legacy.asgi import LegacyASGIHandler, environ_from_scope
-from helpers import lanes_idle, run
-
-
-def scope(path="/", method="GET", query=b"", headers=(), root_path=""):
-    return {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-        "scheme": "http", "path": path, "query_string": query, "root_path": root_path,
-        "headers": list(headers), "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
-    }
-
-
-class Peer:
-    """The server side of one ASGI exchange."""
-
-    def __init__(self, chunks=(b"",), disconnect_after=None):
-        self.incoming = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
-                         for i, c in enumerate(chunks)]
-        self.disconnect_after = disconnect_after
-        self.sent = []
-
-    async def receive(self):
-        if self.incoming:
-            return self.incoming.pop(0)
-        if self.disconnect_after is None:
-            await asyncio.sleep(3600)
-        await asyncio.sleep(self.disconnect_after)
-        return {"type": "http.disconnect"}
-
-    async def send(self, message):
-        self.sent.append(message)
-
-    @property
-    def status(self):
-        return self.sent[0]["status"]
-
-    @property
-    def body(self):
-        return b"".join(m.get("body", b"") for m in self.sent[1:])
+from helpers import Peer, lanes_idle, run, scope
 
 
 @pytest.fixture

@@ -131,3 +131,29 @@ def test_staticfiles_before_async_legacy_takes_runserver():
     with override_settings(INSTALLED_APPS=apps_list + ["django.contrib.staticfiles", "async_legacy"]):
         (warning,) = messages({"async_legacy.W006"})
     assert "before 'django.contrib.staticfiles'" in warning.hint
+
+
+ASYNC_KINDS = [
+    "testproject.middleware.AsyncClass", "testproject.middleware.hybrid", "testproject.middleware.async_only",
+    "testproject.middleware.sync_only", "testproject.middleware.Recorder",
+]
+WRONG = ["testproject.middleware.AsyncUnflagged", "testproject.middleware.async_undecorated"]
+
+
+@pytest.mark.skipif(NATIVE_ASYNC, reason="the thread lane is the legacy pipeline's")
+@override_settings(MIDDLEWARE=ASYNC_KINDS)
+def test_async_capable_middleware_costs_no_trip():
+    infos = {m.obj: m for m in messages({"async_legacy.I004"})}
+    assert set(infos) == {"testproject.middleware.sync_only", "testproject.middleware.Recorder"}
+    assert "async_only_middleware" in infos["testproject.middleware.sync_only"].hint
+
+
+@override_settings(MIDDLEWARE=ASYNC_KINDS + WRONG)
+def test_async_middleware_not_marked_async_capable_is_a_warning():
+    warnings = {m.obj: m for m in messages({"async_legacy.W007"})}
+    assert set(warnings) == set(WRONG)  # the correctly marked kinds pass, on every Django
+    unflagged = warnings["testproject.middleware.AsyncUnflagged"]
+    assert unflagged.level == checks.WARNING
+    assert "not async_capable" in unflagged.msg and "async_capable = True" in unflagged.hint
+    assert "markcoroutinefunction" in unflagged.hint
+    assert "async_only_middleware" in warnings["testproject.middleware.async_undecorated"].hint

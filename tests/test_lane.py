@@ -285,3 +285,27 @@ def test_concurrent_first_steps_of_one_request_take_one_thread(loop):
     assert len(pool._threads) == 1
     run(loop, asyncio.sleep(0.05))
     assert pool.busy == 0
+
+
+def test_a_pinned_lane_keeps_its_thread_however_idle(loop):
+    pool = LanePool(2, idle=0.01)
+    lane = Lane(pool)
+
+    async def steps():
+        lane.pin()
+        first = await lane.run(threading.get_ident)
+        await asyncio.sleep(0.2)  # 20 idle periods
+        held = lane.used
+        second = await lane.run(threading.get_ident)
+        lane.unpin()
+        for _ in range(50):  # bounded: the idle rule gives it back within a few periods
+            if not lane.used:
+                break
+            await asyncio.sleep(0.01)
+        return first, second, held, lane.used
+
+    first, second, held, used_after = run(loop, steps())
+    assert held and first == second
+    assert not used_after
+    with pytest.raises(RuntimeError, match="unpin"):
+        lane.unpin()

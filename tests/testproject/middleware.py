@@ -95,3 +95,115 @@ class Timing(ClientTag):
     def process_response(self, request, response):
         response["X-Timing"] = "1"
         return response
+
+
+# Middleware written the Django 3.1+ way: the same list runs on every Django
+# (tests/test_middleware.py).
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction  # noqa: E402
+from django.http import Http404  # noqa: E402
+
+from async_legacy import async_only_middleware, sync_and_async_middleware, sync_only_middleware  # noqa: E402
+
+
+class AsyncClass:
+    """A class with ``async def __call__``, marked as Django's docs say."""
+
+    async_capable = True
+    sync_capable = False
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        record("async-class:init:%s" % ("async" if iscoroutinefunction(get_response) else "sync"))
+        if iscoroutinefunction(self.get_response):
+            markcoroutinefunction(self)
+
+    async def __call__(self, request):
+        record("async-class:before")
+        if request.GET.get("raise") == "async-class":
+            raise ValueError("boom in AsyncClass")
+        response = await self.get_response(request)
+        record("async-class:after:%d" % response.status_code)
+        response["X-Async-Class"] = "yes"
+        return response
+
+    async def process_view(self, request, view, args, kwargs):
+        record("async-class:view")
+        if request.GET.get("short") == "async-view":
+            return HttpResponse("async view hook", status=202)
+
+    async def process_exception(self, request, exception):
+        record("async-class:exception:%s" % type(exception).__name__)
+        if request.GET.get("handle") == "async":
+            return HttpResponse("async handled %s" % exception, status=299)
+
+    async def process_template_response(self, request, response):
+        record("async-class:template")
+        response.context_data["name"] = "async middleware"
+        return response
+
+
+@sync_and_async_middleware
+def hybrid(get_response):
+    if iscoroutinefunction(get_response):
+
+        async def middleware(request):
+            record("hybrid:async")
+            response = await get_response(request)
+            response["X-Hybrid"] = "async"
+            return response
+
+    else:
+
+        def middleware(request):
+            record("hybrid:sync")
+            response = get_response(request)
+            response["X-Hybrid"] = "sync"
+            return response
+
+    return middleware
+
+
+@async_only_middleware
+def async_only(get_response):
+    async def middleware(request):
+        record("async-only:before")
+        if request.GET.get("raise") == "async-only":
+            raise Http404("async-only says no")
+        response = await get_response(request)
+        record("async-only:after:%d" % response.status_code)
+        return response
+
+    return middleware
+
+
+@sync_only_middleware
+def sync_only(get_response):
+    record("sync-only:init:%s" % ("async" if iscoroutinefunction(get_response) else "sync"))
+
+    def middleware(request):
+        record("sync-only:before")
+        response = get_response(request)
+        record("sync-only:after:%d" % response.status_code)
+        response["X-Sync-Only"] = "yes"
+        return response
+
+    return middleware
+
+
+class AsyncUnflagged:
+    """Wrong on purpose (system check W007): async __call__, no async_capable."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    async def __call__(self, request):
+        return await self.get_response(request)
+
+
+def async_undecorated(get_response):
+    """Wrong on purpose (system check W007): returns an async def, not decorated."""
+
+    async def middleware(request):
+        return await get_response(request)
+
+    return middleware

@@ -5,7 +5,7 @@ except ImportError:  # Django 1.11
 
 import django
 
-from . import fault_views, lane_views, modern_views, views
+from . import db_views, fault_views, lane_views, modern_views, views
 
 try:
     import rest_framework  # noqa: F401 - the drf extra
@@ -82,6 +82,7 @@ urlpatterns = [
     re_path(r"^faults/login/$", fault_views.login),
     re_path(r"^language/$", views.current_language),
     re_path(r"^nested/$", views.nested_request),
+    re_path(r"^db/atomic/$", db_views.atomic_block),
 ]
 
 if rest_framework is not None:
