@@ -52,6 +52,7 @@ def test_gunicorn_request_corpus(corpus, kind):
             print(log)
         assert log.count("Booting worker") == 1, log[-3000:]  # the worker never died
         assert "Traceback" not in log, log[max(0, log.find("Traceback") - 300):][:4000]
+        assert "[ERROR]" not in log, log[max(0, log.find("[ERROR]") - 300):][:4000]
     corpus_replay.write_report(PAIR, kind, results)
     assert not unexpected, "\n".join(unexpected)
 
