@@ -34,7 +34,7 @@ def table(runs):
         "gunicorn %s's `tests/requests` (from its sdist on PyPI), replayed over sockets by "
         "`tests/test_protocol.py` against the worker serving a WSGI, a coroutine-WSGI and an ASGI echo app "
         "(counts of the WSGI run, which also covers the settings the `.py` files set); "
-        "*plain aiohttp* is how many of the protocol probes aiohttp's own gunicorn worker fails on that pair." % GUNICORN,
+        "*plain aiohttp* is how many of the protocol probes aiohttp's own gunicorn worker fails on that pair (run on py3.7-django1.11 and py3.12-django5.2)." % GUNICORN,
         "",
         "| pair | aiohttp | cases | invalid refused | valid accepted | differ from gunicorn | plain aiohttp fails probes |",
         "|---|---|---|---|---|---|---|",
