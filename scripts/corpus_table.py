@@ -28,7 +28,7 @@ def load():
 
 
 def table(runs):
-    from corpus_replay import KNOWN
+    from corpus_replay import KNOWN, NO_HOST
     from http_corpus import GUNICORN
 
     lines = [
@@ -51,7 +51,9 @@ def table(runs):
             for case, result in (run.get(kind) or {}).items():
                 if not result["good"]:
                     # The reason as the tests now word it (a run may be older than the wording).
-                    reason = result["known"] and KNOWN.get(case, result["known"]) or result["verdict"]
+                    reason = result["known"] or result["verdict"]
+                    if result["known"] and result["known"] != NO_HOST:
+                        reason = KNOWN.get(case, reason)
                     differing.setdefault((case, reason), set()).add(pair)
         bad = sum(not v["good"] for v in results.values())
         probes = run.get("plain aiohttp probes")
