@@ -311,8 +311,9 @@ class AsyncBaseHandler(BaseHandler):
         Returns ``(index, value, state)``: _VIEW (every hook passed), _ANSWER
         (``value`` is a response; the response phase starts at ``index``),
         _LANE (the hook at ``index`` must run on the thread; only when not
-        ``on_thread``) or _FAILED (``value`` is the exception the inline hook
-        at ``index`` raised, to convert on the thread).
+        ``on_thread``), _FAILED (``value`` is the exception the inline hook
+        at ``index`` raised, to convert on the thread) or _ASYNC (layer
+        ``index`` is async middleware, to await on the loop).
         """
         layers = self._layers
         while index < len(layers):

@@ -32,7 +32,10 @@ def asgi():
 
 @pytest.fixture
 def name():
-    return "atomic-%s" % uuid.uuid4().hex[:12]
+    """A fresh username; its rows go after the test (other modules count users)."""
+    name = "atomic-%s" % uuid.uuid4().hex[:12]
+    yield name
+    User.objects.filter(username__startswith=name).delete()
 
 
 def _block(loop, app, name, mode="ok"):

@@ -30,6 +30,14 @@ def test_known_hooks_inline_and_overrides_on_the_lane():
     assert hooks.mode_of(unknown.process_response) is hooks.INLINE
 
 
+def test_coroutine_hooks_are_awaited_whatever_the_class():
+    from testproject.middleware import AsyncClass
+
+    assert hooks.class_hook_mode(AsyncClass, "process_view") is hooks.AWAIT
+    assert hooks.mode_of(AsyncClass(_response).process_exception) is hooks.AWAIT
+    assert not hooks.needs_lane(hooks.AWAIT, None)
+
+
 def test_class_hook_mode_tells_absent_from_inline():
     assert hooks.class_hook_mode(SecurityMiddleware, "process_request") is hooks.INLINE
     assert hooks.class_hook_mode(SecurityMiddleware, "process_view") is hooks.ABSENT
