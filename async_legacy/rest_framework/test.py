@@ -37,13 +37,20 @@ def _as_header_names(extra):
     }
 
 
+class _Body(io.BytesIO):
+    """The request body as a stream that may be read past its end, with a length."""
+
+    def __len__(self):
+        return len(self.getvalue())
+
+
 def _readable_body(request):
     # Django's async test tools hand the body over as a FakePayload, which
     # (Django 3.1/3.2) refuses reads past its end - the multipart parser
-    # reads 64 KiB chunks. Same bytes, in a plain stream.
+    # reads 64 KiB chunks; Django 4.2+ wraps it in a LimitedStream of its len().
     body = request.get("_body_file")
     if body is not None:
-        request["_body_file"] = io.BytesIO(body.read())
+        request["_body_file"] = _Body(body.read())
     return request
 
 
