@@ -64,12 +64,15 @@ def test_logged_in_session_request_on_the_loop_stays_clean(app, loop, cursor_thr
 
     User.objects.filter(username="lane").delete()
     User.objects.create_user("lane", password="pw")
-    login = run(loop, call(app, "/session/"))
-    cookie = login.header("Set-Cookie").split(";")[0]
-    loop_thread = threading.get_ident()
-    cursor_threads.clear()  # the setup above ran on this thread
-    # The session middleware and CSRF hooks must not load the session on the loop.
-    results = gather(loop, *[call(app, "/async/", headers={"Cookie": cookie}) for _ in range(10)])
+    try:
+        login = run(loop, call(app, "/session/"))
+        cookie = login.header("Set-Cookie").split(";")[0]
+        loop_thread = threading.get_ident()
+        cursor_threads.clear()  # the setup above ran on this thread
+        # The session middleware and CSRF hooks must not load the session on the loop.
+        results = gather(loop, *[call(app, "/async/", headers={"Cookie": cookie}) for _ in range(10)])
+    finally:
+        User.objects.filter(username="lane").delete()  # other modules count users
     assert all(r.status_code == 200 for r in results)
     assert loop_thread not in cursor_threads
 
