@@ -71,10 +71,10 @@ def test_logged_in_session_request_on_the_loop_stays_clean(app, loop, cursor_thr
         cursor_threads.clear()  # the setup above ran on this thread
         # The session middleware and CSRF hooks must not load the session on the loop.
         results = gather(loop, *[call(app, "/async/", headers={"Cookie": cookie}) for _ in range(10)])
+        assert all(r.status_code == 200 for r in results)
+        assert loop_thread not in cursor_threads
     finally:
         User.objects.filter(username="lane").delete()  # other modules count users
-    assert all(r.status_code == 200 for r in results)
-    assert loop_thread not in cursor_threads
 
 
 def test_lane_pool_rejects_a_bad_size():
