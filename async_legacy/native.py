@@ -4,24 +4,26 @@ Our legacy machinery steps aside; what is left is one fix for 3.1 and 3.2,
 where every request's thread-sensitive sync work (sync views, sync
 middleware) shares ONE thread under asgiref >= 3.3, so concurrent sync views
 queue behind each other. Django 4.0 runs each request in its own
-``ThreadSensitiveContext``; we do the same on 3.1 and 3.2.
+``ThreadSensitiveContext``; we do the same on 3.1 and 3.2. And on every
+version, the connections a request's thread opened are closed when they
+would otherwise wait for the cyclic GC (see ThreadPerRequest).
 """
 import warnings
 
 from . import blocking
 from .compat import DJANGO_VERSION
 
-#: Django releases whose ASGIHandler does not give each request its own thread context.
-NEEDS_CONTEXT_PER_REQUEST = (3, 1) <= DJANGO_VERSION < (4, 0)
 
 
 class ThreadPerRequest:
     """An ASGI 3 app running each call of ``app`` in its own ThreadSensitiveContext.
 
-    With ``close_connections``, the database connections that request's thread
-    opened are closed when it ends: the thread ends with it, so a persistent
-    connection (CONN_MAX_AGE > 0) could never be reused and would stay open
-    until the cyclic garbage collector happened to free it.
+    The database connections that request's thread opened are closed when
+    it ends, always with ``close_connections`` (CONN_MAX_AGE > 0: the thread
+    ends with the request, so a persistent connection could never be reused)
+    and after a request that failed or was cancelled (its sync work may have
+    run on after Django's request_finished). Either way the connection would
+    stay open until the cyclic garbage collector happened to free it.
     """
 
     def __init__(self, app, close_connections=False):
@@ -33,10 +35,14 @@ class ThreadPerRequest:
 
         # Django >= 4.0 opens its own context inside; it joins this one.
         async with ThreadSensitiveContext() as context:
+            close = self.close_connections
             try:
                 return await self.app(scope, receive, send)
+            except BaseException:
+                close = True
+                raise
             finally:
-                if self.close_connections and context in SyncToAsync.context_to_thread_executor:
+                if close and context in SyncToAsync.context_to_thread_executor:
                     await sync_to_async(_close_connections)()  # on the request's thread
 
 
@@ -73,17 +79,15 @@ class Watched:
 
 
 def get_native_application():
-    """Django's ASGIHandler, with a thread context per request on 3.1/3.2,
-    whose connections are closed with it when CONN_MAX_AGE keeps them open.
+    """Django's ASGIHandler, with a thread context per request (Django 4.0+
+    has its own; it joins ours), whose connections are closed with it.
 
     With the blocking detector on, it is started by the first request.
     """
     from django.core.asgi import get_asgi_application
 
     app = get_asgi_application()
-    persistent = _persistent_connections()
-    if NEEDS_CONTEXT_PER_REQUEST or persistent:
-        app = ThreadPerRequest(app, close_connections=persistent)
+    app = ThreadPerRequest(app, close_connections=_persistent_connections())
     threshold = blocking.threshold_from_settings()
     return Watched(app, threshold) if threshold is not None else app
 

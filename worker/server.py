@@ -20,7 +20,9 @@ class _Server(web_server.Server):
         super().__init__(handler, **kwargs)
         self._slots = slots
         self._limits = limits
+        self.loop = asyncio.get_event_loop()
         self.in_flight = {}  # protocol -> (task, Exchange) of its current request
+        self.idle_since = {}  # protocol -> loop time its last request ended
 
     def __call__(self):
         # gunicorn's request rules on the raw bytes (protocol.py).
@@ -29,6 +31,7 @@ class _Server(web_server.Server):
     def connection_lost(self, handler, exc=None):
         super().connection_lost(handler, exc)
         self._slots.release()
+        self.idle_since.pop(handler, None)
         entry = self.in_flight.pop(handler, None)
         if entry is not None and not entry[0].done():
             entry[0].cancel()
@@ -74,10 +77,11 @@ def _set_ready(future):
         future.set_result(None)
 
 
-def _forget(in_flight, protocol, task):
-    entry = in_flight.get(protocol)
+def _forget(server, protocol, task):
+    entry = server.in_flight.get(protocol)
     if entry is not None and entry[0] is task:
-        del in_flight[protocol]
+        del server.in_flight[protocol]
+        server.idle_since[protocol] = server.loop.time()
 
 
 def _client_gone(request):
@@ -188,12 +192,15 @@ class HTTPServer:
         self.draining = True  # responses from now on say Connection: close
         in_flight = self.server.in_flight
         # A connection without a request in flight gets the keep-alive time
-        # to send one (answered with Connection: close), then is closed: one
-        # accepted just before the signal has its request on the way, and a
-        # proxy may be reusing an idle one right now. Closing it at once would
-        # lose that request (nginx answers 502 for a POST); a proxy whose idle
-        # timeout is below the worker's keepalive has dropped it by then.
-        idle_until = min(loop.time() + self.options.keepalive, deadline)
+        # (from the signal, or from its last response if later) to send one,
+        # answered with Connection: close; then it is closed. One accepted
+        # just before the signal has its request on the way, and a proxy may
+        # be reusing an idle one right now: closing it at once would lose that
+        # request (nginx answers 502 for a POST). A proxy whose idle timeout
+        # is below the worker's keepalive has dropped it by then.
+        started = loop.time()
+        keepalive = self.options.keepalive
+        idle_since = self.server.idle_since
         while True:
             # Handler tasks created a moment ago reach handle() (and in_flight).
             await asyncio.sleep(0)
@@ -201,13 +208,14 @@ class HTTPServer:
             for protocol in self.server.connections:
                 if protocol in in_flight:
                     continue
-                if loop.time() < idle_until:
+                if loop.time() < min(max(started, idle_since.get(protocol, started)) + keepalive, deadline):
                     waiting = True
                 else:
                     protocol.force_close()
             busy = [task for task in self._connecting if not task.done()]
             for task, exchange in in_flight.values():
-                exchange.close = True  # a response not yet started says Connection: close
+                if not exchange.prepared:  # a response not yet started says Connection: close
+                    exchange.close = True
                 if not task.done():
                     busy.append(task)
             remaining = deadline - loop.time()
@@ -235,7 +243,7 @@ class HTTPServer:
         in_flight[protocol] = (task, exchange)
         # Forgotten once aiohttp has also written what we return, not before:
         # a draining worker must not close the connection under it.
-        task.add_done_callback(functools.partial(_forget, in_flight, protocol))
+        task.add_done_callback(functools.partial(_forget, self.server, protocol))
         try:
             response = await self.bridge(request, exchange)
         except asyncio.CancelledError:

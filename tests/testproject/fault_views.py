@@ -6,13 +6,19 @@ import json
 import os
 import threading
 
+import django
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import get_script_prefix, get_urlconf
 from django.utils import timezone, translation
-from django.views.decorators.csrf import csrf_exempt
 
 from async_legacy.auth import auser
+from async_legacy.compat import NATIVE_ASYNC
+from async_legacy.decorators import csrf_exempt  # async-aware on every Django
+
+#: Django 3.1/3.2's ASGI handler iterates streaming responses synchronously
+#: (async iterators came in 4.2): streams there are sync and not paced.
+SYNC_STREAMS_ONLY = NATIVE_ASYNC and django.VERSION < (4, 2)
 
 #: Coroutine views cancelled so far in this process (client went away).
 CANCELLED = {"count": 0}
@@ -108,7 +114,12 @@ async def stream(request):
             _cancelled(request)
             raise
 
-    response = StreamingHttpResponse(events(), content_type="text/event-stream" if sse else "text/plain")
+    def sync_events():
+        for i in range(n):
+            yield ("data: event %d\n\n" % i) if sse else ("chunk %d\n" % i)
+
+    content = sync_events() if SYNC_STREAMS_ONLY else events()
+    response = StreamingHttpResponse(content, content_type="text/event-stream" if sse else "text/plain")
     # nginx buffers proxied responses unless told otherwise (README, deployment).
     response["X-Accel-Buffering"] = "no"
     response["Cache-Control"] = "no-cache"
