@@ -7,6 +7,7 @@ interpreter for that Python, with the package installed (not editable) so
 
     python3 scripts/matrix.py            # every pair
     python3 scripts/matrix.py 2.2        # only pairs whose name contains "2.2"
+    MATRIX_JOBS=1 python3 scripts/matrix.py   # one pair at a time (default: two)
 
 Once per Django release it also runs Django's own test suite through our test
 client (scripts/django_suite.py; MATRIX_DJANGO_SUITE=0 skips it).
@@ -226,7 +227,9 @@ def main(argv):
     os.makedirs(MATRIX_DIR, exist_ok=True)
     wanted = [p for p in PAIRS if not argv or any(a in name_of(*p) for a in argv)]
     suite_reports = {}
-    jobs = int(os.environ.get("MATRIX_JOBS", "1"))
+    # Two pairs at a time on a machine with two cores or more: most of a pair's
+    # time is spent waiting on servers it started.
+    jobs = int(os.environ.get("MATRIX_JOBS", "2" if (os.cpu_count() or 1) >= 2 else "1"))
     if jobs <= 1:
         results = [run_pair(*pair, suite_reports=suite_reports) for pair in wanted]
     else:
