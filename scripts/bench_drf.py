@@ -54,10 +54,10 @@ def servers(legacy, native):
         "ours 2.2": bs.Server("ours (gaiohttp, Django 2.2)", "2.2", legacy,
                               [os.path.join(legacy, "gunicorn"), "-c", g_conf] + common + ["montage.wsgi:application"], "async"),
         "sync 2.2": bs.Server("DRF sync (gunicorn sync, Django 2.2)", "2.2", legacy,
-                              [os.path.join(legacy, "gunicorn"), "-k", "sync"] + common
+                              [os.path.join(legacy, "gunicorn"), "-k", "sync", "-c", bs.plain_conf_path()] + common
                               + ["django.core.wsgi:get_wsgi_application()"], "sync"),
         "gthread 2.2": bs.Server("DRF sync (gunicorn gthread x32, Django 2.2)", "2.2", legacy,
-                                 [os.path.join(legacy, "gunicorn"), "-k", "gthread", "--threads", "32"] + common
+                                 [os.path.join(legacy, "gunicorn"), "-k", "gthread", "--threads", "32", "-c", bs.plain_conf_path()] + common
                                  + ["django.core.wsgi:get_wsgi_application()"], "sync"),
         "ceiling": bs.Server("bare aiohttp handler (ceiling)", "2.2", legacy,
                              [os.path.join(legacy, "python"), ceiling, "{port}"], "async"),

@@ -223,6 +223,17 @@ web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print
 """
 
 
+def plain_conf_path():
+    """An empty gunicorn config: gunicorn loads ./gunicorn.conf.py when given
+    no -c, and example_montage's own (gaiohttp, access log on) must not reach
+    the other gunicorn rows."""
+    path = os.path.join(BENCH_DIR, "plain.conf.py")
+    with open(path, "w") as f:
+        f.write("# gunicorn's defaults (no access log)\n")
+    return path
+
+
+
 def servers(legacy, native):
     ceiling = os.path.join(BENCH_DIR, "ceiling_app.py")
     with open(ceiling, "w") as f:
@@ -233,7 +244,9 @@ def servers(legacy, native):
     u_conf = os.path.join(BENCH_DIR, "gaiohttp_uvloop.conf.py")
     with open(u_conf, "w") as f:
         f.write("import async_legacy.worker\nworker_class = 'gaiohttp_uvloop'\nworker_connections = 4000\n")
+    plain_conf = plain_conf_path()
     gunicorn_common = ["-w", "1", "-b", "127.0.0.1:{port}", "--log-level", "warning"]
+    plain = ["-c", plain_conf]
     realistic = {"MONTAGE_STACK": "realistic"}
     return [
         Server("bare aiohttp handler (ceiling)", "2.2", legacy,
@@ -245,15 +258,15 @@ def servers(legacy, native):
                [os.path.join(legacy, "gunicorn"), "-c", g_conf] + gunicorn_common + ["montage.wsgi:application"], "async",
                env=realistic),
         Server("gunicorn sync, Django 2.2, realistic stack", "2.2", legacy,
-               [os.path.join(legacy, "gunicorn"), "-k", "sync"] + gunicorn_common
+               [os.path.join(legacy, "gunicorn"), "-k", "sync"] + plain + gunicorn_common
                + ["django.core.wsgi:get_wsgi_application()"], "sync", env=realistic),
         Server("gaiohttp_uvloop, Django 2.2", "2.2", legacy,
                [os.path.join(legacy, "gunicorn"), "-c", u_conf] + gunicorn_common + ["montage.wsgi:application"], "async"),
         Server("gunicorn sync, Django 2.2", "2.2", legacy,
-               [os.path.join(legacy, "gunicorn"), "-k", "sync"] + gunicorn_common
+               [os.path.join(legacy, "gunicorn"), "-k", "sync"] + plain + gunicorn_common
                + ["django.core.wsgi:get_wsgi_application()"], "sync", extras=("login",)),
         Server("gunicorn gthread x8, Django 2.2", "2.2", legacy,
-               [os.path.join(legacy, "gunicorn"), "-k", "gthread", "--threads", "8"] + gunicorn_common
+               [os.path.join(legacy, "gunicorn"), "-k", "gthread", "--threads", "8"] + plain + gunicorn_common
                + ["django.core.wsgi:get_wsgi_application()"], "sync"),
         Server("uvicorn, Django 5.2", "5.2", native,
                [os.path.join(native, "python"), "-m", "uvicorn", "--port", "{port}", "--no-access-log",
@@ -266,7 +279,7 @@ def servers(legacy, native):
         Server("gaiohttp, Django 5.2", "5.2", native,
                [os.path.join(native, "gunicorn"), "-c", g_conf] + gunicorn_common + ["montage.wsgi:application"], "async"),
         Server("gunicorn -k asgi, Django 5.2", "5.2", native,
-               [os.path.join(native, "gunicorn"), "-k", "asgi"] + gunicorn_common + ["montage.asgi:application"], "async"),
+               [os.path.join(native, "gunicorn"), "-k", "asgi"] + plain + gunicorn_common + ["montage.asgi:application"], "async"),
     ]
 
 
