@@ -156,6 +156,11 @@ class LanePool:
         with self._lock:
             return len(self._threads) - len(self._free)
 
+    @property
+    def contended(self):
+        """True while a request waits for a thread."""
+        return bool(self._waiters)
+
     async def acquire(self):
         with self._lock:
             if self._free:
@@ -351,7 +356,7 @@ class Lane:
     @property
     def pool_contended(self):
         """True while another request waits for a thread of the pool."""
-        return bool(self._pool._waiters)
+        return self._pool.contended
 
     def release(self):
         """Give the thread back now; its hygiene runs on it after the jobs queued before.
