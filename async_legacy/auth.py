@@ -18,4 +18,17 @@ async def auser(request):
     if DJANGO_VERSION >= (5, 0):
         superseded("auser(request)", "await request.auser()", (5, 0))
         return await request.auser()
+    user = _ready_user(request)
+    if user is not None:
+        return user
     return await run_sync(_loaded_user, request)
+
+
+def _ready_user(request):
+    """``request.user`` when reading it does no I/O (already loaded), else None."""
+    from django.utils.functional import LazyObject, empty
+
+    user = request.__dict__.get("user")
+    if isinstance(user, LazyObject) and user.__dict__.get("_wrapped", empty) is empty:
+        return None
+    return user

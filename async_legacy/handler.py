@@ -37,6 +37,11 @@ def _thread_given_back():
     db.close_old_connections()
 
 
+def _thread_holds():
+    # Whether _thread_given_back has work on this thread: an open connection.
+    return any(conn.connection is not None for conn in db.connections.all())
+
+
 def _safe_receivers():
     safe = {db.reset_queries, db.close_old_connections}
     try:
@@ -78,6 +83,7 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
             conf.get("ASYNC_LEGACY_THREADS"),
             on_acquire=_thread_taken,
             on_release=_thread_given_back,
+            holds=_thread_holds,
             idle=conf.get("ASYNC_LEGACY_THREAD_IDLE"),
         )
         self._safe_receivers = _safe_receivers()

@@ -12,7 +12,11 @@ The thread goes back to the pool once the request has left it idle for
 ``ASYNC_LEGACY_THREAD_IDLE`` seconds (default 0.005). So a coroutine view that reads the database
 and then long-polls holds no thread while it waits, and a burst of blocking
 steps separated by quick awaits keeps one thread and one connection, as
-Django's sync handler would.
+Django's sync handler would. When other requests wait for a thread, the grace
+shrinks: a thread holding no database connection goes back as soon as it is
+idle, and one holding a connection goes back as soon as its request is
+suspended on something new (a timer, a socket: it has left its burst), or
+after the loop passes of a burst otherwise.
 
 asgiref's thread-sensitive ``sync_to_async`` (the default, also behind
 ``async_legacy.sync_to_async`` and Channels' ``database_sync_to_async``) runs
@@ -23,6 +27,16 @@ thread per request, whose persistent connections die with it.
 
 Threads are long-lived: the pool creates them on demand up to its size and
 keeps them, so persistent connections are not leaked by threads that die.
+
+Short jobs are waited for in place. Handing a job to a thread and being woken
+by it through the loop costs several thread switches, and under load each is a
+fight for the GIL between the loop and every busy lane thread. A middleware
+phase or a quick ORM step is over in tens of microseconds, while the GIL is
+held by the lane thread anyway, so the loop waits for it without returning to
+its queue: up to ``_IN_PLACE`` seconds, then it goes back to serving others
+and the job wakes the task as usual. A kind of job (its function) that
+outlasted that wait is awaited the usual way for its next few runs, so the
+loop does not idle beside a database query or a slow upstream call.
 
 A job may call back into the event loop (:meth:`Lane.call_async`, used by
 middleware that cannot be split into hooks); while it waits, its thread keeps
@@ -62,6 +76,9 @@ class _LaneThread:
     def __init__(self, pool, index):
         self.pool = pool
         self.jobs = queue.SimpleQueue()
+        #: False only when a job just ended leaving nothing for the release
+        #: hygiene (LanePool's ``holds``): the thread can go back without a trip.
+        self.dirty = True
         self.thread = threading.Thread(
             target=self._main, name="async_legacy-lane-%d" % index, daemon=True
         )
@@ -73,6 +90,7 @@ class _LaneThread:
             job = self.jobs.get()
             if job is None:
                 return
+            self.dirty = True
             job()
 
     def serve_until(self, future):
@@ -80,7 +98,18 @@ class _LaneThread:
         future.add_done_callback(lambda _: self.jobs.put(_noop))
         while not future.done():
             self.jobs.get()()
+            self.dirty = True  # the job that waits here goes on
         return future.result()
+
+    def note_clean(self):
+        """At a job's end, before its caller learns of it: may the thread go back without hygiene?"""
+        holds = self.pool.holds
+        if holds is None:
+            return
+        try:
+            self.dirty = bool(holds())
+        except Exception:  # noqa: BLE001 - then the hygiene runs, as it always did
+            self.dirty = True
 
 
 def _deliver(fut, ok, value):
@@ -117,6 +146,132 @@ def _run_job(loop, fut, ctx, exc, func, args, kwargs):
         pass
 
 
+#: Seconds the loop waits in place for a job of a kind known to be quick.
+_IN_PLACE = 0.0005
+
+
+class _InPlace:
+    """When the loop waits for a lane job in place (see the module doc).
+
+    Per kind of job: one that outlasted the wait is awaited through the loop
+    for its next ``SLOW_RUNS`` runs, then tried in place again. For the
+    process: when more than a quarter of recent in-place waits ran out (a
+    crowded machine, where a woken thread waits for a CPU), none are tried
+    for the next ``PAUSE`` jobs. Only the loop's thread touches this.
+    """
+
+    SLOW_RUNS = 16
+    WINDOW = 64
+    PAUSE = 1024
+
+    def __init__(self):
+        self.slow = {}  # {kind of job: runs left to await through the loop}
+        self.tried = self.missed = self.paused = 0
+
+    def worth_trying(self, site):
+        if self.paused:
+            self.paused -= 1
+            return False
+        left = self.slow.get(site)
+        if left is None:
+            return True
+        if left <= 1:
+            del self.slow[site]
+        else:
+            self.slow[site] = left - 1
+        return False
+
+    def wait(self, lock, site):
+        """Wait up to _IN_PLACE for ``lock``; True if it was released in time."""
+        done = lock.acquire(timeout=_IN_PLACE)
+        if not done:
+            self.slow[site] = self.SLOW_RUNS
+            self.missed += 1
+        self.tried += 1
+        if self.tried >= self.WINDOW:
+            if self.missed * 4 > self.WINDOW:
+                self.paused = self.PAUSE
+            self.tried = self.missed = 0
+        return done
+
+
+_in_place = _InPlace()
+
+
+def _site(func):
+    """What identifies a kind of job: the code it runs (bound methods,
+    partials and per-request closures of one function share it)."""
+    while isinstance(func, functools.partial):
+        func = func.func
+    func = getattr(func, "__func__", func)
+    return getattr(func, "__code__", None) or type(func)
+
+
+class _Job:
+    """A job for a lane thread, waited for in place or through the loop.
+
+    The thread sets the outcome, then either releases ``done`` (the loop
+    waits in place) or, once the loop has stopped waiting in place, wakes the
+    task's future through the loop. ``guard`` orders the two.
+    """
+
+    __slots__ = ("loop", "ctx", "exc", "func", "args", "kwargs", "first", "done", "guard", "fut", "finished", "ok",
+                 "value")
+
+    def __init__(self, loop, ctx, exc, func, args, kwargs, first=None):
+        self.loop, self.ctx, self.exc, self.func, self.args, self.kwargs = loop, ctx, exc, func, args, kwargs
+        self.first = first  # the thread's on_acquire hygiene, when this is its first job
+        self.done = threading.Lock()
+        self.done.acquire()
+        self.guard = threading.Lock()
+        self.fut = None
+        self.finished = False
+
+    def __call__(self):
+        if self.first is not None:
+            _hygiene(self.first)
+        try:
+            if self.exc is None:
+                value = self.ctx.run(self.func, *self.args, **self.kwargs)
+            else:
+                value = self.ctx.run(_handling, self.exc, self.func, *self.args, **self.kwargs)
+        except BaseException as error:  # noqa: B902 - handed to the awaiting task
+            ok, value = False, error
+        else:
+            ok = True
+        self.ok, self.value = ok, value
+        worker = getattr(_thread, "current", None)
+        if worker is not None:
+            worker.note_clean()
+        with self.guard:
+            self.finished = True
+            fut = self.fut
+        if fut is None:
+            self.done.release()
+            return
+        try:
+            self.loop.call_soon_threadsafe(_deliver, fut, ok, value)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            pass
+
+    def outcome(self):
+        if self.ok:
+            return self.value
+        raise self.value
+
+    async def wake_me(self):
+        """Await the outcome through the loop."""
+        fut = self.loop.create_future()
+        with self.guard:
+            finished = self.finished
+            if not finished:
+                self.fut = fut
+        if finished:  # it ended between the in-place wait and now
+            self.done.acquire()
+            return self.outcome()
+        return await fut
+
+
 def _restore_context(ctx):
     """Copy what a job changed in its context copy back into the task's."""
     for var, value in ctx.items():
@@ -128,7 +283,7 @@ class LanePool:
     """At most ``size`` threads, shared by all requests of one application."""
 
     def __init__(self, size, on_acquire=None, on_release=None, name="ASYNC_LEGACY_THREADS", idle=0.005,
-                 idle_name="ASYNC_LEGACY_THREAD_IDLE"):
+                 idle_name="ASYNC_LEGACY_THREAD_IDLE", holds=None):
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
             raise ValueError(
                 "%s must be a positive integer (the number of threads a worker "
@@ -146,8 +301,14 @@ class LanePool:
         #: (connection hygiene: request_started / request_finished's part).
         self.on_acquire = on_acquire
         self.on_release = on_release
+        #: Run on a thread at a job's end: True if ``on_release`` has work there
+        #: (an open DB connection). None: it always has.
+        self.holds = holds
         self._threads = []
         self._free = []
+        #: Lanes holding a thread they left idle (loop thread only): asked to
+        #: give it back early when a request starts waiting for one.
+        self._idlers = set()
         self._waiters = deque()
         self._lock = threading.Lock()
 
@@ -171,6 +332,8 @@ class LanePool:
                 return worker
             fut = asyncio.get_event_loop().create_future()
             self._waiters.append(fut)
+        for lane in list(self._idlers):
+            lane.on_contention()
         try:
             return await fut
         except asyncio.CancelledError:
@@ -185,8 +348,12 @@ class LanePool:
                 fut = self._waiters.popleft()
                 if fut.done():
                     continue
+                loop = fut.get_loop()
                 try:
-                    fut.get_loop().call_soon_threadsafe(self._hand_over, fut, worker)
+                    if asyncio._get_running_loop() is loop:  # no wake-up write needed
+                        loop.call_soon(self._hand_over, fut, worker)
+                    else:
+                        loop.call_soon_threadsafe(self._hand_over, fut, worker)
                 except RuntimeError:  # that waiter's loop is closed
                     continue
                 return
@@ -215,7 +382,7 @@ class Lane:
     """
 
     __slots__ = ("_pool", "_worker", "_loop", "closed", "_calls", "_busy", "_idle_since", "_timer", "_taking",
-                 "_pins")
+                 "_pins", "_fresh", "_task", "_waits_on")
 
     def __init__(self, pool):
         self._pool = pool
@@ -228,6 +395,9 @@ class Lane:
         self._timer = None
         self._taking = None  # set while a thread is being taken from the pool
         self._pins = 0  # pin() without unpin(): the thread is kept however idle
+        self._fresh = False  # the thread was just taken: its first job runs on_acquire first
+        self._task = None  # the request's task (set by enter())
+        self._waits_on = None  # what that task awaited when its last job ended
 
     @property
     def used(self):
@@ -261,6 +431,7 @@ class Lane:
         Call in the request's task before any of its code runs. The entry in
         asgiref's table goes when the context that holds its key is gone.
         """
+        self._task = asyncio.current_task()
         key = ThreadSensitiveContext()
         SyncToAsync.context_to_thread_executor[key] = _LaneExecutor(self)
         SyncToAsync.thread_sensitive_context.set(key)
@@ -276,12 +447,19 @@ class Lane:
         worker = self._worker
         if worker is None:
             worker = await self._thread(func)
-        fut = self._loop.create_future()
         ctx = contextvars.copy_context()
-        worker.jobs.put(functools.partial(_run_job, self._loop, fut, ctx, exc, func, args, kwargs))
+        job = _Job(self._loop, ctx, exc, func, args, kwargs, self._first())
+        # In place only when nothing of this request is queued before it.
+        site = _site(func)
+        in_place = not self._busy and _in_place.worth_trying(site)
         self._busy += 1
+        self._pool._idlers.discard(self)
+        worker.jobs.put(job)
         try:
-            result = await fut
+            if in_place and _in_place.wait(job.done, site):
+                result = job.outcome()
+            else:
+                result = await job.wake_me()
         finally:
             self._job_done()
         _restore_context(ctx)
@@ -310,9 +488,16 @@ class Lane:
                 self._pool.release(worker)
                 continue
             self._worker = worker
-            if self._pool.on_acquire is not None:
-                worker.jobs.put(functools.partial(_hygiene, self._pool.on_acquire))
+            # on_acquire goes with the first job: one wake of the thread, not two.
+            self._fresh = self._pool.on_acquire is not None
         return self._worker
+
+    def _first(self):
+        """on_acquire if the next job is the first on a newly taken thread, else None."""
+        if not self._fresh:
+            return None
+        self._fresh = False
+        return self._pool.on_acquire
 
     def _job_done(self):
         """On the loop, after a job: give the thread back once the request leaves it idle."""
@@ -324,8 +509,36 @@ class Lane:
             self.release()
             return
         self._idle_since = self._loop.time()
-        if self._timer is None:
+        self._pool._idlers.add(self)
+        if self._pool.contended:
+            if not self._worker.dirty:
+                # Others wait, and it holds no connection to keep for a next step.
+                self.release()
+                return
+            self._waits_on = self._waiter()
+            if self._timer is None:
+                # Others wait: only the loop passes of a burst's quick awaits,
+                # not the clock's grace.
+                self._timer = self._loop.call_soon(self._idle_pass, _IDLE_PASSES, self._idle_since)
+        elif self._timer is None:
+            self._waits_on = self._waiter()
             self._timer = self._loop.call_at(self._idle_since + idle, self._idle_check)
+        else:
+            self._waits_on = self._waiter()
+
+    def on_contention(self):
+        """A request started waiting for a thread: give this idle one back if
+        the request has left its burst of blocking steps (see _idle_pass)."""
+        if self._busy or self._worker is None or self.closed or self._pins:
+            return
+        waiter = self._waiter()
+        if not self._worker.dirty or (waiter is not None and waiter is not self._waits_on):
+            self.release()
+
+    def _waiter(self):
+        """The future the request's task is suspended on (None: running or ready to)."""
+        task = self._task
+        return None if task is None else getattr(task, "_fut_waiter", None)
 
     def _idle_check(self):
         # Idle for the grace period by the clock, then also for a few passes
@@ -346,6 +559,14 @@ class Lane:
         self._timer = None
         if self._busy or self._worker is None or self.closed or self._pins:
             return
+        if self._pool.contended:
+            # Others wait: a task now suspended on something else than what it
+            # awaited when its last job ended (a timer, a socket) has left its
+            # burst of blocking steps.
+            waiter = self._waiter()
+            if waiter is not None and waiter is not self._waits_on:
+                self.release()
+                return
         if self._idle_since != since:  # a job came and went meanwhile: the clock again
             self._timer = self._loop.call_at(self._idle_since + self._pool.idle, self._idle_check)
         elif left > 1 and self._loop.time() < since + 4 * self._pool.idle:
@@ -367,11 +588,20 @@ class Lane:
         if self._pins and not self.closed:
             return
         worker, self._worker = self._worker, None
+        self._fresh = False
+        self._waits_on = None
+        self._pool._idlers.discard(self)
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if worker is not None:
+        if worker is None:
+            return
+        if worker.dirty or self._busy:
             worker.jobs.put(functools.partial(self._pool._release_after_hygiene, worker))
+        else:
+            # Its last job left no connection open: nothing for the hygiene
+            # to do there, so no trip to the thread.
+            self._pool.release(worker)
 
     def submit(self, fn, *args, **kwargs):
         """``concurrent.futures``' submit onto the lane: asgiref's executor protocol.
@@ -384,8 +614,9 @@ class Lane:
             return SyncToAsync.single_thread_executor.submit(fn, *args, **kwargs)
         future = concurrent.futures.Future()
         self._busy += 1
+        self._pool._idlers.discard(self)
         if self._worker is not None:
-            self._worker.jobs.put(functools.partial(_run_submitted, self, future, fn, args, kwargs))
+            self._put_submitted(self._worker, future, fn, args, kwargs)
         else:
             asyncio.ensure_future(self._submit_after_take(future, fn, args, kwargs))
         return future
@@ -398,6 +629,12 @@ class Lane:
             if future.set_running_or_notify_cancel():
                 future.set_exception(exc)
             return
+        self._put_submitted(worker, future, fn, args, kwargs)
+
+    def _put_submitted(self, worker, future, fn, args, kwargs):
+        first = self._first()
+        if first is not None:
+            worker.jobs.put(functools.partial(_hygiene, first))
         worker.jobs.put(functools.partial(_run_submitted, self, future, fn, args, kwargs))
 
     def call_async(self, coro_func, *args, **kwargs):
@@ -425,11 +662,16 @@ class Lane:
         caller stops waiting (a cancelled request).
         """
         self.closed = True
+        self._task = self._waits_on = None
+        self._pool._idlers.discard(self)
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         worker, self._worker = self._worker, None
         func = func or _noop
+        first = self._first()
+        if first is not None:
+            func = functools.partial(_after, first, func)
         if worker is None:
             worker = await self._pool.acquire()
             self._loop = asyncio.get_event_loop()
@@ -443,6 +685,7 @@ class Lane:
     def close_now(self):
         """End the lane without a last job; a thread it holds goes back after its hygiene."""
         self.closed = True
+        self._task = None
         self.release()
 
 
@@ -471,6 +714,9 @@ def _run_submitted(lane, future, fn, args, kwargs):
             ok, value = True, fn(*args, **kwargs)
         except BaseException as error:  # noqa: B902 - handed to the awaiting task
             ok, value = False, error
+    worker = getattr(_thread, "current", None)
+    if worker is not None:
+        worker.note_clean()
     try:
         lane._loop.call_soon_threadsafe(_submitted_done, lane, future, ok, value)
     except RuntimeError:  # the loop is closed: nobody is waiting any more

@@ -312,3 +312,146 @@ def test_a_pinned_lane_keeps_its_thread_however_idle(loop):
     assert not used_after
     with pytest.raises(RuntimeError, match="unpin"):
         lane.unpin()
+
+
+def test_a_quick_job_is_waited_for_in_place(loop):
+    """A short job's result comes back without the loop running anything else
+    meanwhile (no thread switch through the loop); a slow one lets the loop serve."""
+    import time
+
+    pool = LanePool(2, idle=0.005)
+
+    async def scenario():
+        lane = Lane(pool)
+        await lane.run(int)  # the thread is taken (first job)
+        ran = []
+        loop.call_soon(ran.append, "other")
+        await lane.run(int)
+        quick_in_place = ran == []
+        await asyncio.sleep(0)
+        ran.clear()
+        loop.call_soon(ran.append, "other")
+        await lane.run(time.sleep, 0.05)  # outlasts the in-place wait
+        slow_let_loop_serve = ran == ["other"]
+        await lane.close()
+        return quick_in_place, slow_let_loop_serve
+
+    assert run(loop, scenario()) == (True, True)
+
+
+def test_a_slow_kind_of_job_is_then_awaited_through_the_loop(loop):
+    """After one run of a function outlasted the in-place wait, its next runs do
+    not block the loop even briefly: other callbacks run while each is on the thread."""
+    import time
+
+    from async_legacy.lane import _in_place, _site
+
+    pool = LanePool(2, idle=0.005)
+
+    def slowish():
+        time.sleep(0.002)
+
+    async def scenario():
+        lane = Lane(pool)
+        await lane.run(slowish)  # outlasts 0.5 ms: marked slow
+        served = []
+        for _ in range(3):
+            loop.call_soon(served.append, 1)
+            await lane.run(slowish)
+        await lane.close()
+        return served
+
+    assert run(loop, scenario()) == [1, 1, 1]
+    _in_place.slow.pop(_site(slowish), None)
+
+
+def test_a_job_failure_comes_back_from_an_in_place_wait(loop):
+    pool = LanePool(1, idle=0.005)
+
+    def boom():
+        raise KeyError("from the lane")
+
+    async def scenario():
+        lane = Lane(pool)
+        try:
+            await lane.run(boom)
+        finally:
+            await lane.close()
+
+    with pytest.raises(KeyError, match="from the lane"):
+        run(loop, scenario())
+
+
+def test_a_thread_without_a_connection_goes_back_without_a_trip(loop):
+    """The release hygiene (close_old_connections) runs on the thread only when
+    it holds an open connection: with one, it is closed (CONN_MAX_AGE = 0)."""
+    from django.db import connection, connections
+
+    from async_legacy import AsyncDjangoApplication
+
+    app = AsyncDjangoApplication()
+    hygiene = []
+    original = app.lanes.on_release
+
+    def counted():
+        hygiene.append(threading.current_thread().name)
+        original()
+
+    app.lanes.on_release = counted
+
+    async def request(func):
+        lane = Lane(app.lanes)
+        await lane.run(func)
+        lane.close_now()
+        await asyncio.sleep(0.05)
+
+    def query():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+
+    def is_open():
+        return connection.connection is not None
+
+    database = connections.databases["default"]
+    saved = database.get("CONN_MAX_AGE", 0)
+    database["CONN_MAX_AGE"] = 0
+    try:
+        run(loop, request(int))
+        assert hygiene == [] and app.lanes.busy == 0  # no connection: straight back
+        run(loop, request(query))
+        assert len(hygiene) == 1 and hygiene[0].startswith("async_legacy-lane-")  # ran there...
+        lane = Lane(app.lanes)
+        assert run(loop, lane.run(is_open)) is False  # ...and closed it
+        run(loop, lane.close())
+    finally:
+        database["CONN_MAX_AGE"] = saved
+
+
+def test_an_idle_thread_goes_back_at_once_when_others_wait(loop):
+    """With every thread held idle by requests that have moved on to a long
+    wait, a new request gets one at once, not after the idle grace."""
+    pool = LanePool(2, idle=30)  # a grace far longer than the test
+
+    async def holder(started):
+        lane = Lane(pool)
+        lane.enter()
+        await lane.run(int)
+        started.append(1)
+        await asyncio.sleep(0.5)  # a long wait: the thread is idle
+        lane.close_now()
+
+    async def scenario():
+        started = []
+        holders = [asyncio.ensure_future(holder(started)) for _ in range(2)]
+        while len(started) < 2:
+            await asyncio.sleep(0.001)
+        assert pool.busy == 2  # both idle threads still held (the grace)
+        lane = Lane(pool)
+        began = loop.time()
+        await lane.run(int)
+        waited = loop.time() - began
+        await lane.close()
+        await asyncio.gather(*holders)
+        return waited
+
+    assert run(loop, scenario()) < 0.1
