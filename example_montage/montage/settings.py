@@ -36,6 +36,8 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("MONTAGE_DB", os.path.join(BASE_DIR, "db.sqlite3")),
+        # Persistent connections, as production sites set them (0: Django's default).
+        "CONN_MAX_AGE": int(os.environ.get("MONTAGE_CONN_MAX_AGE", "0")),
     }
 }
 TEMPLATES = [
