@@ -194,10 +194,14 @@ def scenario_s2a40(server, base, args):
 SCENARIOS = {"login": scenario_login, "poll1000": scenario_poll1000, "s2a40": scenario_s2a40}
 
 
-def prepare():
+def legacy_venv():
+    """Django 2.2 on the newest Python it runs on (3.11), as a project would pick for speed."""
     os.makedirs(BENCH_DIR, exist_ok=True)
-    # Django 2.2 on the newest Python it runs on (3.11), as a project would pick for speed.
-    legacy = ensure_venv(os.path.join(BENCH_DIR, "py3.11-django2.2"), "3.11", ["Django~=2.2.0", ROOT + "[worker,uvloop,drf]"])
+    return ensure_venv(os.path.join(BENCH_DIR, "py3.11-django2.2"), "3.11", ["Django~=2.2.0", ROOT + "[worker,uvloop,drf]"])
+
+
+def prepare():
+    legacy = legacy_venv()
     native = ensure_venv(
         os.path.join(BENCH_DIR, "py3.12-django5.2"), "3.12",
         ["Django~=5.2.0", ROOT + "[worker,uvloop,drf]", "uvicorn[standard]", "gunicorn>=23"],
@@ -271,6 +275,7 @@ def servers(legacy, native):
         Server("gunicorn gthread x8, Django 2.2", "2.2", legacy,
                [os.path.join(legacy, "gunicorn"), "-k", "gthread", "--threads", "8"] + plain + gunicorn_common
                + ["django.core.wsgi:get_wsgi_application()"], "sync"),
+    ] + ([] if native is None else [  # native=None: the Django 2.2 rows only
         Server("uvicorn, Django 5.2", "5.2", native,
                [os.path.join(native, "python"), "-m", "uvicorn", "--port", "{port}", "--no-access-log",
                 "--log-level", "warning", "montage.asgi:application"], "async"),
@@ -283,11 +288,38 @@ def servers(legacy, native):
                [os.path.join(native, "gunicorn"), "-c", g_conf] + gunicorn_common + ["montage.wsgi:application"], "async"),
         Server("gunicorn -k asgi, Django 5.2", "5.2", native,
                [os.path.join(native, "gunicorn"), "-k", "asgi"] + plain + gunicorn_common + ["montage.asgi:application"], "async"),
-    ]
+    ])
 
 
 def migrate(bin_dir, db, env):
     subprocess.check_call([os.path.join(bin_dir, "python"), "manage.py", "migrate", "-v", "0"], cwd=EXAMPLE, env=env)
+
+
+def montage_env(work, django, bin_dir):
+    """The environment serving example_montage on a fresh SQLite database in ``work`` (migrated)."""
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="montage.settings",
+               MONTAGE_DB=os.path.join(work, "db-%s.sqlite3" % django), PYTHONPATH=EXAMPLE)
+    migrate(bin_dir, env["MONTAGE_DB"], env)
+    return env
+
+
+def open_files_to_hard_limit():
+    """1000 connections on each side of loopback: the open-files limit raised to its hard limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def write_readme_block(start, end, content):
+    """Replace what README.md holds between the markers ``start`` and ``end``."""
+    readme = os.path.join(ROOT, "README.md")
+    with open(readme, encoding="utf-8") as f:
+        text = f.read()
+    if start not in text or end not in text:
+        sys.exit("README.md has no block %s ... %s to write into" % (start, end))
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    with open(readme, "w", encoding="utf-8") as f:
+        f.write(head + start + "\n" + content + "\n" + end + tail)
 
 
 LOGIN = """\
@@ -501,21 +533,14 @@ def main(argv):
                         help="run the Django REST framework scenarios instead (scripts/bench_drf.py)")
     args = parser.parse_args(argv)
     ensure_wrk()
-    # 1000 connections on each side of loopback: raise the open-files limit to its hard limit.
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    open_files_to_hard_limit()
     if args.drf:
         import bench_drf
 
         return bench_drf.run(args)
     legacy, native = prepare()
     work = tempfile.mkdtemp(prefix="bench-")
-    envs = {}
-    for django, bin_dir in (("2.2", legacy), ("5.2", native)):
-        env = dict(os.environ, DJANGO_SETTINGS_MODULE="montage.settings",
-                   MONTAGE_DB=os.path.join(work, "db-%s.sqlite3" % django), PYTHONPATH=EXAMPLE)
-        migrate(bin_dir, env["MONTAGE_DB"], env)
-        envs[django] = env
+    envs = {django: montage_env(work, django, bin_dir) for django, bin_dir in (("2.2", legacy), ("5.2", native))}
     args.session_key = logged_in_session(legacy, envs["2.2"])
     chosen = [s for s in servers(legacy, native) if not args.only or any(o in s.name for o in args.only)]
     # Rounds go over all servers in turn (each restarted), so a slow spell of
@@ -545,13 +570,7 @@ def main(argv):
     with open(os.path.join(BENCH_DIR, "servers.md"), "w") as f:
         f.write(header + "\n\n" + table + "\n")
     if args.write_readme:
-        readme = os.path.join(ROOT, "README.md")
-        with open(readme, encoding="utf-8") as f:
-            text = f.read()
-        head, rest = text.split(TABLE_START, 1)
-        _, tail = rest.split(TABLE_END, 1)
-        with open(readme, "w", encoding="utf-8") as f:
-            f.write(head + TABLE_START + "\n" + header + "\n\n" + table + "\n" + TABLE_END + tail)
+        write_readme_block(TABLE_START, TABLE_END, header + "\n\n" + table)
 
 
 if __name__ == "__main__":

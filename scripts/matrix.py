@@ -73,9 +73,10 @@ def name_of(python, django, env):
 _suite_lock = threading.Lock()
 
 
-def ensure_venv(path, python, requirements, out=None):
+def ensure_venv(path, python, requirements, out=None, project=ROOT):
     """A virtualenv at ``path`` for that Python, with ``requirements`` and this
-    package freshly installed (not editable). Returns its bin directory."""
+    package (or the tree at ``project``) freshly installed (not editable).
+    Returns its bin directory."""
     bin_dir = os.path.join(path, "bin")
     to = {"stdout": out, "stderr": subprocess.STDOUT} if out else {}
     if not os.path.exists(os.path.join(bin_dir, "python")):
@@ -84,7 +85,7 @@ def ensure_venv(path, python, requirements, out=None):
     pip = [os.path.join(bin_dir, "python"), "-m", "pip", "install", "-q"]
     subprocess.check_call(pip + list(requirements), **to)
     # Reinstall our own code every run (the version number does not change).
-    subprocess.check_call(pip + ["--no-deps", "--force-reinstall", ROOT], **to)
+    subprocess.check_call(pip + ["--no-deps", "--force-reinstall", project], **to)
     return bin_dir
 
 
