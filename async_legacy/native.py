@@ -14,7 +14,6 @@ from . import blocking
 from .compat import DJANGO_VERSION
 
 
-
 class ThreadPerRequest:
     """An ASGI 3 app running each call of ``app`` in its own ThreadSensitiveContext.
 

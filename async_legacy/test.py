@@ -34,6 +34,7 @@ else:
 
     from asgiref.sync import async_to_sync
     from django import test as django_test
+    from django.core.handlers.base import BaseHandler
     from django.core.signals import got_request_exception, request_finished, request_started
     from django.db import close_old_connections
     from django.test import signals
@@ -44,7 +45,6 @@ else:
         conditional_content_removal,
         store_rendered_templates,
     )
-    from django.core.handlers.base import BaseHandler
     from django.urls import resolve
     from django.utils.functional import SimpleLazyObject
 

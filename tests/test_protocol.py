@@ -4,12 +4,11 @@ import concurrent.futures
 import os
 import time
 
-import pytest
-
 import corpus_replay
-import protocol_probes
-import rawhttp
 import http_corpus
+import protocol_probes
+import pytest
+import rawhttp
 from gunicorn_helpers import gunicorn
 
 PAIR = os.environ.get("MATRIX_PAIR", "local")

@@ -8,8 +8,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
-from django.test import ignore_warnings, modify_settings, override_settings, tag
-from django.test import skipIfDBFeature, skipUnlessDBFeature
+from django.test import ignore_warnings, modify_settings, override_settings, skipIfDBFeature, skipUnlessDBFeature, tag
 from django.test.utils import isolate_apps
 
 from async_legacy.compat import NATIVE_ASYNC

@@ -1,18 +1,14 @@
 """The gaiohttp worker under real gunicorn masters, with real HTTP clients."""
 import concurrent.futures
-import json
-import os
 import re
 import signal
 import socket
 import struct
 import subprocess
-import sys
 import time
 
 import pytest
 import requests
-
 from gunicorn_helpers import gunicorn
 
 

@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-
 from clients import address, send
 from gunicorn_helpers import HERE, gunicorn
 

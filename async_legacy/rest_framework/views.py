@@ -23,8 +23,11 @@ import inspect
 
 from rest_framework import exceptions, permissions
 from rest_framework import views as drf_views
-from rest_framework.views import exception_handler  # noqa: F401 - DRF's names, re-exported
-from rest_framework.views import get_view_description, get_view_name  # noqa: F401
+from rest_framework.views import (  # noqa: F401 - DRF's names, re-exported
+    exception_handler,
+    get_view_description,
+    get_view_name,
+)
 
 from ..compat import iscoroutinefunction
 from ..lane import _handling, run_sync
