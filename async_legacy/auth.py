@@ -5,7 +5,7 @@ from .lane import run_sync
 
 def _loaded_user(request):
     user = request.user
-    user.is_authenticated  # evaluates the lazy object (one session + user query)
+    user.is_authenticated  # noqa: B018 - evaluates the lazy object (one session + user query)
     return user
 
 

@@ -12,7 +12,7 @@ __all__ = ["load_body"]
 
 
 def _parse(request):
-    request.POST  # parses the body; FILES with it
+    request.POST  # noqa: B018 - parses the body; FILES with it
 
 
 async def load_body(request):

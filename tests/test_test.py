@@ -180,7 +180,7 @@ def test_djangos_test_decorators_on_async_test_methods():
             await asyncio.sleep(0)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("default")
-            warnings.warn("ignored", UserWarning)
+            warnings.warn("ignored", UserWarning, stacklevel=1)
             RAN.append(("ignore_warnings", not caught))
 
         @isolate_apps("testproject", kwarg_name="apps")

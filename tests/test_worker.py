@@ -151,7 +151,7 @@ def test_access_log_uses_gunicorn_format():
 
 def test_unix_socket_bind(tmp_path):
     path = str(tmp_path / "g.sock")
-    with gunicorn("serverapps:wsgi_app", bind="unix:" + path) as server:
+    with gunicorn("serverapps:wsgi_app", bind="unix:" + path):
         with socket.socket(socket.AF_UNIX) as s:
             s.connect(path)
             s.sendall(b"GET /unix HTTP/1.0\r\n\r\n")
