@@ -71,21 +71,21 @@ class AsyncSerializerMixin:
         return serializer
 
 
-class BaseSerializer(AsyncSerializerMixin, drf_serializers.BaseSerializer):
+class BaseSerializer(AsyncSerializerMixin, drf_serializers.BaseSerializer):  # type: ignore[no-redef]  # extends DRF's
     pass
 
 
-class Serializer(AsyncSerializerMixin, drf_serializers.Serializer):
+class Serializer(AsyncSerializerMixin, drf_serializers.Serializer):  # type: ignore[no-redef]  # extends DRF's
     pass
 
 
-class ListSerializer(AsyncSerializerMixin, drf_serializers.ListSerializer):
+class ListSerializer(AsyncSerializerMixin, drf_serializers.ListSerializer):  # type: ignore[no-redef]  # extends DRF's
     pass
 
 
-class ModelSerializer(AsyncSerializerMixin, drf_serializers.ModelSerializer):
+class ModelSerializer(AsyncSerializerMixin, drf_serializers.ModelSerializer):  # type: ignore[no-redef]  # extends DRF's
     pass
 
 
-class HyperlinkedModelSerializer(AsyncSerializerMixin, drf_serializers.HyperlinkedModelSerializer):
+class HyperlinkedModelSerializer(AsyncSerializerMixin, drf_serializers.HyperlinkedModelSerializer):  # type: ignore[no-redef]  # extends DRF's
     pass

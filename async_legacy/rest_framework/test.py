@@ -12,13 +12,14 @@ test's thread).
 async factories take headers by name.
 """
 import io
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from rest_framework.test import APIRequestFactory, force_authenticate
 
 from ..compat import NATIVE_ASYNC
 
-if NATIVE_ASYNC:
+if NATIVE_ASYNC or TYPE_CHECKING:  # type checkers see Django 3.1+'s classes
     from django.test import AsyncClient, AsyncRequestFactory
     from django.test.client import AsyncClientHandler
 else:
@@ -92,7 +93,7 @@ class ForceAuthClientHandler(AsyncClientHandler):
         return await super().get_response_async(request)
 
 
-class AsyncAPIClient(AsyncAPIRequestFactory, AsyncClient):
+class AsyncAPIClient(AsyncAPIRequestFactory, AsyncClient):  # type: ignore[misc]  # both signatures taken
     """DRF's APIClient API, ``await``-ed: ``await client.get("/api/")``."""
 
     def __init__(self, enforce_csrf_checks=False, **defaults):
