@@ -18,10 +18,11 @@ import sysconfig
 import threading
 import time
 import weakref
+from typing import Any
 
 logger = logging.getLogger("async_legacy.blocking")
 
-_watching = weakref.WeakKeyDictionary()  # loop -> LoopWatch
+_watching: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()  # loop -> LoopWatch
 _LIBRARY_DIRS = tuple(
     os.path.normcase(os.path.realpath(p))
     for p in {sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}

@@ -14,13 +14,23 @@
 Blocking work of a request made by the client runs in the test's thread
 (asgiref's thread-sensitive mode), so views see the TestCase's data.
 """
+from typing import TYPE_CHECKING, Any
+
 from .compat import NATIVE_ASYNC, superseded
 
 __all__ = ["AsyncRequestFactory", "AsyncClient", "SimpleTestCase", "TransactionTestCase", "TestCase"]
 
-if NATIVE_ASYNC:
+if TYPE_CHECKING:
+    # Type checkers see Django 3.1+'s classes, whose API ours mirror on older
+    # releases (the legacy branch below is checked by the tests, not by mypy).
+    from django.test import AsyncClient as AsyncClient
+    from django.test import AsyncRequestFactory as AsyncRequestFactory
+    from django.test import SimpleTestCase as SimpleTestCase
+    from django.test import TestCase as TestCase
+    from django.test import TransactionTestCase as TransactionTestCase
+elif NATIVE_ASYNC:
 
-    def __getattr__(name):
+    def __getattr__(name: str) -> Any:
         if name not in __all__:
             raise AttributeError("module 'async_legacy.test' has no attribute %r" % name)
         import django.test
