@@ -109,6 +109,7 @@ LINT_REQUIREMENTS = [
     "gunicorn==27.0.1",
     "asgiref==3.13.0",
     "uvloop==0.23.0",
+    "typing_extensions==4.16.0",  # assert_type in tests/typed_example.py
 ]
 
 
