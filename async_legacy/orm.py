@@ -18,14 +18,16 @@ Type checkers see these names on the models that opt in, on every Django
 (django-stubs for Django 4.1+ has them on every model already)::
 
     class Book(AsyncModelMixin, models.Model):      # asave, adelete, arefresh_from_db
-        objects: "ClassVar[AsyncManager[Book]]" = AsyncManager()
+        objects = AsyncManager["Book"]()
 
     book = await Book.objects.aget(pk=1)            # Book
     async for b in Book.objects.filter(x=1): ...    # AsyncQuerySet[Book]
 
-At run time ``AsyncManager`` is a plain Manager, ``AsyncQuerySet`` a plain
-QuerySet and ``AsyncModelMixin`` an empty class: the methods are the ones
-``install()`` added (or Django's own).
+``AsyncManager["Book"]()`` names the model for type checkers with or without
+django-stubs' mypy plugin. At run time ``AsyncManager`` is a plain Manager
+(subscripting it gives the class, as on Django 3.1+), ``AsyncQuerySet`` a
+plain QuerySet and ``AsyncModelMixin`` an empty class: the methods are the
+ones ``install()`` added (or Django's own).
 """
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Coroutine, Dict, List, Optional, Tuple, TypeVar
 
@@ -104,8 +106,16 @@ else:
     class AsyncQuerySet(QuerySet):
         """A QuerySet whose async names type checkers see (at run time: QuerySet's)."""
 
+        def __class_getitem__(cls, model):
+            # AsyncQuerySet["Book"]: Django < 3.1's QuerySet is not subscriptable.
+            return cls
+
     class AsyncManager(Manager):
         """A Manager whose async names type checkers see (at run time: Manager's)."""
+
+        def __class_getitem__(cls, model):
+            # AsyncManager["Book"]() names the model for type checkers on every Django.
+            return cls
 
     class AsyncModelMixin:
         """Django 4.2's async Model methods for type checkers (at run time: Model's)."""

@@ -4,7 +4,7 @@ Never imported or run (pytest collects test_*.py only): each ``assert_type``
 is a claim about an annotation, and a wrong annotation fails the lint step.
 """
 import asyncio
-from typing import ClassVar, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 from django.db import models
 from django.http import HttpRequest, HttpResponse
@@ -22,7 +22,7 @@ from async_legacy.test import AsyncClient, TestCase
 class Book(AsyncModelMixin, models.Model):
     title: "models.CharField[str, str]" = models.CharField(max_length=100)
     # How a project opts in: the async names on every Django, for type checkers.
-    objects: ClassVar["AsyncManager[Book]"] = AsyncManager()
+    objects = AsyncManager["Book"]()
 
     class Meta:
         app_label = "typed_example"
