@@ -8,7 +8,6 @@ import time
 
 import pytest
 import requests
-
 from gunicorn_helpers import EXAMPLE, asgi_server, free_port, gunicorn_conf
 
 # The same project, unchanged, under the gaiohttp worker (wsgi.py) and under
