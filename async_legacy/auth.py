@@ -1,4 +1,5 @@
 """Async helpers for django.contrib.auth, with Django 5.0's names."""
+
 from typing import Any
 
 from django.http import HttpRequest
@@ -28,7 +29,7 @@ async def auser(request: HttpRequest) -> Any:
     return await run_sync(_loaded_user, request)
 
 
-def _ready_user(request):
+def _ready_user(request: HttpRequest) -> Any:
     """``request.user`` when reading it does no I/O (already loaded), else None."""
     from django.utils.functional import LazyObject, empty
 

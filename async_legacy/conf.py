@@ -1,4 +1,5 @@
 """async_legacy's Django settings, with their defaults."""
+
 from typing import Any, Dict
 
 from django.conf import settings

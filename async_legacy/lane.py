@@ -44,6 +44,7 @@ serving the lane's queue, so the coroutine it awaits can hop back onto the
 same thread without deadlocking - the same idea as asgiref's
 ``CurrentThreadExecutor``.
 """
+
 import asyncio
 import concurrent.futures
 import contextvars
@@ -83,9 +84,7 @@ class _LaneThread:
         #: False only when a job just ended leaving nothing for the release
         #: hygiene (LanePool's ``holds``): the thread can go back without a trip.
         self.dirty = True
-        self.thread = threading.Thread(
-            target=self._main, name="async_legacy-lane-%d" % index, daemon=True
-        )
+        self.thread = threading.Thread(target=self._main, name="async_legacy-lane-%d" % index, daemon=True)
         self.thread.start()
 
     def _main(self):
@@ -219,8 +218,21 @@ class _Job:
     task's future through the loop. ``guard`` orders the two.
     """
 
-    __slots__ = ("loop", "ctx", "exc", "func", "args", "kwargs", "first", "done", "guard", "fut", "finished", "ok",
-                 "value")
+    __slots__ = (
+        "loop",
+        "ctx",
+        "exc",
+        "func",
+        "args",
+        "kwargs",
+        "first",
+        "done",
+        "guard",
+        "fut",
+        "finished",
+        "ok",
+        "value",
+    )
 
     def __init__(self, loop, ctx, exc, func, args, kwargs, first=None):
         self.loop, self.ctx, self.exc, self.func, self.args, self.kwargs = loop, ctx, exc, func, args, kwargs
@@ -286,8 +298,16 @@ def _restore_context(ctx):
 class LanePool:
     """At most ``size`` threads, shared by all requests of one application."""
 
-    def __init__(self, size, on_acquire=None, on_release=None, name="ASYNC_LEGACY_THREADS", idle=0.005,
-                 idle_name="ASYNC_LEGACY_THREAD_IDLE", holds=None):
+    def __init__(
+        self,
+        size,
+        on_acquire=None,
+        on_release=None,
+        name="ASYNC_LEGACY_THREADS",
+        idle=0.005,
+        idle_name="ASYNC_LEGACY_THREAD_IDLE",
+        holds=None,
+    ):
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
             raise ValueError(
                 "%s must be a positive integer (the number of threads a worker "
@@ -385,8 +405,21 @@ class Lane:
     caller's context, copying context changes back afterwards.
     """
 
-    __slots__ = ("_pool", "_worker", "_loop", "closed", "_calls", "_busy", "_idle_since", "_timer", "_taking",
-                 "_pins", "_fresh", "_task", "_waits_on")
+    __slots__ = (
+        "_pool",
+        "_worker",
+        "_loop",
+        "closed",
+        "_calls",
+        "_busy",
+        "_idle_since",
+        "_timer",
+        "_taking",
+        "_pins",
+        "_fresh",
+        "_task",
+        "_waits_on",
+    )
 
     def __init__(self, pool):
         self._pool = pool
@@ -474,8 +507,7 @@ class Lane:
         while self._worker is None:
             if self.closed:
                 raise RuntimeError(
-                    "This request's thread lane is closed: %r was called after the "
-                    "response was closed." % (func,)
+                    "This request's thread lane is closed: %r was called after the response was closed." % (func,)
                 )
             if self._taking is not None:
                 await asyncio.shield(self._taking)

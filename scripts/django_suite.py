@@ -18,6 +18,7 @@ EXPECTED (with their reasons). Usage (matrix.py does this for every pair):
 
     python3 scripts/django_suite.py .matrix/py3.8-django2.2
 """
+
 import io
 import json
 import os
@@ -30,9 +31,22 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MATRIX_DIR = os.path.join(ROOT, ".matrix")
 
 MODULES = [
-    "handlers", "middleware", "middleware_exceptions", "csrf_tests", "view_tests", "requests",
-    "decorators", "i18n", "urlpatterns_reverse", "test_client", "test_client_regress",
-    "sessions_tests", "messages_tests", "logging_tests", "signals", "file_uploads",
+    "handlers",
+    "middleware",
+    "middleware_exceptions",
+    "csrf_tests",
+    "view_tests",
+    "requests",
+    "decorators",
+    "i18n",
+    "urlpatterns_reverse",
+    "test_client",
+    "test_client_regress",
+    "sessions_tests",
+    "messages_tests",
+    "logging_tests",
+    "signals",
+    "file_uploads",
 ]
 WAYS = ["stock", "ours", "coroutine"]
 #: On 3.1+ async_legacy.test is Django's own client: the "ours" way is a control
@@ -72,6 +86,7 @@ README_END = "<!-- end of django suite results -->"
 
 # ---------------------------------------------------------------- orchestration
 
+
 def django_version(python):
     return subprocess.check_output([python, "-c", "import django; print(django.get_version())"], text=True).strip()
 
@@ -89,8 +104,18 @@ def django_tests_dir(python, version):
             if name.lower() == "django-%s.tar.gz" % version:
                 archive = os.path.join(sdists, name)
     if not os.path.exists(archive):
-        download = ["-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:", "Django==%s" % version,
-                    "-d", sdists]
+        download = [
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            "Django==%s" % version,
+            "-d",
+            sdists,
+        ]
         fast = [_downloader(sdists)] + download + ["--no-build-isolation", "--ignore-requires-python"]
         if subprocess.call(fast) != 0:  # an old setup.py the current setuptools refuses
             subprocess.check_call([python] + download)
@@ -101,7 +126,7 @@ def django_tests_dir(python, version):
         prefix = tar.getnames()[0].split("/")[0] + "/tests/"
         members = [m for m in tar.getmembers() if m.name.startswith(prefix)]
         for member in members:
-            member.name = member.name[len(prefix):]
+            member.name = member.name[len(prefix) :]
         tar.extractall(tests, members=members)
     return tests
 
@@ -127,8 +152,12 @@ def run_way(python, tests_dir, way, out_dir):
     started = time.time()
     with open(log_path, "w") as log:
         subprocess.call(
-            [python, os.path.abspath(__file__), "--drive", way, out, "--", "--parallel", str(PARALLEL), "-v", "1"] + MODULES,
-            cwd=tests_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [python, os.path.abspath(__file__), "--drive", way, out, "--", "--parallel", str(PARALLEL), "-v", "1"]
+            + MODULES,
+            cwd=tests_dir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     if not os.path.exists(out):
         raise SystemExit("Django's runtests.py (%s way) broke before reporting; see %s" % (way, log_path))
@@ -179,9 +208,17 @@ def run_release(venv):
     ways = NATIVE_WAYS if version.startswith(NATIVE) else WAYS
     for way in ways:
         results[way], seconds[way] = run_way(python, tests_dir, way, out_dir)
-        print("  django suite %s %-9s %5d tests, %5d passed, %5.1f s" % (
-            version, way, len(results[way]),
-            sum(1 for o, _ in results[way].values() if o == "passed"), seconds[way]), flush=True)
+        print(
+            "  django suite %s %-9s %5d tests, %5d passed, %5.1f s"
+            % (
+                version,
+                way,
+                len(results[way]),
+                sum(1 for o, _ in results[way].values() if o == "passed"),
+                seconds[way],
+            ),
+            flush=True,
+        )
     report = compare(version, results)
     report["seconds"] = seconds
     with open(os.path.join(out_dir, "report.json"), "w") as f:
@@ -212,8 +249,10 @@ def readme_section(reports):
             for test_id, _, reason in w["expected"]:
                 listed.setdefault((test_id, reason), []).append(r["django"])
         excused = {t for w in r["ways"].values() for t, _, _ in w["expected"]}
-        lines.append("| %s | %d | %d | %s | %s | %d |" % (
-            r["django"], r["ways"]["ours"]["run"], r["passed_stock"], cells[0], cells[1], len(excused)))
+        lines.append(
+            "| %s | %d | %d | %s | %s | %d |"
+            % (r["django"], r["ways"]["ours"]["run"], r["passed_stock"], cells[0], cells[1], len(excused))
+        )
     if listed:
         lines.append("")
         lines.append("Listed exceptions (`EXPECTED` in the script):")
@@ -238,8 +277,18 @@ def main(argv):
     if argv and argv[0] == "--drive":
         return drive(argv[1], argv[2], argv[4:])
     for venv in argv:  # matrix.py has just done this for its own runs
-        subprocess.check_call([os.path.join(os.path.abspath(venv), "bin", "python"), "-m", "pip", "install",
-                               "-q", "--no-deps", "--force-reinstall", ROOT])
+        subprocess.check_call(
+            [
+                os.path.join(os.path.abspath(venv), "bin", "python"),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--no-deps",
+                "--force-reinstall",
+                ROOT,
+            ]
+        )
     reports = [run_release(venv) for venv in argv]
     write_readme(saved_reports())
     return 1 if any(w["unexpected"] for r in reports for w in r["ways"].values()) else 0
@@ -257,6 +306,7 @@ def saved_reports():
 
 
 # ---------------------------------------------------------------- inside runtests.py
+
 
 def drive(way, out_path, runtests_args):
     """Run runtests.py in this process with ``way``'s patches; outcomes to ``out_path``."""

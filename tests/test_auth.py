@@ -1,13 +1,14 @@
 """async_legacy.auth.auser: the request's user loaded off the loop, once."""
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 from django.utils.functional import SimpleLazyObject
+from helpers import run
 
 import async_legacy.auth
 from async_legacy.auth import auser
 from async_legacy.compat import DJANGO_VERSION
-from helpers import run
 
 pytestmark = pytest.mark.skipif(DJANGO_VERSION >= (5, 0), reason="Django's own request.auser() from 5.0")
 
@@ -42,7 +43,7 @@ def test_auser_takes_no_trip_for_a_user_already_loaded(loop, monkeypatch):
     awaiting auser() again costs no thread trip."""
     loads = []
     request = _request(loads)
-    request.user.is_authenticated  # loaded, as login_required's check does
+    assert request.user.is_authenticated is False  # loaded, as login_required's check does
 
     async def refuse(func, *args):
         raise AssertionError("auser() went to a thread for a loaded user")

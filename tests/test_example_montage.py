@@ -1,4 +1,5 @@
 """example_montage end to end: real gunicorn, gaiohttp worker, real HTTP."""
+
 import concurrent.futures
 import os
 import re
@@ -29,9 +30,14 @@ def montage(request, tmp_path_factory):
     manage = [sys.executable, os.path.join(EXAMPLE, "manage.py")]
     subprocess.check_call(manage + ["migrate", "--noinput", "-v", "0"], env=env)
     subprocess.check_call(
-        manage + ["shell", "-c", "from django.contrib.auth.models import User; from rest_framework.authtoken.models import Token; "
-                  "from montage.models import Tag; Token.objects.create(user=User.objects.create_user('ada', password='lovelace'), key=%r); "
-                  "Tag.objects.bulk_create([Tag(name='intro'), Tag(name='chase'), Tag(name='credits')])" % TOKEN],
+        manage
+        + [
+            "shell",
+            "-c",
+            "from django.contrib.auth.models import User; from rest_framework.authtoken.models import Token; "
+            "from montage.models import Tag; Token.objects.create(user=User.objects.create_user('ada', password='lovelace'), key=%r); "
+            "Tag.objects.bulk_create([Tag(name='intro'), Tag(name='chase'), Tag(name='credits')])" % TOKEN,
+        ],
         env=env,
     )
     env = {"MONTAGE_DB": db, "DJANGO_SETTINGS_MODULE": "montage.settings"}
@@ -109,7 +115,9 @@ def test_api_token_authenticated_crud_with_fk_m2m_and_pagination(montage):
     auth = {"Authorization": "Token " + TOKEN}
     assert requests.post(api, json={"title": "x"}).status_code == 403  # anonymous: read only
     created = [
-        requests.post(api, json={"title": "clip %d" % i, "seconds": i, "tags": ["intro", "chase"][: i % 2 + 1]}, headers=auth)
+        requests.post(
+            api, json={"title": "clip %d" % i, "seconds": i, "tags": ["intro", "chase"][: i % 2 + 1]}, headers=auth
+        )
         for i in range(7)
     ]
     assert [r.status_code for r in created] == [201] * 7, created[0].text
@@ -153,5 +161,8 @@ def test_api_async_and_sync_drf_views_answer_alike(montage):
     auth = {"Authorization": "Token " + TOKEN}
     clip = requests.post(montage.base + "/api/clips/", json={"title": "bench", "tags": ["intro"]}, headers=auth).json()
     for path in ("/api/clips/%d/" % clip["id"], "/api/clips/?page_size=20"):
-        assert requests.get(montage.base + path).json() == requests.get(montage.base + path.replace("/api/", "/api/sync/")).json()
+        assert (
+            requests.get(montage.base + path).json()
+            == requests.get(montage.base + path.replace("/api/", "/api/sync/")).json()
+        )
     assert requests.get(montage.base + "/api/wait/").json() == {"waited": 1}
