@@ -1,0 +1,115 @@
+"""Django >= 3.1 served through async_legacy's pipeline (``ASYNC_LEGACY_PIPELINE = True``).
+
+Django's ASGIHandler stays in charge of everything around the middleware
+chain: the request built from the scope, the body spooled to a temporary
+file, the disconnect handling of the running release, request_started and
+request_finished, ``send_response``. Only ``get_response_async`` - Django's
+middleware chain, where every sync hook is a thread hop - is replaced by the
+legacy pipeline (:class:`~async_legacy.pipeline.AsyncBaseHandler`): I/O-free
+hooks inline, blocking hooks on the request's thread lane in as few trips as
+semantics allow, async middleware awaited.
+
+Each request gets a lane that registers itself as the executor of the
+request's ``ThreadSensitiveContext`` (Django >= 4.0 opens one per request; on
+3.1/3.2 this adds it). So what Django's handler sends to thread-sensitive
+``sync_to_async`` (request_started, ``response.close()`` with
+request_finished) and the view's own ``sync_to_async`` calls run on the
+request's thread, with its database connection, as they would on Django's
+per-request thread.
+"""
+import asyncio
+
+from asgiref.sync import SyncToAsync
+from django.core.handlers.asgi import ASGIHandler
+
+from . import blocking, compat, conf
+from .handler import _thread_given_back, _thread_taken
+from .lane import Lane, LanePool, ThreadSensitiveLane, current_lane
+from .pipeline import AsyncBaseHandler
+
+
+class _Pipeline(AsyncBaseHandler):
+    """The legacy pipeline as the middleware/view path of a Django >= 3.1 handler."""
+
+    # As Django: a sync view that returns a coroutine gets Django's "unawaited
+    # coroutine" error (the legacy path awaits it, for old plain decorators).
+    awaits_sync_view_results = False
+
+    def load_middleware(self, is_async=True):
+        # Django's handlers call load_middleware(is_async=True); the pipeline
+        # reads every middleware's sync/async flags itself.
+        AsyncBaseHandler.load_middleware(self)
+
+    async def get_response_async(self, request):
+        try:
+            return await AsyncBaseHandler.get_response_async(self, request)
+        except asyncio.CancelledError:
+            # Django >= 5.0 cancels the request on disconnect: a sync
+            # middleware waiting on its thread for the inner chain ends too.
+            lane = current_lane.get()
+            if lane is not None:
+                lane.cancel_calls()
+            raise
+
+
+class PipelineASGIHandler(_Pipeline, ASGIHandler):
+    """Django's ASGIHandler whose middleware/view path is async_legacy's pipeline."""
+
+    #: How a request runs its blocking work.
+    lane_class = Lane
+
+    def __init__(self):
+        self.lanes = LanePool(
+            conf.get("ASYNC_LEGACY_THREADS"),
+            on_acquire=_thread_taken,
+            on_release=_thread_given_back,
+            idle=conf.get("ASYNC_LEGACY_THREAD_IDLE"),
+        )
+        self._blocking_threshold = blocking.threshold_from_settings()
+        super().__init__()
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            raise ValueError("Django can only handle ASGI/HTTP connections, not %s." % scope["type"])
+        if self._blocking_threshold is not None:
+            blocking.watch(self._blocking_threshold)
+        lane = self.lane_class(self.lanes)
+        outer = current_lane.get()
+        previous_context = SyncToAsync.thread_sensitive_context.get(None)
+        current_lane.set(lane)
+        lane.enter()  # instead of Django's own ThreadSensitiveContext
+        try:
+            await compat.asgi_handle(self, scope, receive, send)
+        finally:
+            lane.cancel_calls()
+            lane.close_now()  # a thread still held goes back after its hygiene
+            current_lane.set(outer)
+            SyncToAsync.thread_sensitive_context.set(previous_context)
+
+
+def get_pipeline_application():
+    """``PipelineASGIHandler()`` after ``django.setup()``, as Django's get_asgi_application()."""
+    import django
+
+    django.setup(set_prefix=False)
+    return PipelineASGIHandler()
+
+
+def client_handler_class():
+    """Django's AsyncClientHandler (the test clients' handler) with the pipeline inside.
+
+    Blocking work runs in asgiref's thread-sensitive mode (the test's thread
+    under ``async_to_sync``), where the TestCase's transaction lives, as with
+    Django's own client.
+    """
+    from django.test.client import AsyncClientHandler
+
+    class PipelineClientHandler(_Pipeline, AsyncClientHandler):
+        async def get_response_async(self, request):
+            token = current_lane.set(ThreadSensitiveLane())
+            try:
+                return await _Pipeline.get_response_async(self, request)
+            finally:
+                current_lane.reset(token)
+
+    return PipelineClientHandler
