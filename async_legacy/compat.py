@@ -24,18 +24,16 @@ else:
     log_response = None
 
 
-def asgi_handle(handler, scope, receive, send):
+def asgi_handle(asgi_handler_class, handler, scope, receive, send):
     """Serve one request with Django's ASGIHandler code, without its thread context.
 
     4.0+: ``handle()`` (``__call__`` only adds the scope check and a
-    ThreadSensitiveContext). 3.1/3.2: ``__call__`` is the whole request and
-    opens no context.
+    ThreadSensitiveContext). 3.1/3.2: ``__call__`` of Django's class is the
+    whole request and opens no context.
     """
     if DJANGO_VERSION >= (4, 0):
         return handler.handle(scope, receive, send)
-    from django.core.handlers.asgi import ASGIHandler
-
-    return ASGIHandler.__call__(handler, scope, receive, send)
+    return asgi_handler_class.__call__(handler, scope, receive, send)
 
 
 def iscoroutinefunction(func):

@@ -57,14 +57,13 @@ class PipelineASGIHandler(_Pipeline, ASGIHandler):
 
     #: How a request runs its blocking work.
     lane_class = Lane
+    # Class-level defaults: subclasses such as staticfiles' ASGIStaticFilesHandler
+    # do not call __init__.
+    lanes = None
+    _blocking_threshold = None
 
     def __init__(self):
-        self.lanes = LanePool(
-            conf.get("ASYNC_LEGACY_THREADS"),
-            on_acquire=_thread_taken,
-            on_release=_thread_given_back,
-            idle=conf.get("ASYNC_LEGACY_THREAD_IDLE"),
-        )
+        self.lanes = _lane_pool()
         self._blocking_threshold = blocking.threshold_from_settings()
         super().__init__()
 
@@ -73,18 +72,29 @@ class PipelineASGIHandler(_Pipeline, ASGIHandler):
             raise ValueError("Django can only handle ASGI/HTTP connections, not %s." % scope["type"])
         if self._blocking_threshold is not None:
             blocking.watch(self._blocking_threshold)
+        if self.lanes is None:
+            self.lanes = _lane_pool()
         lane = self.lane_class(self.lanes)
         outer = current_lane.get()
         previous_context = SyncToAsync.thread_sensitive_context.get(None)
         current_lane.set(lane)
         lane.enter()  # instead of Django's own ThreadSensitiveContext
         try:
-            await compat.asgi_handle(self, scope, receive, send)
+            await compat.asgi_handle(ASGIHandler, self, scope, receive, send)
         finally:
             lane.cancel_calls()
             lane.close_now()  # a thread still held goes back after its hygiene
             current_lane.set(outer)
             SyncToAsync.thread_sensitive_context.set(previous_context)
+
+
+def _lane_pool():
+    return LanePool(
+        conf.get("ASYNC_LEGACY_THREADS"),
+        on_acquire=_thread_taken,
+        on_release=_thread_given_back,
+        idle=conf.get("ASYNC_LEGACY_THREAD_IDLE"),
+    )
 
 
 def get_pipeline_application():
