@@ -154,7 +154,11 @@ def test_connections_closed_or_kept_as_conn_max_age_says(loop):
     finally:
         request_finished.disconnect(note)
     # Leave no open connection on the lane thread for other tests.
-    wrappers[1].close()
+    wrappers[1].inc_thread_sharing()
+    try:
+        wrappers[1].close()
+    finally:
+        wrappers[1].dec_thread_sharing()
 
 
 @native
