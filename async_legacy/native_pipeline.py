@@ -18,12 +18,14 @@ request's thread, with its database connection, as they would on Django's
 per-request thread.
 """
 import asyncio
+import concurrent.futures
 
 from asgiref.sync import SyncToAsync
+from django.core import signals
 from django.core.handlers.asgi import ASGIHandler
 
 from . import blocking, compat, conf
-from .handler import _thread_given_back, _thread_taken
+from .handler import _safe_receivers, _thread_given_back, _thread_taken
 from .lane import Lane, LanePool, ThreadSensitiveLane, current_lane
 from .pipeline import AsyncBaseHandler
 
@@ -61,10 +63,12 @@ class PipelineASGIHandler(_Pipeline, ASGIHandler):
     # do not call __init__.
     lanes = None
     _blocking_threshold = None
+    _safe = None  # request_started/request_finished receivers known not to block
 
     def __init__(self):
         self.lanes = _lane_pool()
         self._blocking_threshold = blocking.threshold_from_settings()
+        self._safe = _safe_receivers()
         super().__init__()
 
     async def __call__(self, scope, receive, send):
@@ -79,6 +83,9 @@ class PipelineASGIHandler(_Pipeline, ASGIHandler):
         previous_context = SyncToAsync.thread_sensitive_context.get(None)
         current_lane.set(lane)
         lane.enter()  # instead of Django's own ThreadSensitiveContext
+        key = SyncToAsync.thread_sensitive_context.get()
+        executor = _RequestExecutor(lane, self._signals_inline())
+        SyncToAsync.context_to_thread_executor[key] = executor
         try:
             await compat.asgi_handle(ASGIHandler, self, scope, receive, send)
         finally:
@@ -86,6 +93,69 @@ class PipelineASGIHandler(_Pipeline, ASGIHandler):
             lane.close_now()  # a thread still held goes back after its hygiene
             current_lane.set(outer)
             SyncToAsync.thread_sensitive_context.set(previous_context)
+
+
+    def _signals_inline(self):
+        """True when every receiver of request_started/request_finished is one of
+        Django's own that do no I/O worth a thread (close_old_connections and
+        reset_queries touch the calling thread's connections only: the lane
+        thread gets the same hygiene when the request takes it and gives it back)."""
+        if self._safe is None:
+            self._safe = _safe_receivers()
+        safe = self._safe
+        return all(
+            receiver in safe
+            for signal in (signals.request_started, signals.request_finished)
+            for receiver in compat.live_receivers(signal, self.__class__)
+        )
+
+    async def get_response_async(self, request):
+        executor = _executor()
+        if executor is not None:
+            executor.inline = False  # the pipeline's own work goes to the lane
+        return await _Pipeline.get_response_async(self, request)
+
+    async def send_response(self, response, send):
+        executor = _executor()
+        if executor is not None and compat.CLOSES_IN_SEND_RESPONSE:
+            # Django < 5.0 closes the response (request_finished) at its end.
+            executor.inline = executor.signals_inline and not compat.send_response_needs_threads(response)
+        await ASGIHandler.send_response(self, response, send)
+        if executor is not None:
+            executor.inline = executor.signals_inline  # 5.0+: response.close() comes next
+
+
+class _RequestExecutor:
+    """The executor asgiref's thread-sensitive ``sync_to_async`` uses in one request.
+
+    Before the pipeline starts (request_started) and after the response is
+    sent (``response.close()``: request_finished), Django's handler code sends
+    its signals through it: with only Django's own I/O-free receivers
+    connected they run at once on the loop, as the legacy handler runs them,
+    instead of taking a thread. Everything else goes to the request's lane.
+    """
+
+    __slots__ = ("lane", "signals_inline", "inline")
+
+    def __init__(self, lane, signals_inline):
+        self.lane = lane
+        self.signals_inline = self.inline = signals_inline
+
+    def submit(self, fn, *args, **kwargs):
+        if not self.inline:
+            return self.lane.submit(fn, *args, **kwargs)
+        future = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: B902 - handed to the awaiting caller
+            future.set_exception(exc)
+        return future
+
+
+def _executor():
+    key = SyncToAsync.thread_sensitive_context.get(None)
+    executor = SyncToAsync.context_to_thread_executor.get(key) if key is not None else None
+    return executor if isinstance(executor, _RequestExecutor) else None
 
 
 def _lane_pool():
