@@ -19,19 +19,11 @@ import async_legacy
 from async_legacy.compat import DJANGO_VERSION, NATIVE_ASYNC
 from async_legacy.lane import Lane
 from helpers import Peer, call_asgi, run
+from testproject.settings import TYPICAL_STACK as TYPICAL
 
 native = pytest.mark.skipif(not NATIVE_ASYNC, reason="opt-in pipeline: Django >= 3.1")
 
 P = "testproject.middleware."
-TYPICAL = [
-    "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-]
 
 
 class CountingLane(Lane):
