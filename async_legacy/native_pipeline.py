@@ -18,7 +18,6 @@ request's thread, with its database connection, as they would on Django's
 per-request thread.
 """
 import asyncio
-import concurrent.futures
 
 from asgiref.sync import SyncToAsync
 from django.core import signals
@@ -64,6 +63,7 @@ class PipelineASGIHandler(_Pipeline, ASGIHandler):
     lanes = None
     _blocking_threshold = None
     _safe = None  # request_started/request_finished receivers known not to block
+    _signals_checked = None  # (their receiver lists, whether all are safe)
 
     def __init__(self):
         self.lanes = _lane_pool()
@@ -100,14 +100,20 @@ class PipelineASGIHandler(_Pipeline, ASGIHandler):
         Django's own that do no I/O worth a thread (close_old_connections and
         reset_queries touch the calling thread's connections only: the lane
         thread gets the same hygiene when the request takes it and gives it back)."""
+        receivers = (signals.request_started.receivers, signals.request_finished.receivers)
+        cached = self._signals_checked
+        if cached is not None and cached[0] == receivers:  # items compare by identity first: cheap
+            return cached[1]
         if self._safe is None:
             self._safe = _safe_receivers()
         safe = self._safe
-        return all(
+        inline = all(
             receiver in safe
             for signal in (signals.request_started, signals.request_finished)
             for receiver in compat.live_receivers(signal, self.__class__)
         )
+        self._signals_checked = ((list(receivers[0]), list(receivers[1])), inline)
+        return inline
 
     async def get_response_async(self, request):
         executor = _executor()
@@ -144,10 +150,12 @@ class _RequestExecutor:
     def submit(self, fn, *args, **kwargs):
         if not self.inline:
             return self.lane.submit(fn, *args, **kwargs)
-        future = concurrent.futures.Future()
+        # An asyncio future, already done: loop.run_in_executor() hands it back
+        # as is (no thread-safe wake-up of the loop, as a concurrent one needs).
+        future = asyncio.get_event_loop().create_future()
         try:
             future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: B902 - handed to the awaiting caller
+        except Exception as exc:  # noqa: B902 - handed to the awaiting caller
             future.set_exception(exc)
         return future
 
