@@ -9,13 +9,14 @@ legacy pipeline (:class:`~async_legacy.pipeline.AsyncBaseHandler`): I/O-free
 hooks inline, blocking hooks on the request's thread lane in as few trips as
 semantics allow, async middleware awaited.
 
-Each request gets a lane that registers itself as the executor of the
-request's ``ThreadSensitiveContext`` (Django >= 4.0 opens one per request; on
-3.1/3.2 this adds it). So what Django's handler sends to thread-sensitive
-``sync_to_async`` (request_started, ``response.close()`` with
-request_finished) and the view's own ``sync_to_async`` calls run on the
-request's thread, with its database connection, as they would on Django's
-per-request thread.
+Each request gets a lane, the executor of the request's
+``ThreadSensitiveContext`` (Django >= 4.0 opens one per request; on 3.1/3.2
+this adds it). So the view's own thread-sensitive ``sync_to_async`` calls run
+on the request's thread, with its database connection, as they would on
+Django's per-request thread; so do request_started and ``response.close()``
+(request_finished), which Django's handler sends through ``sync_to_async``,
+unless only Django's I/O-free receivers are connected: then they run on the
+loop, as the legacy handler runs them.
 """
 import asyncio
 
@@ -92,8 +93,8 @@ class PipelineASGIHandler(_Pipeline, ASGIHandler):
             lane.cancel_calls()
             lane.close_now()  # a thread still held goes back after its hygiene
             current_lane.set(outer)
+            executor.inline_left = 0  # a task the request left running gets the lane's rules
             SyncToAsync.thread_sensitive_context.set(previous_context)
-
 
     def _signals_inline(self):
         """True when every receiver of request_started/request_finished is one of
@@ -118,17 +119,19 @@ class PipelineASGIHandler(_Pipeline, ASGIHandler):
     async def get_response_async(self, request):
         executor = _executor()
         if executor is not None:
-            executor.inline = False  # the pipeline's own work goes to the lane
+            executor.inline_left = 0  # the pipeline's own work goes to the lane
         return await _Pipeline.get_response_async(self, request)
 
     async def send_response(self, response, send):
         executor = _executor()
-        if executor is not None and compat.CLOSES_IN_SEND_RESPONSE:
+        closes_here = compat.CLOSES_IN_SEND_RESPONSE
+        if executor is not None and closes_here and executor.signals_inline:
             # Django < 5.0 closes the response (request_finished) at its end.
-            executor.inline = executor.signals_inline and not compat.send_response_needs_threads(response)
+            executor.inline_left = 0 if compat.send_response_needs_threads(response) else 1
         await ASGIHandler.send_response(self, response, send)
         if executor is not None:
-            executor.inline = executor.signals_inline  # 5.0+: response.close() comes next
+            # 5.0+: response.close() comes next, in handle().
+            executor.inline_left = 1 if executor.signals_inline and not closes_here else 0
 
 
 class _RequestExecutor:
@@ -137,19 +140,23 @@ class _RequestExecutor:
     Before the pipeline starts (request_started) and after the response is
     sent (``response.close()``: request_finished), Django's handler code sends
     its signals through it: with only Django's own I/O-free receivers
-    connected they run at once on the loop, as the legacy handler runs them,
-    instead of taking a thread. Everything else goes to the request's lane.
+    connected, that one job runs at once on the loop, as the legacy handler
+    runs them, instead of taking a thread. Everything else goes to the
+    request's lane.
     """
 
-    __slots__ = ("lane", "signals_inline", "inline")
+    __slots__ = ("lane", "signals_inline", "inline_left")
 
     def __init__(self, lane, signals_inline):
         self.lane = lane
-        self.signals_inline = self.inline = signals_inline
+        self.signals_inline = signals_inline
+        #: Jobs still to run on the loop (request_started's, then response.close()'s).
+        self.inline_left = 1 if signals_inline else 0
 
     def submit(self, fn, *args, **kwargs):
-        if not self.inline:
+        if self.inline_left <= 0:
             return self.lane.submit(fn, *args, **kwargs)
+        self.inline_left -= 1
         # An asyncio future, already done: loop.run_in_executor() hands it back
         # as is (no thread-safe wake-up of the loop, as a concurrent one needs).
         future = asyncio.get_event_loop().create_future()
