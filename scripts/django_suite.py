@@ -240,7 +240,10 @@ def readme_section(reports):
         for way in WAYS[1:]:
             w = r["ways"].get(way)
             if w is None:
-                cells.append("not run (3.1+: Django's own)" if way == "coroutine" else "not run (< 3.1: always the pipeline)")
+                if way == "coroutine":
+                    cells.append("not run (3.1+: Django's own)")
+                else:
+                    cells.append("not run" if r["django"].startswith(NATIVE) else "not run (< 3.1: always the pipeline)")
                 continue
             cell = "%d passed" % w["passed"]
             if way == "pipeline":
