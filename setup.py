@@ -18,6 +18,9 @@ setup(
         "async_legacy.worker",
     ],
     package_dir={"async_legacy": "async_legacy", "async_legacy.worker": "worker"},
+    # PEP 561: type checkers read the annotations of the installed package.
+    package_data={"async_legacy": ["py.typed"]},
+    zip_safe=False,
     install_requires=["Django>=1.11", "asgiref>=3.7"],
     extras_require={
         "worker": ["gunicorn>=20", "aiohttp>=3.8"],

@@ -3,7 +3,19 @@
 Names are imported lazily so that ``import async_legacy.worker`` (in a
 gunicorn config, before Django is set up) does not import Django.
 """
+from typing import TYPE_CHECKING, Any, Union
+
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:  # what the lazy names below are, for type checkers
+    from asgiref.sync import async_to_sync as async_to_sync
+    from asgiref.sync import sync_to_async as sync_to_async
+
+    from ._typing import ASGIApp
+    from .handler import AsyncDjangoApplication as AsyncDjangoApplication
+    from .middleware import async_only_middleware as async_only_middleware
+    from .middleware import sync_and_async_middleware as sync_and_async_middleware
+    from .middleware import sync_only_middleware as sync_only_middleware
 
 __all__ = [
     "AsyncDjangoApplication", "get_application", "get_asgi_application", "sync_to_async", "async_to_sync",
@@ -20,7 +32,7 @@ _LAZY = {
 }
 
 
-def get_application():
+def get_application() -> "Union[AsyncDjangoApplication, ASGIApp]":
     """The application object for wsgi.py, whatever the Django version.
 
     Django < 3.1: :class:`AsyncDjangoApplication` (coroutine WSGI, served by
@@ -36,7 +48,7 @@ def get_application():
     return AsyncDjangoApplication()
 
 
-def get_asgi_application():
+def get_asgi_application() -> "ASGIApp":
     """An ASGI 3 application for asgi.py, whatever the Django version.
 
     Django < 3.1: the legacy pipeline behind an ASGI face (uvicorn, daphne,
@@ -50,7 +62,7 @@ def get_asgi_application():
     return LegacyASGIHandler()
 
 
-def _native_application():
+def _native_application() -> "Optional[ASGIApp]":
     """Django >= 3.1: Django's ASGIHandler, or with ASYNC_LEGACY_PIPELINE = True
     async_legacy's pipeline inside Django's handler. None on older Django."""
     from . import conf
@@ -68,7 +80,7 @@ def _native_application():
     return get_native_application()
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     if name == "default_app_config":
         # Django < 3.2 only reads AppConfig subclasses named here; 3.2+ finds
         # it alone (and would warn about the attribute).

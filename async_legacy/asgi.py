@@ -8,8 +8,13 @@ convention of :class:`~async_legacy.handler.AsyncDjangoApplication`.
 import asyncio
 import sys
 import tempfile
+from typing import TYPE_CHECKING, Any, List, Optional
 
+from ._typing import Environ, Receive, Scope, Send
 from .coroutine_wsgi import ENVIRON_KEY, VERSION, close_body
+
+if TYPE_CHECKING:
+    from .handler import AsyncDjangoApplication
 
 #: Request bodies larger than this are spooled to a temporary file.
 SPOOL_AT = 1024 * 1024
@@ -20,17 +25,18 @@ TASKS_SHUTDOWN_TIMEOUT = 10.0
 class LegacyASGIHandler:
     """An ASGI 3 application serving an AsyncDjangoApplication."""
 
-    def __init__(self, app=None):
+    def __init__(self, app: "Optional[AsyncDjangoApplication]" = None) -> None:
         if app is None:
             from .handler import AsyncDjangoApplication
 
             app = AsyncDjangoApplication()
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "lifespan":
-            return await _lifespan(receive, send)
+            await _lifespan(receive, send)
+            return
         if kind != "http":
             raise ValueError(
                 "LegacyASGIHandler serves 'http' and 'lifespan' scopes, not %r: Django < 3.1 "
@@ -54,10 +60,10 @@ class LegacyASGIHandler:
         if not respond.cancelled():
             respond.result()
 
-    async def _respond(self, environ, send):
-        started = []
+    async def _respond(self, environ: Environ, send: Send) -> None:
+        started: List[Any] = []
 
-        def start_response(status, headers, exc_info=None):
+        def start_response(status: str, headers: List[Any], exc_info: Any = None) -> None:
             started[:] = [status, headers]
 
         body = await self.app(environ, start_response)
@@ -81,7 +87,7 @@ class LegacyASGIHandler:
             await close_body(body)
 
 
-async def _lifespan(receive, send):
+async def _lifespan(receive: Receive, send: Send) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
@@ -94,7 +100,7 @@ async def _lifespan(receive, send):
             return
 
 
-async def _read_body(receive):
+async def _read_body(receive: Receive) -> Any:
     """The whole request body in a file the WSGIRequest can read without blocking."""
     body = tempfile.SpooledTemporaryFile(max_size=SPOOL_AT)
     while True:
@@ -109,14 +115,14 @@ async def _read_body(receive):
     return body
 
 
-async def _wait_for_disconnect(receive):
+async def _wait_for_disconnect(receive: Receive) -> None:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             return
 
 
-def environ_from_scope(scope, body):
+def environ_from_scope(scope: Scope, body: Any) -> Environ:
     """A PEP 3333 environ for an ASGI http scope (strings are latin-1 of the bytes)."""
     root = scope.get("root_path", "") or ""
     path = scope["path"]

@@ -18,10 +18,12 @@ import sysconfig
 import threading
 import time
 import weakref
+from types import FrameType
+from typing import List, Optional
 
 logger = logging.getLogger("async_legacy.blocking")
 
-_watching = weakref.WeakKeyDictionary()  # loop -> LoopWatch
+_watching: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopWatch]" = weakref.WeakKeyDictionary()  # loop -> LoopWatch
 _LIBRARY_DIRS = tuple(
     os.path.normcase(os.path.realpath(p))
     for p in {sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}
@@ -30,7 +32,7 @@ _LIBRARY_DIRS = tuple(
 )
 
 
-def threshold_from_settings():
+def threshold_from_settings() -> Optional[float]:
     """The setting's value in seconds, or None when the detector is off."""
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
@@ -46,7 +48,7 @@ def threshold_from_settings():
     return float(value)
 
 
-def watch(threshold, loop=None):
+def watch(threshold: float, loop: Optional[asyncio.AbstractEventLoop] = None) -> "LoopWatch":
     """Start watching the running loop (once per loop)."""
     loop = loop or asyncio.get_event_loop()
     if loop not in _watching:
@@ -55,18 +57,18 @@ def watch(threshold, loop=None):
 
 
 class LoopWatch:
-    def __init__(self, loop, threshold):
+    def __init__(self, loop: asyncio.AbstractEventLoop, threshold: float) -> None:
         self.loop = loop
         self.threshold = threshold
         self.interval = threshold / 4
         self._loop_thread = threading.get_ident()
-        self._stall = None  # (seen at, where) taken by the watchdog
+        self._stall: Optional[str] = None  # where the loop was, taken by the watchdog
         self._last_beat = time.monotonic()
         self._due = self._last_beat + self.interval
         loop.call_at(loop.time() + self.interval, self._beat)
         threading.Thread(target=self._watchdog, name="async_legacy-blocking-watchdog", daemon=True).start()
 
-    def _beat(self):
+    def _beat(self) -> None:
         now = time.monotonic()
         late = now - self._due
         if late > self.threshold:
@@ -77,7 +79,7 @@ class LoopWatch:
         if not self.loop.is_closed():
             self.loop.call_at(self.loop.time() + self.interval, self._beat)
 
-    def _watchdog(self):
+    def _watchdog(self) -> None:
         while not self.loop.is_closed():
             time.sleep(self.interval)
             if self._stall is None and time.monotonic() - self._last_beat > self.threshold + self.interval:
@@ -85,7 +87,7 @@ class LoopWatch:
                 self._stall = describe(frame)
         _watching.pop(self.loop, None)
 
-    def _report(self, late, stall):
+    def _report(self, late: float, stall: Optional[str]) -> None:
         logger.warning(
             "The event loop was blocked for %.3f s (ASYNC_LEGACY_BLOCKING_THRESHOLD is %.3f s)%s. Every "
             "other request of this worker waited meanwhile: move blocking calls out of coroutine views "
@@ -96,12 +98,12 @@ class LoopWatch:
         )
 
 
-def _is_library(filename):
+def _is_library(filename: str) -> bool:
     path = os.path.normcase(os.path.realpath(filename))
     return path.startswith(_LIBRARY_DIRS) or not os.path.isabs(filename)
 
 
-def describe(frame):
+def describe(frame: Optional[FrameType]) -> str:
     """' while serving GET /path in view module.func at file.py:12' from the loop's stack."""
     request = user_frame = None
     while frame is not None:
@@ -113,7 +115,7 @@ def describe(frame):
             if hasattr(candidate, "META") and hasattr(candidate, "path"):
                 request = candidate
         frame = frame.f_back
-    parts = []
+    parts: List[str] = []
     if request is not None:
         parts.append(" while serving %s %s" % (request.method, request.path))
         match = getattr(request, "resolver_match", None)

@@ -262,7 +262,7 @@ def check_async_middleware_flags(app_configs=None, **kwargs):
         can_async = getattr(factory, "async_capable", False)
         can_sync = getattr(factory, "sync_capable", True)
         if inspect.isclass(factory):
-            if not iscoroutinefunction(getattr(factory, "__call__", None)):
+            if not iscoroutinefunction(getattr(factory, "__call__", None)):  # noqa: B004 - the method, to test it
                 continue
             if not can_async:
                 problem = "its __call__ is async def but the class is not async_capable"

@@ -5,6 +5,7 @@ Delete a branch when the release that needs it is dropped.
 import asyncio
 import contextvars
 import inspect
+from typing import Any, Callable, Dict, Tuple
 
 import django
 
@@ -21,7 +22,7 @@ HAS_MIDDLEWARE_CLASSES = DJANGO_VERSION < (2, 0)
 if DJANGO_VERSION >= (2, 0):
     from django.utils.log import log_response
 else:
-    log_response = None
+    log_response = None  # type: ignore[assignment]
 
 
 def asgi_handle(asgi_handler_class, handler, scope, receive, send):
@@ -55,7 +56,7 @@ def live_receivers(signal, sender):
     return found
 
 
-def iscoroutinefunction(func):
+def iscoroutinefunction(func: Any) -> bool:
     """True for ``async def`` callables, bound methods and partials of them."""
     while hasattr(func, "func") and hasattr(func, "args"):  # functools.partial
         func = func.func
@@ -323,7 +324,7 @@ async def _amap(func, aiterable):
         yield func(item)
 
 
-def superseded(name, replacement, since):
+def superseded(name: str, replacement: str, since: Tuple[int, int]) -> None:
     """Warn that ``name`` of ours has a Django replacement on this release.
 
     Our name keeps working (it forwards to Django's); the warning tells the
@@ -339,7 +340,9 @@ def superseded(name, replacement, since):
     )
 
 
-def forwarding(module_name, ours, django_module, since):
+def forwarding(
+    module_name: str, ours: Dict[str, Any], django_module: str, since: Tuple[int, int]
+) -> Callable[[str], Any]:
     """A module ``__getattr__`` serving ``ours`` before ``since``, Django's names after.
 
     From ``since`` on each access returns ``django_module``'s object of the
@@ -347,7 +350,7 @@ def forwarding(module_name, ours, django_module, since):
     """
     import importlib
 
-    def __getattr__(name):
+    def __getattr__(name: str) -> Any:
         if name not in ours:
             raise AttributeError("module %r has no attribute %r" % (module_name, name))
         if DJANGO_VERSION >= since:

@@ -1,7 +1,9 @@
 """async_legacy's Django settings, with their defaults."""
+from typing import Any, Dict
+
 from django.conf import settings
 
-DEFAULTS = {
+DEFAULTS: Dict[str, Any] = {
     # Threads one worker process may use for blocking work (sync views, hooks
     # that may do I/O, templates, the ORM). One thread per request at most.
     "ASYNC_LEGACY_THREADS": 32,
@@ -17,7 +19,8 @@ DEFAULTS = {
 }
 
 
-def get(name):
+def get(name: str) -> Any:
+    """The setting ``name`` (one of DEFAULTS), or its default."""
     return getattr(settings, name, DEFAULTS[name])
 
 

@@ -18,16 +18,18 @@ A coroutine-WSGI application is a WSGI callable with ``coroutine_wsgi =
 Called by a plain WSGI server (no ``ENVIRON_KEY``), the application answers
 500 and logs how to serve it properly.
 """
+from typing import Any
+
 VERSION = (1, 0)
 ENVIRON_KEY = "coroutine_wsgi.version"
 APP_ATTRIBUTE = "coroutine_wsgi"
 
 
-def is_coroutine_wsgi_app(app):
+def is_coroutine_wsgi_app(app: Any) -> bool:
     return tuple(getattr(app, APP_ATTRIBUTE, ()) or ())[:1] == VERSION[:1]
 
 
-async def close_body(body):
+async def close_body(body: Any) -> None:
     aclose = getattr(body, "aclose", None)
     if aclose is not None:
         await aclose()

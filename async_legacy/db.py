@@ -31,9 +31,11 @@ outside it: they would use the same connection.
 """
 import asyncio
 import functools
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from django.db import transaction
 
+from ._typing import FuncT
 from .compat import iscoroutinefunction
 from .lane import Lane, active_lane, run_sync
 
@@ -46,7 +48,7 @@ class atomic:  # noqa: N801 - Django's name
     Also decorates an ``async def``: each call runs in its own block.
     """
 
-    def __init__(self, using=None, savepoint=True, durable=False):
+    def __init__(self, using: Optional[str] = None, savepoint: bool = True, durable: bool = False) -> None:
         if callable(using):  # @atomic without parentheses
             raise TypeError(
                 "async_legacy.db.atomic is used as @atomic() (with parentheses) on %r." % (using,)
@@ -54,15 +56,15 @@ class atomic:  # noqa: N801 - Django's name
         self.using = using
         self.savepoint = savepoint
         self.durable = durable
-        self._blocks = []  # (Django's Atomic, pinned lane) per entered block
+        self._blocks: List[Tuple[Any, Optional[Lane]]] = []  # (Django's Atomic, pinned lane) per entered block
 
-    def _django_atomic(self):
-        kwargs = {"using": self.using, "savepoint": self.savepoint}
+    def _django_atomic(self) -> Any:
+        kwargs: Dict[str, Any] = {"using": self.using, "savepoint": self.savepoint}
         if self.durable:
             kwargs["durable"] = True  # Django >= 3.2; older ones reject it by name
         return transaction.atomic(**kwargs)
 
-    async def __aenter__(self):
+    async def __aenter__(self) -> "atomic":
         block = self._django_atomic()
         lane = active_lane()
         if not isinstance(lane, Lane):
@@ -78,7 +80,7 @@ class atomic:  # noqa: N801 - Django's name
         self._blocks.append((block, lane))
         return self
 
-    async def __aexit__(self, exc_type, exc, tb):
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
         block, lane = self._blocks.pop()
         # Queued on the same thread behind any query still running there (a
         # cancelled await does not stop it), and finished even if this task
@@ -102,7 +104,7 @@ class atomic:  # noqa: N801 - Django's name
             lane.unpin()
         return False  # Atomic.__exit__ never swallows an exception
 
-    def __call__(self, func):
+    def __call__(self, func: FuncT) -> FuncT:
         if not iscoroutinefunction(func):
             raise TypeError(
                 "async_legacy.db.atomic() decorates async def functions; %r is not one. "
@@ -110,21 +112,21 @@ class atomic:  # noqa: N801 - Django's name
             )
 
         @functools.wraps(func)
-        async def inner(*args, **kwargs):
+        async def inner(*args: Any, **kwargs: Any) -> Any:
             async with atomic(self.using, self.savepoint, self.durable):
                 return await func(*args, **kwargs)
 
-        return inner
+        return inner  # type: ignore[return-value]  # same signature, as functools.wraps says
 
 
-def _unpin_after(lane, future):
+def _unpin_after(lane: Optional[Lane], future: "asyncio.Future[Any]") -> None:
     if not future.cancelled():
         future.exception()  # retrieved: an error here was already raised to nobody
     if lane is not None and lane.pinned:
         lane.unpin()
 
 
-async def on_commit(func, using=None):
+async def on_commit(func: Callable[[], Any], using: Optional[str] = None) -> None:
     """``transaction.on_commit(func)`` on the block's connection.
 
     Django's ``on_commit`` called on the loop would register on the loop
@@ -132,4 +134,4 @@ async def on_commit(func, using=None):
     ``func`` then runs on the block's thread right after the commit, and
     never if the transaction is rolled back.
     """
-    return await run_sync(transaction.on_commit, func, using)
+    await run_sync(transaction.on_commit, func, using)

@@ -1,5 +1,6 @@
 """AsyncDjangoApplication: Django's WSGIHandler, served as coroutine WSGI."""
 import logging
+from typing import Any, Callable, Dict
 
 from django import db
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.core.handlers.wsgi import WSGIHandler, get_script_name
 from django.urls import set_script_prefix
 
 from . import blocking, conf
+from ._typing import Environ
 from .coroutine_wsgi import ENVIRON_KEY, VERSION
 from .lane import Lane, LanePool, current_lane
 from .pipeline import AsyncBaseHandler
@@ -70,9 +72,9 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
 
     coroutine_wsgi = VERSION
     #: How a request runs its blocking work (the test client swaps it).
-    lane_class = Lane
+    lane_class: Any = Lane
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lanes = LanePool(
             conf.get("ASYNC_LEGACY_THREADS"),
@@ -81,10 +83,10 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
             idle=conf.get("ASYNC_LEGACY_THREAD_IDLE"),
         )
         self._safe_receivers = _safe_receivers()
-        self._inline_cache = {}
+        self._inline_cache: Dict[Any, Any] = {}
         self._blocking_threshold = blocking.threshold_from_settings()
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Any:
         if ENVIRON_KEY not in environ:
             return self._called_as_plain_wsgi(environ, start_response)
         return self.serve(environ, start_response)
@@ -100,7 +102,7 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
         start_response("500 Internal Server Error", [("Content-Type", "text/plain; charset=utf-8")])
         return [message.encode()]
 
-    async def serve(self, environ, start_response):
+    async def serve(self, environ: Environ, start_response: Callable[..., Any]) -> Any:
         """Handle one request; return the response body (see coroutine_wsgi)."""
         if self._blocking_threshold is not None:
             blocking.watch(self._blocking_threshold)

@@ -38,6 +38,7 @@ import logging
 import queue
 import threading
 from collections import deque
+from typing import Any, Callable, TypeVar
 
 from asgiref.sync import AsyncToSync, SyncToAsync, ThreadSensitiveContext
 
@@ -50,6 +51,9 @@ _MISSING = object()
 #: Passes of the event loop a thread must also stay idle before it goes back.
 _IDLE_PASSES = 6
 _thread = threading.local()
+
+
+_T = TypeVar("_T")
 
 
 def _noop():
@@ -508,7 +512,7 @@ def active_lane():
     return None
 
 
-async def run_sync(func, *args, **kwargs):
+async def run_sync(func: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
     """Run blocking ``func`` off the loop and await its result.
 
     Inside a request of the legacy pipeline it runs on the request's lane (the

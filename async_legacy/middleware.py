@@ -16,11 +16,13 @@ No deprecation warning on 3.1+ (other shims of this package warn): a
 middleware module shared by both sides of an upgrade imports these at
 start-up, and they are Django's objects there.
 """
+from typing import TYPE_CHECKING
+
 from .compat import NATIVE_ASYNC
 
 __all__ = ["sync_only_middleware", "async_only_middleware", "sync_and_async_middleware"]
 
-if NATIVE_ASYNC:
+if NATIVE_ASYNC or TYPE_CHECKING:  # type checkers see Django's (django-stubs)
     from django.utils.decorators import (  # noqa: F401 - the same objects
         async_only_middleware,
         sync_and_async_middleware,

@@ -9,10 +9,13 @@ version, the connections a request's thread opened are closed when they
 would otherwise wait for the cyclic GC (see ThreadPerRequest).
 """
 import warnings
+from typing import TYPE_CHECKING, Any
 
 from . import blocking
 from .compat import DJANGO_VERSION
 
+if TYPE_CHECKING:
+    from ._typing import ASGIApp
 
 
 class ThreadPerRequest:
@@ -78,7 +81,7 @@ class Watched:
         return getattr(self.app, name)
 
 
-def get_native_application():
+def get_native_application() -> "ASGIApp":
     """Django's ASGIHandler, with a thread context per request (Django 4.0+
     has its own; it joins ours), whose connections are closed with it.
 
@@ -86,7 +89,7 @@ def get_native_application():
     """
     from django.core.asgi import get_asgi_application
 
-    app = get_asgi_application()
+    app: Any = get_asgi_application()
     app = ThreadPerRequest(app, close_connections=_persistent_connections())
     threshold = blocking.threshold_from_settings()
     return Watched(app, threshold) if threshold is not None else app

@@ -17,35 +17,38 @@
 """
 import asyncio
 import logging
+from typing import Any, Coroutine, Dict, List, Optional, TypeVar
 
 from .lane import current_lane
 
 logger = logging.getLogger("async_legacy.tasks")
 
-_pending = {}  # task -> name
+_T = TypeVar("_T")
+
+_pending: "Dict[asyncio.Future[Any], str]" = {}  # task -> name
 
 
-def spawn(coro, name=None):
+def spawn(coro: "Coroutine[Any, Any, _T]", name: Optional[str] = None) -> "asyncio.Future[_T]":
     """Run ``coro`` in the background; returns its asyncio Task."""
     if not asyncio.iscoroutine(coro):
         raise TypeError(
             "spawn() takes a coroutine object, got %r: call the async function, "
             "spawn(smoke_meats(order)), rather than passing it." % (coro,)
         )
-    name = name or getattr(coro, "__qualname__", repr(coro))
+    name = name or str(getattr(coro, "__qualname__", repr(coro)))
     task = asyncio.ensure_future(_detached(coro))
     _pending[task] = name
     task.add_done_callback(_finished)
     return task
 
 
-async def _detached(coro):
+async def _detached(coro: "Coroutine[Any, Any, _T]") -> _T:
     # Blocking work of the task must not queue on the (finishing) request's lane.
     current_lane.set(None)
     return await coro
 
 
-def _finished(task):
+def _finished(task: "asyncio.Future[Any]") -> None:
     name = _pending.pop(task, "?")
     if task.cancelled():
         return
@@ -54,12 +57,12 @@ def _finished(task):
         logger.error("Background task %r failed: %r", name, exc, exc_info=(type(exc), exc, exc.__traceback__))
 
 
-def pending():
+def pending() -> List[str]:
     """Names of the background tasks still running."""
     return sorted(_pending.values())
 
 
-async def drain(timeout):
+async def drain(timeout: float) -> None:
     """Wait up to ``timeout`` seconds for pending tasks, then cancel (and log) the rest."""
     tasks = list(_pending)
     if not tasks:

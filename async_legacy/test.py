@@ -14,13 +14,23 @@
 Blocking work of a request made by the client runs in the test's thread
 (asgiref's thread-sensitive mode), so views see the TestCase's data.
 """
+from typing import TYPE_CHECKING, Any
+
 from .compat import NATIVE_ASYNC, superseded
 
 __all__ = ["AsyncRequestFactory", "AsyncClient", "SimpleTestCase", "TransactionTestCase", "TestCase"]
 
-if NATIVE_ASYNC:
+if TYPE_CHECKING:
+    # Type checkers see Django 3.1+'s classes, whose API ours mirror on older
+    # releases (the legacy branch below is checked by the tests, not by mypy).
+    from django.test import AsyncClient as AsyncClient
+    from django.test import AsyncRequestFactory as AsyncRequestFactory
+    from django.test import SimpleTestCase as SimpleTestCase
+    from django.test import TestCase as TestCase
+    from django.test import TransactionTestCase as TransactionTestCase
+elif NATIVE_ASYNC:
 
-    def __getattr__(name):
+    def __getattr__(name: str) -> Any:
         if name not in __all__:
             raise AttributeError("module 'async_legacy.test' has no attribute %r" % name)
         import django.test
@@ -34,6 +44,7 @@ else:
 
     from asgiref.sync import async_to_sync
     from django import test as django_test
+    from django.core.handlers.base import BaseHandler
     from django.core.signals import got_request_exception, request_finished, request_started
     from django.db import close_old_connections
     from django.test import signals
@@ -44,7 +55,6 @@ else:
         conditional_content_removal,
         store_rendered_templates,
     )
-    from django.core.handlers.base import BaseHandler
     from django.urls import resolve
     from django.utils.functional import SimpleLazyObject
 

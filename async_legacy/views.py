@@ -11,6 +11,7 @@ loop.
 import asyncio
 import inspect
 import types
+from typing import Any, Dict
 
 from django.db import connections, transaction
 from django.http.response import HttpResponseBase
@@ -39,7 +40,7 @@ _PASS_THROUGH_CODES = {
 # with other context decorators, so its closure is checked for an Atomic).
 _CONTEXT_DECORATOR_CODE = transaction.atomic(_probe).__code__
 
-_kinds = {}
+_kinds: Dict[Any, Any] = {}
 
 
 def kind_of(callback, method):

@@ -11,6 +11,11 @@ interpreter for that Python, with the package installed (not editable) so
 
 Once per Django release it also runs Django's own test suite through our test
 client (scripts/django_suite.py; MATRIX_DJANGO_SUITE=0 skips it).
+
+Before the pairs, once, the lint step (``lint()`` below) checks the whole
+repository: ruff's lint rules and formatter, mypy, and compiling the library
+with Python 3.7. It runs with a pair filter too; ``python3 scripts/matrix.py
+lint`` runs it alone and MATRIX_LINT=0 skips it.
 """
 import glob
 import json
@@ -86,6 +91,57 @@ def ensure_venv(path, python, requirements, out=None):
     # Reinstall our own code every run (the version number does not change).
     subprocess.check_call(pip + ["--no-deps", "--force-reinstall", ROOT], **to)
     return bin_dir
+
+
+#: The lint step's virtualenv: pinned tools, and the typed libraries mypy
+#: checks against (Django 5.2 with its django-stubs, DRF with its stubs,
+#: aiohttp's and asgiref's own annotations).
+LINT_PYTHON = "3.12"
+LINT_REQUIREMENTS = [
+    "ruff==0.17.5",
+    "mypy==1.19.1",
+    "django-stubs==5.2.9",
+    "django-stubs-ext==6.1.2",
+    "Django==5.2.19",
+    "djangorestframework==3.16.1",
+    "djangorestframework-stubs==3.16.9",
+    "aiohttp==3.14.5",
+    "gunicorn==27.0.1",
+    "asgiref==3.13.0",
+    "uvloop==0.23.0",
+    "typing_extensions==4.16.0",  # assert_type in tests/typed_example.py
+]
+
+
+def lint(out=None):
+    """ruff (lint rules, import order, formatting), mypy and a compile with
+    Python 3.7 over the repository; configured in pyproject.toml. Returns
+    (ok, seconds). Each tool's messages name the file and line."""
+    started = time.time()
+    path = os.path.join(MATRIX_DIR, "lint")
+    bin_dir = os.path.join(path, "bin")
+    to = {"stdout": out, "stderr": subprocess.STDOUT} if out else {}
+    if not os.path.exists(os.path.join(bin_dir, "python")):
+        subprocess.check_call([interpreter(LINT_PYTHON), "-m", "venv", path], **to)
+        subprocess.check_call([os.path.join(bin_dir, "python"), "-m", "pip", "install", "-q", "--upgrade", "pip"], **to)
+    subprocess.check_call([os.path.join(bin_dir, "python"), "-m", "pip", "install", "-q"] + LINT_REQUIREMENTS, **to)
+    checks = [
+        ("ruff check", [os.path.join(bin_dir, "ruff"), "check", "--no-cache", "--output-format", "concise", "."]),
+        ("ruff format", [os.path.join(bin_dir, "ruff"), "format", "--no-cache", "--check", "--diff", "."]),
+        ("mypy", [os.path.join(bin_dir, "mypy"), "--cache-dir", os.path.join(path, "mypy_cache")]),
+        # The library's floor: mypy no longer takes 3.7 as a target.
+        ("python3.7 compileall", [interpreter("3.7"), "-m", "compileall", "-q", "async_legacy", "worker"]),
+    ]
+    failed = []
+    for name, command in checks:
+        print("--- lint: %s" % name, file=out, flush=True)
+        if subprocess.call(command, cwd=ROOT, **to) != 0:
+            failed.append(name)
+    seconds = time.time() - started
+    if failed:
+        print("lint FAILED (%s): fix the files and lines above; `ruff format .` and "
+              "`ruff check --fix .` fix most of ruff's." % ", ".join(failed), file=out, flush=True)
+    return not failed, seconds
 
 
 def postgres_driver(python, django):
@@ -226,6 +282,10 @@ def run_parallel(pairs, jobs, suite_reports):
 def main(argv):
     os.makedirs(MATRIX_DIR, exist_ok=True)
     wanted = [p for p in PAIRS if not argv or any(a in name_of(*p) for a in argv)]
+    lint_result = None
+    if os.environ.get("MATRIX_LINT", "1") != "0" and (not argv or wanted or "lint" in argv):
+        print("\n=== lint", flush=True)
+        lint_result = lint()
     suite_reports = {}
     # Two pairs at a time on a machine with two cores or more: most of a pair's
     # time is spent waiting on servers it started.
@@ -248,7 +308,14 @@ def main(argv):
     skipped = sum(c["skipped"] for _, c in results)
     suite_failed = sum(c.get("suite_failed", 0) for _, c in results)
     print("Django's own suite: %d tests not as with Django's handler" % suite_failed)
+    if lint_result is not None:
+        print("lint (ruff, ruff format, mypy, py3.7 compile): %s in %.0f s"
+              % ("ok" if lint_result[0] else "FAILED", lint_result[1]))
     print("matrix: %d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    if lint_result is not None and not lint_result[0]:
+        return 1
+    if not wanted:
+        return 0 if lint_result is not None else 1  # "lint" alone
     return 1 if failed or suite_failed or not passed else 0
 
 

@@ -125,7 +125,7 @@ class PostgresServer:
         proc = subprocess.run(
             [os.path.join(self.bin_dir, "psql"), "-X", "-q", "-A", "-t", "-h", "127.0.0.1", "-p", str(self.port),
              "-U", self.user, "-d", database, "-c", query],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=30)
+            capture_output=True, text=True, timeout=30)
         if proc.returncode and check:
             raise RuntimeError("psql %r failed: %s" % (query, proc.stderr.strip()))
         return proc.stdout.strip()
@@ -161,7 +161,7 @@ class PostgresServer:
 
     def _run_as_owner(self, cmd):
         proc = subprocess.run(self._as_owner(cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              universal_newlines=True, timeout=120)
+                              text=True, timeout=120)
         if proc.returncode:
             raise RuntimeError("%s failed:\n%s" % (cmd[0], proc.stdout))
 

@@ -7,9 +7,9 @@ import asyncio
 
 import pytest
 from django.core import signals
+from helpers import Peer, lanes_idle, run, scope
 
 from async_legacy.asgi import LegacyASGIHandler, environ_from_scope
-from helpers import Peer, lanes_idle, run, scope
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import pytest
 import requests
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
+from gunicorn_helpers import EXAMPLE, gunicorn
 
 from async_legacy import blocking
-from gunicorn_helpers import EXAMPLE, gunicorn
 
 
 def wait_for(server, pattern, seconds=5):

@@ -5,10 +5,10 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.http import multipartparser
 from django.test import RequestFactory
+from helpers import call, run
 
 from async_legacy.body import load_body
 from async_legacy.compat import NATIVE_ASYNC
-from helpers import call, run
 
 BIG = b"x" * (3 * 1024 * 1024)  # over FILE_UPLOAD_MAX_MEMORY_SIZE: spooled to disk
 BOUNDARY = "BOUNDARY"

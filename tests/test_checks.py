@@ -6,9 +6,9 @@ import sys
 import pytest
 from django.core import checks
 from django.test import override_settings
+from gunicorn_helpers import EXAMPLE
 
 from async_legacy.compat import DJANGO_VERSION, NATIVE_ASYNC
-from gunicorn_helpers import EXAMPLE
 
 
 def messages(ids=None):
@@ -117,7 +117,7 @@ def test_manage_py_check_on_example_montage_is_clean(tmp_path):
     env = dict(os.environ, MONTAGE_DB=str(tmp_path / "db.sqlite3"), DJANGO_SETTINGS_MODULE="montage.settings")
     done = subprocess.run(
         [sys.executable, os.path.join(EXAMPLE, "manage.py"), "check"], env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, universal_newlines=True,
+        stderr=subprocess.STDOUT, text=True,
     )
     assert done.returncode == 0, done.stdout
     assert "no issues" in done.stdout and "async_legacy" not in done.stdout, done.stdout
@@ -129,7 +129,7 @@ def test_django_admin_check_fails_on_an_error():
     env = dict(os.environ, PYTHONPATH=tests_dir, DJANGO_SETTINGS_MODULE="testproject.check_settings")
     done = subprocess.run(
         [sys.executable, "-m", "django", "check"], env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, universal_newlines=True,
+        stderr=subprocess.STDOUT, text=True,
     )
     assert done.returncode != 0
     assert "async_legacy.E001" in done.stdout and "testproject.check_urls.fine" in done.stdout, done.stdout

@@ -2,7 +2,6 @@
 import random
 
 import pytest
-
 from helpers import call, gather
 
 
@@ -61,9 +60,9 @@ def test_gzip_middleware_compresses_async_streaming(loop):
     import gzip
 
     from django.test import override_settings
+    from helpers import call, run
 
     from async_legacy import AsyncDjangoApplication
-    from helpers import call, run
 
     with override_settings(MIDDLEWARE=["django.middleware.gzip.GZipMiddleware"], MIDDLEWARE_CLASSES=[]):
         app = AsyncDjangoApplication()

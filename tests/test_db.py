@@ -13,12 +13,12 @@ import warnings
 import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
+from helpers import Peer, call_asgi, run, scope
+from testproject.db_views import COMMITS, _state
 
 import async_legacy
 from async_legacy import db
 from async_legacy.compat import DJANGO_VERSION, NATIVE_ASYNC
-from helpers import Peer, call_asgi, run, scope
-from testproject.db_views import COMMITS, _state
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

@@ -11,7 +11,6 @@ import uuid
 from urllib.parse import urlparse
 
 import pytest
-
 from gunicorn_helpers import gunicorn
 from test_lane_postgres import _migrate
 

@@ -59,7 +59,7 @@ def test_names_forward_to_django_where_it_has_them():
     else:
         assert ours.login_required is not django_auth.login_required
     with pytest.raises(AttributeError):
-        ours.no_such_decorator
+        ours.no_such_decorator  # noqa: B018 - the access raises
 
 
 class ResponseDecoratorTests(TestCase):

@@ -1,8 +1,8 @@
 """async_legacy.django_wsgi: the django-wsgi extra (request.webob) on the legacy path."""
 import pytest
+from helpers import call, run
 
 from async_legacy.compat import NATIVE_ASYNC
-from helpers import call, run
 
 pytestmark = pytest.mark.skipif(NATIVE_ASYNC, reason="django-wsgi targets the legacy WSGI handler")
 django_wsgi = pytest.importorskip("django_wsgi", reason="the django-wsgi extra is not installed")

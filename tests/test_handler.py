@@ -5,9 +5,7 @@ import threading
 import time
 
 import pytest
-from django.contrib.auth.models import User
 from django.core import signals
-
 from helpers import call, environ, gather, lanes_idle, run
 
 
@@ -127,7 +125,6 @@ def test_cancelled_request_cleans_up(app, loop, events):
 
 
 def test_cancelled_while_on_the_lane_releases_the_thread(app, loop):
-    from django.test import override_settings
 
     async def scenario():
         task = asyncio.ensure_future(call(app, "/sync-db/"))
@@ -148,6 +145,7 @@ def test_cancelled_while_on_the_lane_releases_the_thread(app, loop):
 
 def test_atomic_requests_with_async_view_is_an_error(loop, caplog):
     from django.db import connections
+
     from async_legacy import AsyncDjangoApplication
 
     connections.databases["default"]["ATOMIC_REQUESTS"] = True

@@ -5,10 +5,10 @@ from django.contrib.sessions.middleware import SessionMiddleware
 from django.middleware.common import CommonMiddleware
 from django.middleware.security import SecurityMiddleware
 from django.test import override_settings
-
-from async_legacy import hooks
 from helpers import call, run
 from testproject.settings import TYPICAL_STACK
+
+from async_legacy import hooks
 
 
 def _response(request):

@@ -5,9 +5,9 @@ import threading
 import pytest
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import override_settings
+from helpers import call, gather, lanes_idle, run
 
 from async_legacy.lane import Lane, LanePool
-from helpers import call, gather, lanes_idle, run
 
 
 @pytest.fixture
@@ -34,6 +34,7 @@ def test_pool_size_is_a_bound(app, loop):
 
 def test_one_thread_per_request_for_opaque_middleware_and_view(loop):
     from django.conf import settings
+
     from async_legacy import AsyncDjangoApplication
 
     if settings.MIDDLEWARE is None:

@@ -7,9 +7,9 @@ import time
 
 import pytest
 import requests
+from gunicorn_helpers import HERE, gunicorn
 
 from async_legacy.compat import NATIVE_ASYNC
-from gunicorn_helpers import HERE, gunicorn
 
 pytestmark = pytest.mark.skipif(NATIVE_ASYNC, reason="the legacy pipeline's lane (Django < 3.1)")
 

@@ -9,10 +9,10 @@ import threading
 
 import pytest
 from django.test import override_settings
+from helpers import call_asgi, run
 
 import async_legacy
 from async_legacy.compat import NATIVE_ASYNC
-from helpers import call_asgi, run
 
 P = "testproject.middleware."
 MIXED = [

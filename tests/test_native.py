@@ -1,13 +1,12 @@
 """Django >= 3.1: the same entry points serve through Django's own ASGIHandler."""
 import concurrent.futures
 import time
-import warnings
 
 import pytest
 import requests
+from gunicorn_helpers import EXAMPLE, gunicorn
 
 from async_legacy.compat import DJANGO_VERSION, NATIVE_ASYNC
-from gunicorn_helpers import EXAMPLE, gunicorn
 
 pytestmark = pytest.mark.skipif(not NATIVE_ASYNC, reason="native path: Django >= 3.1")
 

@@ -6,6 +6,7 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.models import Group, User
 from django.db.models import Model
 from django.db.models.query import QuerySet
+from django.test.utils import isolate_apps
 
 from async_legacy.compat import DJANGO_VERSION
 
@@ -58,6 +59,36 @@ class AsyncORMTests(TestCase):
         await sync_to_async(where)()
         await User.objects.acount()
         assert loop_thread not in seen
+
+
+class TypedNamesTests(TestCase):
+    async def test_typed_manager_is_a_plain_manager_with_the_async_names(self):
+        from async_legacy.orm import AsyncManager, AsyncQuerySet
+
+        assert AsyncManager["User"] is AsyncManager and AsyncQuerySet["User"] is AsyncQuerySet
+        manager = AsyncManager["User"]()
+        manager.model = User  # what contribute_to_class sets
+        await User.objects.acreate(username="typed")
+        assert (await manager.aget(username="typed")).username == "typed"
+        assert await manager.filter(username="typed").acount() == 1
+
+
+@isolate_apps("testproject")
+def test_typed_model_mixin_adds_nothing_at_run_time():
+    from django.db import models
+
+    from async_legacy.orm import AsyncManager, AsyncModelMixin
+
+    class Shelf(AsyncModelMixin, models.Model):
+        objects = AsyncManager["Shelf"]()
+
+        class Meta:
+            app_label = "testproject"
+
+    assert isinstance(Shelf.objects, AsyncManager) and Shelf.objects.model is Shelf
+    # The async names are Model's and QuerySet's (Django's or installed), not the mixin's.
+    assert Shelf.asave is Model.asave and Shelf.arefresh_from_db is Model.arefresh_from_db
+    assert not [name for name in vars(AsyncModelMixin) if not name.startswith("__")]
 
 
 def test_django_keeps_its_own_where_it_has_them():

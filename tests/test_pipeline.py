@@ -8,7 +8,6 @@ import pytest
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.test import override_settings
-
 from helpers import call, call_sync, run
 
 SCENARIOS = [

@@ -1,6 +1,5 @@
 """The real-PostgreSQL fixture (tests/postgres.py) counts what it says it counts."""
 import pytest
-
 from clients import HEAVY_PAIRS, heavy_pair
 
 pytestmark = pytest.mark.skipif(not heavy_pair(), reason="Postgres runs on %s only (CI time)" % ", ".join(HEAVY_PAIRS))

@@ -7,7 +7,6 @@ import threading
 import time
 
 import pytest
-
 import rawhttp
 from gunicorn_helpers import gunicorn
 

@@ -90,7 +90,7 @@ def test_drfs_own_tests_pass_with_our_classes():
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "drf_suite_plugin", "-p", "no:cacheprovider", "-o", "addopts="]
         + MODULES,
-        cwd=sources, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=300,
+        cwd=sources, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300,
     )
     summary = run.stdout.strip().splitlines()[-1]
     print("DRF %s's own tests with our classes: %s" % (version, summary))

@@ -4,11 +4,11 @@ import pytest
 pytest.importorskip("rest_framework")
 
 from django.contrib.auth.models import User  # noqa: E402
+from drfapp.compare import TestCase, same  # noqa: E402
+from drfapp.models import Book, Tag  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
 from async_legacy.rest_framework.test import AsyncAPIClient  # noqa: E402
-from drfapp.compare import TestCase, same  # noqa: E402
-from drfapp.models import Book, Tag  # noqa: E402
 
 
 class Data(TestCase):

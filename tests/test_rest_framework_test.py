@@ -5,10 +5,10 @@ pytest.importorskip("rest_framework")
 
 from django.contrib.auth.models import User  # noqa: E402
 from django.urls import resolve  # noqa: E402
+from drfapp.compare import TestCase  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
 from async_legacy.rest_framework.test import AsyncAPIClient, AsyncAPIRequestFactory, force_authenticate  # noqa: E402
-from drfapp.compare import TestCase  # noqa: E402
 
 
 class Tools(TestCase):

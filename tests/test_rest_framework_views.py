@@ -9,13 +9,13 @@ pytest.importorskip("rest_framework")
 
 from django.contrib.auth.models import User  # noqa: E402
 from django.core.cache import cache  # noqa: E402
+from drfapp import api  # noqa: E402
+from drfapp.compare import TestCase, same  # noqa: E402
+from drfapp.models import Book  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
 from async_legacy.compat import iscoroutinefunction  # noqa: E402
 from async_legacy.rest_framework.test import AsyncAPIClient  # noqa: E402
-from drfapp import api  # noqa: E402
-from drfapp.compare import TestCase, same  # noqa: E402
-from drfapp.models import Book  # noqa: E402
 
 
 class Views(TestCase):

@@ -5,11 +5,11 @@ pytest.importorskip("rest_framework")
 
 from django.contrib.auth.models import User  # noqa: E402
 from django.urls import resolve  # noqa: E402
+from drfapp.compare import TestCase, same  # noqa: E402
+from drfapp.models import Book, Tag  # noqa: E402
 
 from async_legacy.rest_framework import routers, serializers, viewsets  # noqa: E402
 from async_legacy.rest_framework.test import AsyncAPIClient  # noqa: E402
-from drfapp.compare import TestCase, same  # noqa: E402
-from drfapp.models import Book, Tag  # noqa: E402
 
 
 class BookSerializer(serializers.ModelSerializer):

@@ -9,9 +9,9 @@ import time
 
 import pytest
 import requests
+from gunicorn_helpers import EXAMPLE, free_port
 
 from async_legacy.compat import NATIVE_ASYNC
-from gunicorn_helpers import EXAMPLE, free_port
 
 pytestmark = pytest.mark.skipif(NATIVE_ASYNC, reason="Django >= 3.1 keeps its own runserver")
 

@@ -6,7 +6,6 @@ import sys
 import time
 
 import requests
-
 from gunicorn_helpers import EXAMPLE, free_port, gunicorn_conf
 
 

@@ -8,8 +8,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
-from django.test import ignore_warnings, modify_settings, override_settings, tag
-from django.test import skipIfDBFeature, skipUnlessDBFeature
+from django.test import ignore_warnings, modify_settings, override_settings, skipIfDBFeature, skipUnlessDBFeature, tag
 from django.test.utils import isolate_apps
 
 from async_legacy.compat import NATIVE_ASYNC
@@ -181,7 +180,7 @@ def test_djangos_test_decorators_on_async_test_methods():
             await asyncio.sleep(0)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("default")
-            warnings.warn("ignored", UserWarning)
+            warnings.warn("ignored", UserWarning, stacklevel=1)
             RAN.append(("ignore_warnings", not caught))
 
         @isolate_apps("testproject", kwarg_name="apps")

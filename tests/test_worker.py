@@ -1,18 +1,14 @@
 """The gaiohttp worker under real gunicorn masters, with real HTTP clients."""
 import concurrent.futures
-import json
-import os
 import re
 import signal
 import socket
 import struct
 import subprocess
-import sys
 import time
 
 import pytest
 import requests
-
 from gunicorn_helpers import gunicorn
 
 
@@ -155,7 +151,7 @@ def test_access_log_uses_gunicorn_format():
 
 def test_unix_socket_bind(tmp_path):
     path = str(tmp_path / "g.sock")
-    with gunicorn("serverapps:wsgi_app", bind="unix:" + path) as server:
+    with gunicorn("serverapps:wsgi_app", bind="unix:" + path):
         with socket.socket(socket.AF_UNIX) as s:
             s.connect(path)
             s.sendall(b"GET /unix HTTP/1.0\r\n\r\n")

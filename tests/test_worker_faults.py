@@ -10,8 +10,20 @@ import signal
 import time
 
 import pytest
-
-from clients import HEAVY_PAIRS, Load, address, census, connect, head, heavy_pair, open_response, read_response, reset, send, settled
+from clients import (
+    HEAVY_PAIRS,
+    Load,
+    address,
+    census,
+    connect,
+    head,
+    heavy_pair,
+    open_response,
+    read_response,
+    reset,
+    send,
+    settled,
+)
 from gunicorn_helpers import gunicorn
 
 APP = "testproject.served:application"

@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-
 from clients import address, send
 from gunicorn_helpers import HERE, gunicorn
 
@@ -76,7 +75,7 @@ def test_concurrent_requests_never_see_each_others_state(sqlite_env):
         errors = [r for r in results if isinstance(r, BaseException)]
         assert errors == [], errors[:5]
         wrong = []
-        for (path, headers, (lang, tz, user, prefix, alt)), (status, body) in zip(cases, results):
+        for (path, _headers, (lang, tz, user, prefix, alt)), (status, body) in zip(cases, results):
             if status != 200:
                 wrong.append((path, status, body[:200]))
                 continue

@@ -13,7 +13,6 @@ import threading
 import time
 
 import pytest
-
 from clients import HEAVY_PAIRS, Load, connect, head, heavy_pair, open_response, send
 from debian import ensure
 from gunicorn_helpers import HERE, ROOT, free_port, gunicorn, stop, wait_for

@@ -10,7 +10,6 @@ import sys
 import time
 
 import pytest
-
 from clients import HEAVY_PAIRS, address, census, connect, head, heavy_pair, reset, send, settled
 from gunicorn_helpers import HERE, gunicorn
 from test_worker_faults import assert_only_app_errors_logged

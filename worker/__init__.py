@@ -12,7 +12,7 @@ from .gaiohttp import GaiohttpUVLoopWorker, GaiohttpWorker  # noqa: E402
 __all__ = ["GaiohttpWorker", "GaiohttpUVLoopWorker"]
 
 
-def _register():
+def _register() -> None:
     from gunicorn.workers import SUPPORTED_WORKERS
 
     SUPPORTED_WORKERS["gaiohttp"] = "async_legacy.worker.GaiohttpWorker"

@@ -5,7 +5,7 @@ from async_legacy.coroutine_wsgi import is_coroutine_wsgi_app
 
 
 def is_asgi_app(app):
-    call = app if inspect.isfunction(app) or inspect.ismethod(app) else getattr(type(app), "__call__", None)
+    call = app if inspect.isfunction(app) or inspect.ismethod(app) else getattr(type(app), "__call__", None)  # noqa: B004
     if not inspect.iscoroutinefunction(call):
         return False
     params = [p for p in inspect.signature(app).parameters.values() if p.kind != p.VAR_KEYWORD]

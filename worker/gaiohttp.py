@@ -5,6 +5,8 @@ import os
 import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from types import FrameType
+from typing import Optional
 
 from gunicorn.workers import base
 
@@ -22,8 +24,11 @@ class GaiohttpWorker(base.Worker):
 
     #: SIGTERM and max_requests drain for graceful_timeout; SIGINT/SIGQUIT don't.
     _graceful = True
+    #: gunicorn's (set by base.Worker), declared for type checkers.
+    alive: bool
+    _wakeup: "Optional[asyncio.Future[None]]"
 
-    def init_process(self):
+    def init_process(self) -> None:
         # A fresh loop after fork; uvloop's when the subclass asks for it.
         self.loop = self.new_event_loop()
         asyncio.set_event_loop(self.loop)
@@ -35,10 +40,10 @@ class GaiohttpWorker(base.Worker):
         check_c_parser(self.log)
         super().init_process()
 
-    def new_event_loop(self):
+    def new_event_loop(self) -> asyncio.AbstractEventLoop:
         return asyncio.new_event_loop()
 
-    def run(self):
+    def run(self) -> None:
         try:
             self.loop.run_until_complete(self._serve())
         finally:
@@ -48,7 +53,7 @@ class GaiohttpWorker(base.Worker):
                 self.loop.close()
         sys.exit(self.exit_code)
 
-    async def _serve(self):
+    async def _serve(self) -> None:
         options = self.options
         executor = ThreadPoolExecutor(options.threads, thread_name_prefix="gaiohttp-wsgi")
         bridge = bridge_for(self.wsgi, options, executor)
@@ -89,7 +94,7 @@ class GaiohttpWorker(base.Worker):
             await lifespan.shutdown()
         executor.shutdown(wait=False)
 
-    async def _sleep(self, seconds):
+    async def _sleep(self, seconds: float) -> None:
         self._wakeup = self.loop.create_future()
         handle = self.loop.call_later(seconds, self._wake)
         try:
@@ -97,18 +102,18 @@ class GaiohttpWorker(base.Worker):
         finally:
             handle.cancel()
 
-    def _wake(self):
+    def _wake(self) -> None:
         if self._wakeup is not None and not self._wakeup.done():
             self._wakeup.set_result(None)
 
-    def max_requests_reached(self):
+    def max_requests_reached(self) -> None:
         if self.alive:
             self.log.info("Max requests, shutting down: %s", self)
             self.alive = False
             self._graceful = True
             self.loop.call_soon(self._wake)
 
-    def init_signals(self):
+    def init_signals(self) -> None:
         # Signals through the loop, so handlers never interrupt a request.
         add = self.loop.add_signal_handler
         add(signal.SIGQUIT, self.handle_quit, signal.SIGQUIT, None)
@@ -120,18 +125,18 @@ class GaiohttpWorker(base.Worker):
         signal.siginterrupt(signal.SIGTERM, False)
         signal.siginterrupt(signal.SIGUSR1, False)
 
-    def handle_exit(self, sig, frame):
+    def handle_exit(self, sig: int, frame: Optional[FrameType]) -> None:
         self.alive = False
         self._graceful = True
         self._wake()
 
-    def handle_quit(self, sig, frame):
+    def handle_quit(self, sig: int, frame: Optional[FrameType]) -> None:
         self.alive = False
         self._graceful = False
         self.cfg.worker_int(self)
         self._wake()
 
-    def handle_abort(self, sig, frame):
+    def handle_abort(self, sig: int, frame: Optional[FrameType]) -> None:
         self.alive = False
         self.exit_code = 1
         self.cfg.worker_abort(self)
@@ -141,7 +146,7 @@ class GaiohttpWorker(base.Worker):
 class GaiohttpUVLoopWorker(GaiohttpWorker):
     """The same worker on uvloop (``pip install uvloop``)."""
 
-    def new_event_loop(self):
+    def new_event_loop(self) -> asyncio.AbstractEventLoop:
         import uvloop
 
         return uvloop.new_event_loop()

@@ -1,5 +1,9 @@
 """gunicorn's settings, translated into what the server needs (nothing else)."""
 import os
+import ssl
+from typing import Any, Callable, Dict, FrozenSet, TypeVar, Union
+
+_N = TypeVar("_N", int, float)
 
 #: Request bodies larger than this get 413 (bytes; environment variable).
 MAX_BODY_ENV = "GAIOHTTP_MAX_BODY_SIZE"
@@ -17,21 +21,21 @@ DEFAULT_BODY_TIMEOUT = 30.0
 class Options:
     """Plain values read once from gunicorn's ``cfg`` when the worker boots."""
 
-    def __init__(self, cfg, worker_max_requests):
-        self.keepalive = cfg.keepalive
-        self.graceful_timeout = cfg.graceful_timeout
+    def __init__(self, cfg: Any, worker_max_requests: int) -> None:
+        self.keepalive: float = cfg.keepalive
+        self.graceful_timeout: float = cfg.graceful_timeout
         self.max_requests = worker_max_requests  # gunicorn added the jitter
-        self.worker_connections = cfg.worker_connections
-        self.limit_request_line = cfg.limit_request_line or 8190
-        self.limit_request_fields = cfg.limit_request_fields or 32768
-        self.limit_request_field_size = cfg.limit_request_field_size or 8190
+        self.worker_connections: int = cfg.worker_connections
+        self.limit_request_line: int = cfg.limit_request_line or 8190
+        self.limit_request_fields: int = cfg.limit_request_fields or 32768
+        self.limit_request_field_size: int = cfg.limit_request_field_size or 8190
         self.forwarded_allow_ips = _allow_list(cfg.forwarded_allow_ips)
-        self.secure_scheme_headers = {
+        self.secure_scheme_headers: Dict[str, str] = {
             name.upper(): value for name, value in (cfg.secure_scheme_headers or {}).items()
         }
         # Threads for plain WSGI apps (gunicorn's `threads`, at least 10).
-        self.threads = max(cfg.threads, 10)
-        self.workers = cfg.workers
+        self.threads: int = max(cfg.threads, 10)
+        self.workers: int = cfg.workers
         self.ssl_context = make_ssl_context(cfg) if cfg.is_ssl else None
         self.max_body = _max_body()
         self.gc_freeze = _flag(GC_FREEZE_ENV, True)
@@ -46,22 +50,22 @@ class Options:
         )
 
 
-def _allow_list(value):
+def _allow_list(value: Union[str, Any]) -> FrozenSet[str]:
     if isinstance(value, str):
         value = [v.strip() for v in value.split(",")]
     return frozenset(value or ())
 
 
-def _max_body():
+def _max_body() -> int:
     # gunicorn's arbiter exports raw_env into os.environ before forking workers.
     return _number(MAX_BODY_ENV, DEFAULT_MAX_BODY, int, "bytes")
 
 
-def _seconds(name, default):
+def _seconds(name: str, default: float) -> float:
     return _number(name, default, float, "seconds")
 
 
-def _number(name, default, kind, unit):
+def _number(name: str, default: _N, kind: Callable[[str], _N], unit: str) -> _N:
     raw = os.environ.get(name)
     if raw is None:
         return default
@@ -74,7 +78,7 @@ def _number(name, default, kind, unit):
     return value
 
 
-def _flag(name, default):
+def _flag(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None:
         return default
@@ -85,8 +89,9 @@ def _flag(name, default):
     raise ValueError("%s must be 1 or 0; got %r." % (name, raw))
 
 
-def make_ssl_context(cfg):
+def make_ssl_context(cfg: Any) -> ssl.SSLContext:
     """The SSL context gunicorn itself builds (honours its ssl_context hook)."""
     from gunicorn import sock
 
-    return sock.ssl_context(cfg)
+    context: ssl.SSLContext = sock.ssl_context(cfg)
+    return context

@@ -34,7 +34,7 @@ MAX_CHUNK_SIZE_LINE = 1024
 _FOLD_OR_CTL = re.compile(rb"\n[ \t]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]").search
 #: Every byte but the control characters a head may not hold (translate() deletes them: quicker than a regex).
 _NOT_CTL = bytes(b for b in range(256) if b in (9, 10, 13) or 32 <= b < 127 or b > 127)
-_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}").fullmatch
+_CHUNK_SIZE_DIGITS = re.compile(rb"[0-9A-Fa-f]{1,16}").fullmatch
 _BAD_TARGET = re.compile(r"[^\x21-\x7e]").search
 _ABSOLUTE = re.compile(r"https?://", re.I).match
 #: Fields with a single value (RFC 9110 5.3): a second one makes the request ambiguous.
@@ -369,7 +369,7 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
             digits, semicolon, _ = line[:-1].partition(b";")
             if semicolon:  # whitespace before an extension only (RFC 9112 7.1.1 BWS)
                 digits = digits.rstrip(b" \t")
-            if not _CHUNK_SIZE(digits):
+            if not _CHUNK_SIZE_DIGITS(digits):
                 raise RequestRejected(400, "Invalid chunk size %r" % digits[:20])
             length = int(digits, 16)
             if length:

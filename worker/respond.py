@@ -6,7 +6,6 @@ import time
 from aiohttp import web
 from multidict import CIMultiDict
 
-
 #: CR, LF or NUL from an app would split the response (aiohttp < 3.13.4
 #: checks neither the reason phrase nor NUL: CVE-2026-34519).
 _UNSAFE = re.compile("[\r\n\0]").search

@@ -21,22 +21,27 @@ for the part that is not the view:
 Sync views always get Django's own decorator, unchanged.
 """
 import functools
+from typing import Any, Callable, Optional, Type
 
+from .._typing import ViewT
 from ..compat import iscoroutinefunction, view_middleware
 from ..lane import run_sync
+
+#: A decorator of Django's (sync views only, before Django 5.0).
+DjangoDecorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 _PASSED = object()
 
 
-def _passed(*args, **kwargs):
+def _passed(*args: Any, **kwargs: Any) -> object:
     return _PASSED
 
 
-def _response_of(request, response):
+def _response_of(request: Any, response: Any) -> Any:
     return response
 
 
-def check_request(request, decorator_name):
+def check_request(request: Any, decorator_name: str) -> None:
     # Django 4.0+ checks this too; without it a decorated method would
     # receive ``self`` as the request and fail far from the cause.
     if not hasattr(request, "META"):
@@ -46,11 +51,11 @@ def check_request(request, decorator_name):
         )
 
 
-def after(django_decorator, check=None):
+def after(django_decorator: DjangoDecorator, check: Optional[str] = None) -> Callable[[ViewT], ViewT]:
     """Adapt a decorator that only edits the response the view returned."""
     patch = django_decorator(_response_of)
 
-    def decorator(view_func):
+    def decorator(view_func: Any) -> Any:
         if not iscoroutinefunction(view_func):
             return django_decorator(view_func)
 
@@ -67,7 +72,7 @@ def after(django_decorator, check=None):
     return decorator
 
 
-def gate(django_decorator, blocking=True):
+def gate(django_decorator: DjangoDecorator, blocking: bool = True) -> Callable[[ViewT], ViewT]:
     """Adapt a decorator that may answer (redirect, 403, 405…) instead of the view.
 
     ``blocking``: the check may do I/O (loads the user, a session), so it
@@ -75,7 +80,7 @@ def gate(django_decorator, blocking=True):
     """
     check = django_decorator(_passed)
 
-    def decorator(view_func):
+    def decorator(view_func: Any) -> Any:
         if not iscoroutinefunction(view_func):
             return django_decorator(view_func)
 
@@ -94,14 +99,16 @@ def gate(django_decorator, blocking=True):
     return decorator
 
 
-def middleware(django_decorator, middleware_class, *m_args, **m_kwargs):
+def middleware(
+    django_decorator: DjangoDecorator, middleware_class: Type[Any], *m_args: Any, **m_kwargs: Any
+) -> Callable[[ViewT], ViewT]:
     """Adapt a decorator made by Django's ``decorator_from_middleware(_with_args)``.
 
     ``django_decorator`` is Django's decorator (used for sync views);
     ``middleware_class`` and the arguments are what it was built from.
     """
 
-    def decorator(view_func):
+    def decorator(view_func: Any) -> Any:
         if not iscoroutinefunction(view_func):
             return django_decorator(view_func)
         hooks = view_middleware(middleware_class, view_func, m_args, m_kwargs)

@@ -7,11 +7,14 @@ usual database query raises SynchronousOnlyOperation; here they run off it.
 Sync views get Django's.
 """
 import functools
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.middleware.http import ConditionalGetMiddleware
 from django.views.decorators import http as django_http
 
+from .._typing import ViewT
 from ..compat import forwarding, iscoroutinefunction
 from ..lane import run_sync
 from ._adapt import gate, middleware
@@ -28,7 +31,7 @@ __all__ = [
 ]
 
 
-def _require_http_methods(request_method_list):
+def _require_http_methods(request_method_list: Sequence[str]) -> Callable[[ViewT], ViewT]:
     # Comparing the method is no I/O: checked on the loop.
     return gate(django_http.require_http_methods(request_method_list), blocking=False)
 
@@ -37,20 +40,23 @@ class _Placeholder(HttpResponse):
     """What the stand-in view returns: Django's condition() puts its headers on it."""
 
 
-def _placeholder(request, *args, **kwargs):
+def _placeholder(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     return _Placeholder()
 
 
-def condition(etag_func=None, last_modified_func=None):
+def condition(
+    etag_func: Optional[Callable[..., Optional[str]]] = None,
+    last_modified_func: Optional[Callable[..., Optional[datetime]]] = None,
+) -> Callable[[ViewT], ViewT]:
     django_decorator = django_http.condition(etag_func=etag_func, last_modified_func=last_modified_func)
     check = django_decorator(_placeholder)
 
-    def decorator(func):
+    def decorator(func: ViewT) -> ViewT:
         if not iscoroutinefunction(func):
             return django_decorator(func)
 
         @functools.wraps(func)
-        async def inner(request, *args, **kwargs):
+        async def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
             # etag_func / last_modified_func usually query the database: off the loop.
             answer = await run_sync(check, request, *args, **kwargs)
             if not isinstance(answer, _Placeholder):
@@ -62,18 +68,27 @@ def condition(etag_func=None, last_modified_func=None):
                     response[header] = answer[header]
             return response
 
-        return inner
+        return inner  # type: ignore[return-value]  # same signature, as functools.wraps says
 
     return decorator
 
 
-def etag(etag_func):
+def etag(etag_func: Callable[..., Optional[str]]) -> Callable[[ViewT], ViewT]:
     return condition(etag_func=etag_func)
 
 
-def last_modified(last_modified_func):
+def last_modified(last_modified_func: Callable[..., Optional[datetime]]) -> Callable[[ViewT], ViewT]:
     return condition(last_modified_func=last_modified_func)
 
+
+
+if TYPE_CHECKING:  # the names __getattr__ serves, for type checkers
+
+    def require_http_methods(request_method_list: Sequence[str]) -> Callable[[ViewT], ViewT]: ...
+    def require_GET(view_func: ViewT) -> ViewT: ...
+    def require_POST(view_func: ViewT) -> ViewT: ...
+    def require_safe(view_func: ViewT) -> ViewT: ...
+    def conditional_page(view_func: ViewT) -> ViewT: ...
 
 __getattr__ = forwarding(
     __name__,

@@ -5,6 +5,8 @@
 ``@throttle_classes``...) honoured as DRF honours them. Sync functions are
 served as DRF serves them. ``@action`` works on ``async def`` methods.
 """
+from typing import Any, Callable, Dict, Optional, Sequence
+
 from rest_framework import decorators as drf_decorators
 from rest_framework.decorators import (  # noqa: F401 - DRF's, re-exported
     action,
@@ -34,24 +36,25 @@ __all__ = [
 _drf_api_view = drf_decorators.api_view
 
 
-def api_view(http_method_names=None):
+def api_view(http_method_names: Optional[Sequence[str]] = None) -> Callable[[Callable[..., Any]], Any]:
     drf_decorator = _drf_api_view(http_method_names)
 
-    def decorator(func):
+    def decorator(func: Callable[..., Any]) -> Any:
         # DRF builds its class (policies read from the function's attributes);
         # ours goes in front of it, so an async function gets coroutine handlers.
         wrapped = drf_decorator(func).cls
+        handler: Callable[..., Any]
         if iscoroutinefunction(func):
 
-            async def handler(self, *args, **kwargs):
+            async def handler(self: Any, *args: Any, **kwargs: Any) -> Any:
                 return await func(*args, **kwargs)
 
         else:
 
-            def handler(self, *args, **kwargs):
+            def handler(self: Any, *args: Any, **kwargs: Any) -> Any:
                 return func(*args, **kwargs)
 
-        attrs = {"__doc__": func.__doc__, "__module__": func.__module__}
+        attrs: Dict[str, Any] = {"__doc__": func.__doc__, "__module__": func.__module__}
         for method in wrapped.http_method_names:
             if method != "options":
                 attrs[method] = handler

@@ -13,8 +13,11 @@ through its ``a*`` hook: ``aget_object``, ``afilter_queryset``,
 
 DRF's sync methods keep their meaning.
 """
+from typing import Any
+
 from rest_framework import mixins as drf_mixins
 from rest_framework import status
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..lane import run_sync
@@ -33,32 +36,32 @@ __all__ = [
 ]
 
 
-def overridden(view, name, base):
+def overridden(view: Any, name: str, base: type) -> bool:
     """True when ``view``'s class replaced ``base.name``."""
     return getattr(type(view), name) is not getattr(base, name)
 
 
-async def adata(serializer):
+async def adata(serializer: Any) -> Any:
     """``serializer.data`` computed off the loop (``adata`` if the serializer has it)."""
     if hasattr(type(serializer), "adata"):
         return await serializer.adata
     return await run_sync(lambda: serializer.data)
 
 
-async def avalidate(serializer):
+async def avalidate(serializer: Any) -> None:
     """``is_valid(raise_exception=True)`` off the loop (``ais_valid`` if there is one)."""
     if hasattr(serializer, "ais_valid"):
         return await serializer.ais_valid(raise_exception=True)
     return await run_sync(serializer.is_valid, raise_exception=True)
 
 
-def _parsed_serializer(view, request, **kwargs):
+def _parsed_serializer(view: Any, request: Request, **kwargs: Any) -> Any:
     # request.data parses the body (multipart may write temporary files).
     return view.get_serializer(data=request.data, **kwargs)
 
 
 class CreateModelMixin(drf_mixins.CreateModelMixin):
-    async def acreate(self, request, *args, **kwargs):
+    async def acreate(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not overridden(self, "perform_acreate", CreateModelMixin):
             return await run_sync(self.create, request, *args, **kwargs)
         serializer = await run_sync(_parsed_serializer, self, request)
@@ -68,12 +71,12 @@ class CreateModelMixin(drf_mixins.CreateModelMixin):
         headers = self.get_success_headers(data)
         return Response(data, status=status.HTTP_201_CREATED, headers=headers)
 
-    async def perform_acreate(self, serializer):
-        await run_sync(self.perform_create, serializer)
+    async def perform_acreate(self, serializer: Any) -> None:
+        await run_sync(self.perform_create, serializer)  # type: ignore[misc]  # self is the view
 
 
 class ListModelMixin(drf_mixins.ListModelMixin):
-    async def alist(self, request, *args, **kwargs):
+    async def alist(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not self.has_async_list_steps():
             return await run_sync(self.list, request, *args, **kwargs)
         queryset = await self.afilter_queryset(self.get_queryset())
@@ -86,7 +89,7 @@ class ListModelMixin(drf_mixins.ListModelMixin):
 
 
 class RetrieveModelMixin(drf_mixins.RetrieveModelMixin):
-    async def aretrieve(self, request, *args, **kwargs):
+    async def aretrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not self.has_async_object_steps():
             return await run_sync(self.retrieve, request, *args, **kwargs)
         instance = await self.aget_object()
@@ -95,7 +98,7 @@ class RetrieveModelMixin(drf_mixins.RetrieveModelMixin):
 
 
 class UpdateModelMixin(drf_mixins.UpdateModelMixin):
-    async def aupdate(self, request, *args, **kwargs):
+    async def aupdate(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not self.has_async_object_steps() and not overridden(self, "perform_aupdate", UpdateModelMixin):
             return await run_sync(self.update, request, *args, **kwargs)
         partial = kwargs.pop("partial", False)
@@ -108,24 +111,24 @@ class UpdateModelMixin(drf_mixins.UpdateModelMixin):
             instance._prefetched_objects_cache = {}
         return Response(await adata(serializer))
 
-    async def partial_aupdate(self, request, *args, **kwargs):
+    async def partial_aupdate(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         kwargs["partial"] = True
         return await self.aupdate(request, *args, **kwargs)
 
-    async def perform_aupdate(self, serializer):
-        await run_sync(self.perform_update, serializer)
+    async def perform_aupdate(self, serializer: Any) -> None:
+        await run_sync(self.perform_update, serializer)  # type: ignore[misc]  # self is the view
 
 
 class DestroyModelMixin(drf_mixins.DestroyModelMixin):
-    async def adestroy(self, request, *args, **kwargs):
+    async def adestroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not self.has_async_object_steps() and not overridden(self, "perform_adestroy", DestroyModelMixin):
             return await run_sync(self.destroy, request, *args, **kwargs)
         instance = await self.aget_object()
         await self.perform_adestroy(instance)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    async def perform_adestroy(self, instance):
-        await run_sync(self.perform_destroy, instance)
+    async def perform_adestroy(self, instance: Any) -> None:
+        await run_sync(self.perform_destroy, instance)  # type: ignore[misc]  # self is the view
 
 
 # The blog recipe's names.

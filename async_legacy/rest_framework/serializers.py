@@ -14,6 +14,8 @@ the ORM from the event loop:
   are overridden with ``async def``, they are awaited instead of DRF's
   ``create``/``update``.
 """
+from typing import Any, Awaitable
+
 from rest_framework import serializers as drf_serializers
 from rest_framework.serializers import *  # noqa: F401,F403 - DRF's names, re-exported
 
@@ -22,30 +24,32 @@ from ..lane import run_sync
 _MISSING = object()
 
 
-def _data_of(serializer):
+def _data_of(serializer: Any) -> Any:
     return serializer.data
 
 
 class AsyncSerializerMixin:
     """The async sisters of a serializer's methods."""
 
+    instance: Any  # DRF's serializer's, declared for type checkers
+
     @property
-    def adata(self):
+    def adata(self) -> "Awaitable[Any]":
         return run_sync(_data_of, self)
 
-    async def ais_valid(self, raise_exception=False):
+    async def ais_valid(self, raise_exception: bool = False) -> bool:
         return await run_sync(self.is_valid, raise_exception=raise_exception)
 
-    async def ato_representation(self, instance):
+    async def ato_representation(self, instance: Any) -> Any:
         return await run_sync(self.to_representation, instance)
 
-    async def acreate(self, validated_data):
+    async def acreate(self, validated_data: Any) -> Any:
         return await run_sync(self.create, validated_data)
 
-    async def aupdate(self, instance, validated_data):
+    async def aupdate(self, instance: Any, validated_data: Any) -> Any:
         return await run_sync(self.update, instance, validated_data)
 
-    async def asave(self, **kwargs):
+    async def asave(self, **kwargs: Any) -> Any:
         cls = type(self)
         if cls.acreate is AsyncSerializerMixin.acreate and cls.aupdate is AsyncSerializerMixin.aupdate:
             return await run_sync(self.save, **kwargs)
@@ -62,30 +66,30 @@ class AsyncSerializerMixin:
         return self.instance
 
     @classmethod
-    def many_init(cls, *args, **kwargs):
+    def many_init(cls, *args: Any, **kwargs: Any) -> Any:
         # DRF builds its own ListSerializer unless Meta names another: give
         # ours (same state, plus the async sisters).
-        serializer = super().many_init(*args, **kwargs)
+        serializer = super().many_init(*args, **kwargs)  # type: ignore[misc]  # the serializer's
         if type(serializer) is drf_serializers.ListSerializer:
             serializer.__class__ = ListSerializer
         return serializer
 
 
-class BaseSerializer(AsyncSerializerMixin, drf_serializers.BaseSerializer):
+class BaseSerializer(AsyncSerializerMixin, drf_serializers.BaseSerializer):  # type: ignore[no-redef]  # extends DRF's
     pass
 
 
-class Serializer(AsyncSerializerMixin, drf_serializers.Serializer):
+class Serializer(AsyncSerializerMixin, drf_serializers.Serializer):  # type: ignore[no-redef]  # extends DRF's
     pass
 
 
-class ListSerializer(AsyncSerializerMixin, drf_serializers.ListSerializer):
+class ListSerializer(AsyncSerializerMixin, drf_serializers.ListSerializer):  # type: ignore[no-redef]  # extends DRF's
     pass
 
 
-class ModelSerializer(AsyncSerializerMixin, drf_serializers.ModelSerializer):
+class ModelSerializer(AsyncSerializerMixin, drf_serializers.ModelSerializer):  # type: ignore[no-redef]  # extends DRF's
     pass
 
 
-class HyperlinkedModelSerializer(AsyncSerializerMixin, drf_serializers.HyperlinkedModelSerializer):
+class HyperlinkedModelSerializer(AsyncSerializerMixin, drf_serializers.HyperlinkedModelSerializer):  # type: ignore[no-redef]  # extends DRF's
     pass

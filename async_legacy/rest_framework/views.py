@@ -20,11 +20,18 @@ runs before its handler.
 """
 import functools
 import inspect
+from typing import Any, Callable, List, Optional
 
+from django.http import HttpRequest
 from rest_framework import exceptions, permissions
 from rest_framework import views as drf_views
-from rest_framework.views import exception_handler  # noqa: F401 - DRF's names, re-exported
-from rest_framework.views import get_view_description, get_view_name  # noqa: F401
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import (  # noqa: F401 - DRF's names, re-exported
+    exception_handler,
+    get_view_description,
+    get_view_name,
+)
 
 from ..compat import iscoroutinefunction
 from ..lane import _handling, run_sync
@@ -36,14 +43,14 @@ _DENIED_TAKES_CODE = "code" in inspect.signature(drf_views.APIView.permission_de
 
 
 class classproperty:
-    def __init__(self, getter):
+    def __init__(self, getter: Callable[[Any], Any]) -> None:
         self.getter = getter
 
-    def __get__(self, instance, owner):
+    def __get__(self, instance: Any, owner: Any) -> Any:
         return self.getter(owner)
 
 
-def is_async_method(obj, name):
+def is_async_method(obj: Any, name: str) -> bool:
     """True when ``obj.name`` is an ``async def`` (DRF's boolean operators look inside)."""
     if isinstance(obj, (permissions.AND, permissions.OR)):
         return is_async_method(obj.op1, name) or is_async_method(obj.op2, name)
@@ -52,7 +59,7 @@ def is_async_method(obj, name):
     return iscoroutinefunction(getattr(obj, name, None))
 
 
-async def call_policy(obj, name, *args):
+async def call_policy(obj: Any, name: str, *args: Any) -> Any:
     """``obj.name(*args)``: awaited if async, on the lane if sync.
 
     DRF's ``&``, ``|`` and ``~`` on permissions are evaluated here operand by
@@ -72,7 +79,7 @@ async def call_policy(obj, name, *args):
     return await run_sync(method, *args)
 
 
-def async_view(sync_view):
+def async_view(sync_view: Callable[..., Any]) -> Callable[..., Any]:
     """An ``async def`` view around DRF's view function (which then returns a coroutine).
 
     DRF wraps its views with Django's ``csrf_exempt``, whose wrapper is a plain
@@ -81,7 +88,7 @@ def async_view(sync_view):
     (``cls``, ``initkwargs``, ``actions``, ``csrf_exempt``) are kept.
     """
 
-    async def view(request, *args, **kwargs):
+    async def view(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         response = sync_view(request, *args, **kwargs)
         if inspect.isawaitable(response):
             response = await response
@@ -97,7 +104,7 @@ class APIView(drf_views.APIView):
     """DRF's APIView; ``async def`` handlers are awaited (see the module docstring)."""
 
     @classproperty
-    def view_is_async(cls):
+    def view_is_async(cls) -> bool:
         # DRF's ``options`` stays sync and runs on the lane; Django >= 4.1
         # reads this too (and would refuse a mix of sync and async handlers).
         return any(
@@ -107,19 +114,19 @@ class APIView(drf_views.APIView):
         )
 
     @classmethod
-    def as_view(cls, **initkwargs):
+    def as_view(cls, **initkwargs: Any) -> Any:
         view = super().as_view(**initkwargs)
         return async_view(view) if cls.view_is_async else view
 
-    def dispatches_async(self):
+    def dispatches_async(self) -> bool:
         return type(self).view_is_async
 
-    def dispatch(self, request, *args, **kwargs):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if self.dispatches_async():
             return self.adispatch(request, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)
 
-    async def adispatch(self, request, *args, **kwargs):
+    async def adispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         """DRF's ``dispatch``, with the handler awaited and blocking steps off the loop."""
         self.args = args
         self.kwargs = kwargs
@@ -130,7 +137,7 @@ class APIView(drf_views.APIView):
         try:
             await self.ainitial(request, *args, **kwargs)
             if request.method.lower() in self.http_method_names:
-                handler = getattr(self, request.method.lower(), self.http_method_not_allowed)
+                handler: Any = getattr(self, request.method.lower(), self.http_method_not_allowed)
             else:
                 handler = self.http_method_not_allowed
             if iscoroutinefunction(handler):
@@ -145,14 +152,14 @@ class APIView(drf_views.APIView):
 
     # -- initial() -------------------------------------------------------
 
-    def has_async_policies(self, request):
+    def has_async_policies(self, request: Request) -> bool:
         return (
             any(is_async_method(a, "authenticate") for a in request.authenticators)
             or any(is_async_method(p, "has_permission") for p in self.get_permissions())
             or any(is_async_method(t, "allow_request") for t in self.get_throttles())
         )
 
-    async def ainitial(self, request, *args, **kwargs):
+    async def ainitial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         """``initial()``: one lane trip, unless some policy class is async."""
         if not self.has_async_policies(request):
             return await run_sync(self.initial, request, *args, **kwargs)
@@ -161,7 +168,7 @@ class APIView(drf_views.APIView):
         await self.acheck_permissions(request)
         await self.acheck_throttles(request)
 
-    def _negotiate(self, request, *args, **kwargs):
+    def _negotiate(self, request: Request, *args: Any, **kwargs: Any) -> None:
         # The part of DRF's initial() before authentication.
         self.format_kwarg = self.get_format_suffix(**kwargs)
         neg = self.perform_content_negotiation(request)
@@ -169,7 +176,7 @@ class APIView(drf_views.APIView):
         version, scheme = self.determine_version(request, *args, **kwargs)
         request.version, request.versioning_scheme = version, scheme
 
-    async def aperform_authentication(self, request):
+    async def aperform_authentication(self, request: Request) -> None:
         """DRF's ``Request._authenticate`` with async authenticators awaited."""
         for authenticator in request.authenticators:
             try:
@@ -183,18 +190,18 @@ class APIView(drf_views.APIView):
                 return
         request._not_authenticated()
 
-    def _deny(self, request, permission):
+    def _deny(self, request: Request, permission: Any) -> None:
         kwargs = {"message": getattr(permission, "message", None)}
         if _DENIED_TAKES_CODE:
             kwargs["code"] = getattr(permission, "code", None)
         self.permission_denied(request, **kwargs)
 
-    async def acheck_permissions(self, request):
+    async def acheck_permissions(self, request: Request) -> None:
         for permission in self.get_permissions():
             if not await call_policy(permission, "has_permission", request, self):
                 self._deny(request, permission)
 
-    async def acheck_object_permissions(self, request, obj):
+    async def acheck_object_permissions(self, request: Request, obj: Any) -> None:
         """``check_object_permissions``: one lane trip unless a permission is async."""
         perms = self.get_permissions()
         if not any(is_async_method(p, "has_object_permission") for p in perms):
@@ -203,19 +210,19 @@ class APIView(drf_views.APIView):
             if not await call_policy(permission, "has_object_permission", request, self, obj):
                 self._deny(request, permission)
 
-    async def acheck_throttles(self, request):
-        durations = []
+    async def acheck_throttles(self, request: Request) -> None:
+        durations: List[Optional[float]] = []
         for throttle in self.get_throttles():
             if not await call_policy(throttle, "allow_request", request, self):
                 durations.append(throttle.wait())
         if durations:
             # As DRF: None means the rate changed since (DRF #1438).
             durations = [d for d in durations if d is not None]
-            self.throttled(request, max(durations, default=None))
+            self.throttled(request, max(durations, default=None))  # type: ignore[type-var,arg-type]
 
     # -- exceptions ------------------------------------------------------
 
-    async def ahandle_exception(self, exc):
+    async def ahandle_exception(self, exc: Exception) -> Response:
         """DRF's ``handle_exception``; the exception handler may be ``async def``."""
         handler = self.get_exception_handler()
         if handler is drf_views.exception_handler:

@@ -10,8 +10,12 @@ handlers is a coroutine function; DRF's routers work as well as ours.
 ``"alist"``): permissions, ``get_serializer_class`` and schema generation that
 test ``self.action == "list"`` keep working.
 """
+from typing import Any, Dict, Optional
+
+from django.http import HttpRequest
 from django.utils.decorators import classonlymethod
 from rest_framework import viewsets as drf_viewsets
+from rest_framework.request import Request
 
 from ..compat import iscoroutinefunction
 from . import generics, mixins, views
@@ -30,7 +34,7 @@ ASYNC_ACTIONS = {
 SYNC_ACTIONS = {value: key for key, value in ASYNC_ACTIONS.items()}
 
 
-def async_sister(viewset, action):
+def async_sister(viewset: Any, action: str) -> str:
     """``alist`` for ``list`` when ``viewset`` has it, else ``action`` unchanged."""
     sister = ASYNC_ACTIONS.get(action)
     return sister if sister and hasattr(viewset, sister) else action
@@ -38,10 +42,10 @@ def async_sister(viewset, action):
 
 class ViewSetMixin(drf_viewsets.ViewSetMixin):
     @classonlymethod
-    def as_view(cls, actions=None, **initkwargs):
+    def as_view(cls, actions: Optional[Dict[str, Any]] = None, **initkwargs: Any) -> Any:
         if not actions:
             return super().as_view(actions, **initkwargs)  # DRF's error message
-        bound = {method: async_sister(cls, action) for method, action in actions.items()}
+        bound: Dict[str, Any] = {method: async_sister(cls, action) for method, action in actions.items()}
         if not cls.actions_are_async(bound):
             return super().as_view(actions, **initkwargs)
         view = super().as_view(bound, **initkwargs)
@@ -50,14 +54,14 @@ class ViewSetMixin(drf_viewsets.ViewSetMixin):
         return views.async_view(view)
 
     @classmethod
-    def actions_are_async(cls, actions):
+    def actions_are_async(cls, actions: Dict[str, Any]) -> bool:
         """A route is served asynchronously when one of its handlers is ``async def``."""
         return any(iscoroutinefunction(getattr(cls, action, None)) for action in actions.values())
 
-    def dispatches_async(self):
+    def dispatches_async(self) -> bool:
         return self.actions_are_async(self.action_map)
 
-    def initialize_request(self, request, *args, **kwargs):
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
         request = super().initialize_request(request, *args, **kwargs)
         self.action = SYNC_ACTIONS.get(self.action, self.action)
         return request

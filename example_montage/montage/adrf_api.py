@@ -3,7 +3,8 @@ from adrf import generics
 from rest_framework import serializers
 
 from .api import ClipViewSet
-from .models import Clip as ClipModel, Tag
+from .models import Clip as ClipModel
+from .models import Tag
 
 
 class ClipSerializer(serializers.ModelSerializer):

@@ -5,11 +5,10 @@ import time
 import urllib.request
 
 from rest_framework import generics as drf_generics
-from rest_framework.views import APIView as DRFAPIView
-
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
+from rest_framework.views import APIView as DRFAPIView
 
 from async_legacy.rest_framework import routers, serializers, viewsets
 from async_legacy.rest_framework.views import APIView

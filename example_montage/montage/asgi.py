@@ -15,4 +15,4 @@ application = get_asgi_application()
 # import it on the event loop.
 from django.urls import get_resolver  # noqa: E402
 
-get_resolver().url_patterns
+get_resolver().url_patterns  # noqa: B018 - loads the URLconf

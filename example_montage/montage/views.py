@@ -1,6 +1,5 @@
 """example_montage's views: async and sync side by side, on any Django."""
 import asyncio
-import json
 import time
 
 from django import forms
@@ -9,8 +8,8 @@ from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 
 from async_legacy.auth import auser
-from async_legacy.tasks import spawn
 from async_legacy.decorators import login_required, never_cache
+from async_legacy.tasks import spawn
 
 
 def index(request):

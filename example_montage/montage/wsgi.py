@@ -14,4 +14,4 @@ application = get_application()
 # import it on the event loop.
 from django.urls import get_resolver  # noqa: E402
 
-get_resolver().url_patterns
+get_resolver().url_patterns  # noqa: B018 - loads the URLconf

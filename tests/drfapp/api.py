@@ -33,9 +33,9 @@ POLICY_THREADS = []
 
 def build(kind):
     if kind == "sync":
-        from rest_framework import decorators, generics, routers, serializers, viewsets, views
+        from rest_framework import decorators, generics, routers, serializers, views, viewsets
     else:
-        from async_legacy.rest_framework import decorators, generics, routers, serializers, viewsets, views
+        from async_legacy.rest_framework import decorators, generics, routers, serializers, views, viewsets
 
     is_async = kind == "async"
 

@@ -1,8 +1,6 @@
 import os
 import tempfile
 
-import django
-
 SECRET_KEY = "tests-only"
 DEBUG = False
 ALLOWED_HOSTS = ["*"]

@@ -1,7 +1,8 @@
 try:
     from django.urls import include, re_path
 except ImportError:  # Django 1.11
-    from django.conf.urls import include, url as re_path
+    from django.conf.urls import include
+    from django.conf.urls import url as re_path
 
 import django
 

@@ -25,7 +25,7 @@ from ...coroutine_wsgi import is_coroutine_wsgi_app
 if apps.is_installed("django.contrib.staticfiles"):
     from django.contrib.staticfiles.management.commands.runserver import Command as BaseCommand
 else:
-    from django.core.management.commands.runserver import Command as BaseCommand
+    from django.core.management.commands.runserver import Command as BaseCommand  # type: ignore[assignment]
 
 
 class Command(BaseCommand):
