@@ -27,7 +27,16 @@ setup(
         "uvloop": ["uvloop"],
         "django-wsgi": ["django-wsgi"],
         "drf": ["djangorestframework"],
-        "test": ["pytest", "requests", "hypothesis", "gunicorn>=20", "aiohttp>=3.8", "uvicorn", "daphne", "uvloop; sys_platform != 'win32'"],
+        "test": [
+            "pytest",
+            "requests",
+            "hypothesis",
+            "gunicorn>=20",
+            "aiohttp>=3.8",
+            "uvicorn",
+            "daphne",
+            "uvloop; sys_platform != 'win32'",
+        ],
     },
     entry_points={
         "gunicorn.workers": [

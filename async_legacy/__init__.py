@@ -3,7 +3,8 @@
 Names are imported lazily so that ``import async_legacy.worker`` (in a
 gunicorn config, before Django is set up) does not import Django.
 """
-from typing import TYPE_CHECKING, Any, Union
+
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 __version__ = "0.1.0"
 
@@ -18,8 +19,14 @@ if TYPE_CHECKING:  # what the lazy names below are, for type checkers
     from .middleware import sync_only_middleware as sync_only_middleware
 
 __all__ = [
-    "AsyncDjangoApplication", "get_application", "get_asgi_application", "sync_to_async", "async_to_sync",
-    "sync_only_middleware", "async_only_middleware", "sync_and_async_middleware",
+    "AsyncDjangoApplication",
+    "get_application",
+    "get_asgi_application",
+    "sync_to_async",
+    "async_to_sync",
+    "sync_only_middleware",
+    "async_only_middleware",
+    "sync_and_async_middleware",
 ]
 
 _LAZY = {

@@ -2,6 +2,7 @@
 
 Not public: users annotate with Django's and asgiref's types.
 """
+
 from typing import Any, Awaitable, Callable, Dict, MutableMapping, TypeVar
 
 #: A view function, sync or ``async def``; decorators return the same type.

@@ -1,4 +1,5 @@
 """``"async_legacy"`` in INSTALLED_APPS: async ORM names on old Django, system checks."""
+
 from django.apps import AppConfig
 
 

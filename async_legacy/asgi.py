@@ -5,6 +5,7 @@ daphne, hypercorn or gunicorn's ``asgi`` worker as well as under gaiohttp.
 This is a translator only: ASGI scope/messages <-> the coroutine-WSGI
 convention of :class:`~async_legacy.handler.AsyncDjangoApplication`.
 """
+
 import asyncio
 import sys
 import tempfile
@@ -69,11 +70,13 @@ class LegacyASGIHandler:
         body = await self.app(environ, start_response)
         try:
             status, headers = started
-            await send({
-                "type": "http.response.start",
-                "status": int(status.split(" ", 1)[0]),
-                "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers],
-            })
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": int(status.split(" ", 1)[0]),
+                    "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+                }
+            )
             if hasattr(body, "__aiter__"):
                 async for chunk in body:
                     if chunk:
@@ -127,7 +130,7 @@ def environ_from_scope(scope: Scope, body: Any) -> Environ:
     root = scope.get("root_path", "") or ""
     path = scope["path"]
     if root and path.startswith(root):
-        path = path[len(root):]
+        path = path[len(root) :]
     server = scope.get("server") or ("localhost", 80)
     client = scope.get("client") or ("", 0)
     body.seek(0, 2)

@@ -1,4 +1,5 @@
 """Async helpers for django.contrib.auth, with Django 5.0's names."""
+
 from typing import Any
 
 from django.http import HttpRequest

@@ -10,6 +10,7 @@ found in the stack (the innermost frame with a ``request`` variable).
 Setting ``ASYNC_LEGACY_BLOCKING_THRESHOLD`` (seconds): 0.1 when DEBUG is on,
 off (None) otherwise; set a value such as 0.5 in production to find culprits.
 """
+
 import asyncio
 import logging
 import os
@@ -23,7 +24,9 @@ from typing import List, Optional
 
 logger = logging.getLogger("async_legacy.blocking")
 
-_watching: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopWatch]" = weakref.WeakKeyDictionary()  # loop -> LoopWatch
+_watching: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopWatch]" = (
+    weakref.WeakKeyDictionary()
+)  # loop -> LoopWatch
 _LIBRARY_DIRS = tuple(
     os.path.normcase(os.path.realpath(p))
     for p in {sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}

@@ -6,6 +6,7 @@ access runs on the event loop; a large upload (multipart parsing, files spooled
 to disk) would block it. Await this first: the parse then runs on the request's
 lane (``sync_to_async`` outside the legacy pipeline).
 """
+
 from django.http import HttpRequest
 
 from .lane import run_sync

@@ -3,6 +3,7 @@
 Registered when ``"async_legacy"`` is in INSTALLED_APPS. Each message names
 the view, setting or middleware and the fix.
 """
+
 import inspect
 
 from django.conf import settings
@@ -207,11 +208,7 @@ def check_middleware(app_configs=None, **kwargs):
         ):
             continue
         if split:
-            on_lane = [
-                name
-                for name in hooks.HOOK_NAMES
-                if hooks.class_hook_mode(factory, name) is hooks.LANE
-            ]
+            on_lane = [name for name in hooks.HOOK_NAMES if hooks.class_hook_mode(factory, name) is hooks.LANE]
             what = "its hooks %s run" % ", ".join(on_lane)
             hint = (
                 "If they never block (no database, cache, file or network I/O), set "

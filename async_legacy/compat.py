@@ -2,6 +2,7 @@
 
 Delete a branch when the release that needs it is dropped.
 """
+
 import asyncio
 import contextvars
 import inspect
@@ -60,9 +61,7 @@ def iscoroutinefunction(func: Any) -> bool:
     """True for ``async def`` callables, bound methods and partials of them."""
     while hasattr(func, "func") and hasattr(func, "args"):  # functools.partial
         func = func.func
-    return asyncio.iscoroutinefunction(func) or inspect.iscoroutinefunction(
-        getattr(func, "__func__", func)
-    )
+    return asyncio.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "__func__", func))
 
 
 def uses_legacy_middleware_classes(settings):

@@ -1,4 +1,5 @@
 """async_legacy's Django settings, with their defaults."""
+
 from typing import Any, Dict
 
 from django.conf import settings
@@ -24,7 +25,7 @@ def get(name: str) -> Any:
     return getattr(settings, name, DEFAULTS[name])
 
 
-def pipeline():
+def pipeline() -> bool:
     """ASYNC_LEGACY_PIPELINE, checked (read once, when the application is created)."""
     from django.core.exceptions import ImproperlyConfigured
 

@@ -18,6 +18,7 @@ A coroutine-WSGI application is a WSGI callable with ``coroutine_wsgi =
 Called by a plain WSGI server (no ``ENVIRON_KEY``), the application answers
 500 and logs how to serve it properly.
 """
+
 from typing import Any
 
 VERSION = (1, 0)

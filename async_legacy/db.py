@@ -29,6 +29,7 @@ savepoint inside the test's transaction and sees its data.
 Do not share one block between concurrent tasks that run other ORM work
 outside it: they would use the same connection.
 """
+
 import asyncio
 import functools
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -50,9 +51,7 @@ class atomic:  # noqa: N801 - Django's name
 
     def __init__(self, using: Optional[str] = None, savepoint: bool = True, durable: bool = False) -> None:
         if callable(using):  # @atomic without parentheses
-            raise TypeError(
-                "async_legacy.db.atomic is used as @atomic() (with parentheses) on %r." % (using,)
-            )
+            raise TypeError("async_legacy.db.atomic is used as @atomic() (with parentheses) on %r." % (using,))
         self.using = using
         self.savepoint = savepoint
         self.durable = durable

@@ -1,4 +1,5 @@
 """Static files for ``manage.py runserver`` on the legacy path, as Django's runserver serves them."""
+
 from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.handlers.wsgi import get_path_info
 

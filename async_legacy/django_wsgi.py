@@ -5,6 +5,7 @@ change the import to ``from async_legacy.django_wsgi import DjangoApplication``
 and keep every view that reads ``request.webob``. Needs the ``django-wsgi``
 extra (``pip install django-async-legacy[django-wsgi]``); Django < 3.1.
 """
+
 try:
     from django_wsgi.handler import DjangoApplication as _SyncDjangoApplication
     from django_wsgi.handler import DjangoWSGIRequest

@@ -1,4 +1,5 @@
 """AsyncDjangoApplication: Django's WSGIHandler, served as coroutine WSGI."""
+
 import logging
 from typing import Any, Callable, Dict
 
@@ -170,10 +171,12 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
         if response is not None:
             closer = response.close
         else:
+
             def closer():
                 if request is not None:
                     request.close()
                 signals.request_finished.send(sender=self.__class__)
+
         await self.finish(lane, closer, outer)
 
 

@@ -7,6 +7,7 @@ Django's hooks do I/O only in some requests (a session save happens only when
 the session was modified); those get a predicate that decides per request.
 Everything else - unknown code may query the database - runs on the lane.
 """
+
 from django.conf import settings
 from django.utils.module_loading import import_string
 

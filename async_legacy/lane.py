@@ -30,6 +30,7 @@ serving the lane's queue, so the coroutine it awaits can hop back onto the
 same thread without deadlocking - the same idea as asgiref's
 ``CurrentThreadExecutor``.
 """
+
 import asyncio
 import concurrent.futures
 import contextvars
@@ -66,9 +67,7 @@ class _LaneThread:
     def __init__(self, pool, index):
         self.pool = pool
         self.jobs = queue.SimpleQueue()
-        self.thread = threading.Thread(
-            target=self._main, name="async_legacy-lane-%d" % index, daemon=True
-        )
+        self.thread = threading.Thread(target=self._main, name="async_legacy-lane-%d" % index, daemon=True)
         self.thread.start()
 
     def _main(self):
@@ -131,8 +130,15 @@ def _restore_context(ctx):
 class LanePool:
     """At most ``size`` threads, shared by all requests of one application."""
 
-    def __init__(self, size, on_acquire=None, on_release=None, name="ASYNC_LEGACY_THREADS", idle=0.005,
-                 idle_name="ASYNC_LEGACY_THREAD_IDLE"):
+    def __init__(
+        self,
+        size,
+        on_acquire=None,
+        on_release=None,
+        name="ASYNC_LEGACY_THREADS",
+        idle=0.005,
+        idle_name="ASYNC_LEGACY_THREAD_IDLE",
+    ):
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
             raise ValueError(
                 "%s must be a positive integer (the number of threads a worker "
@@ -218,8 +224,7 @@ class Lane:
     caller's context, copying context changes back afterwards.
     """
 
-    __slots__ = ("_pool", "_worker", "_loop", "closed", "_calls", "_busy", "_idle_since", "_timer", "_taking",
-                 "_pins")
+    __slots__ = ("_pool", "_worker", "_loop", "closed", "_calls", "_busy", "_idle_since", "_timer", "_taking", "_pins")
 
     def __init__(self, pool):
         self._pool = pool
@@ -296,8 +301,7 @@ class Lane:
         while self._worker is None:
             if self.closed:
                 raise RuntimeError(
-                    "This request's thread lane is closed: %r was called after the "
-                    "response was closed." % (func,)
+                    "This request's thread lane is closed: %r was called after the response was closed." % (func,)
                 )
             if self._taking is not None:
                 await asyncio.shield(self._taking)

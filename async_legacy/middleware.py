@@ -16,6 +16,7 @@ No deprecation warning on 3.1+ (other shims of this package warn): a
 middleware module shared by both sides of an upgrade imports these at
 start-up, and they are Django's objects there.
 """
+
 from typing import TYPE_CHECKING
 
 from .compat import NATIVE_ASYNC

@@ -8,6 +8,7 @@ queue behind each other. Django 4.0 runs each request in its own
 version, the connections a request's thread opened are closed when they
 would otherwise wait for the cyclic GC (see ThreadPerRequest).
 """
+
 import warnings
 from typing import TYPE_CHECKING, Any
 

@@ -18,7 +18,9 @@ Django's per-request thread; so do request_started and ``response.close()``
 unless only Django's I/O-free receivers are connected: then they run on the
 loop, as the legacy handler runs them.
 """
+
 import asyncio
+from typing import TYPE_CHECKING
 
 from asgiref.sync import SyncToAsync
 from django.core import signals
@@ -27,6 +29,9 @@ from django.core.handlers.asgi import ASGIHandler
 from . import blocking, compat, conf
 from .handler import _safe_receivers, _thread_given_back, _thread_taken
 from .lane import Lane, LanePool, ThreadSensitiveLane, current_lane
+
+if TYPE_CHECKING:
+    from ._typing import ASGIApp
 from .pipeline import AsyncBaseHandler
 
 
@@ -182,7 +187,7 @@ def _lane_pool():
     )
 
 
-def get_pipeline_application():
+def get_pipeline_application() -> "ASGIApp":
     """``PipelineASGIHandler()`` after ``django.setup()``, as Django's get_asgi_application()."""
     import django
 

@@ -29,6 +29,7 @@ django-stubs' mypy plugin. At run time ``AsyncManager`` is a plain Manager
 plain QuerySet and ``AsyncModelMixin`` an empty class: the methods are the
 ones ``install()`` added (or Django's own).
 """
+
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Coroutine, Dict, Generic, List, Optional, Tuple, TypeVar
 
 from django.db.models import Manager, Model
@@ -52,7 +53,10 @@ if TYPE_CHECKING:
         async def aexists(self) -> bool: ...
         async def aget_or_create(self, defaults: Any = None, **kwargs: Any) -> Tuple[_M, bool]: ...
         async def aupdate_or_create(
-            self, defaults: Any = None, create_defaults: Any = None, **kwargs: Any  # create_defaults: Django 5.0+
+            self,
+            defaults: Any = None,
+            create_defaults: Any = None,
+            **kwargs: Any,  # create_defaults: Django 5.0+
         ) -> Tuple[_M, bool]: ...
         async def abulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> List[_M]: ...
         async def ain_bulk(self, *args: Any, **kwargs: Any) -> Dict[Any, _M]: ...
@@ -107,10 +111,24 @@ else:
     class AsyncModelMixin:
         """Django 4.2's async Model methods for type checkers (at run time: Model's)."""
 
+
 #: QuerySet methods Django 4.1 added, by the sync method each wraps.
 QUERYSET_METHODS = [
-    "get", "create", "first", "last", "count", "exists", "get_or_create", "update_or_create",
-    "bulk_create", "in_bulk", "update", "delete", "earliest", "latest", "aggregate",
+    "get",
+    "create",
+    "first",
+    "last",
+    "count",
+    "exists",
+    "get_or_create",
+    "update_or_create",
+    "bulk_create",
+    "in_bulk",
+    "update",
+    "delete",
+    "earliest",
+    "latest",
+    "aggregate",
 ]
 #: Model methods Django 4.2 added.
 MODEL_METHODS = ["save", "delete", "refresh_from_db"]

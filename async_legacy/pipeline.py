@@ -21,6 +21,7 @@ Exception conversion follows Django's ``convert_exception_to_response``
 around every layer: an exception in layer i's request phase skips layer i's
 own response phase and becomes that layer's response.
 """
+
 import asyncio
 import functools
 import inspect
@@ -55,8 +56,10 @@ _ASYNC = "async"  # an async-capable middleware: awaited on the loop
 
 def splittable(factory):
     """True for a MiddlewareMixin class keeping its __call__: run as split hooks."""
-    return isinstance(factory, type) and issubclass(factory, MiddlewareMixin) and (
-        factory.__call__ is MiddlewareMixin.__call__
+    return (
+        isinstance(factory, type)
+        and issubclass(factory, MiddlewareMixin)
+        and (factory.__call__ is MiddlewareMixin.__call__)
     )
 
 
@@ -65,24 +68,32 @@ def _flags(factory, path):
     can_sync = getattr(factory, "sync_capable", True)
     can_async = getattr(factory, "async_capable", False)
     if not can_sync and not can_async:
-        raise RuntimeError(
-            "Middleware %s must have at least one of sync_capable/async_capable set to True." % path
-        )
+        raise RuntimeError("Middleware %s must have at least one of sync_capable/async_capable set to True." % path)
     return can_sync, can_async
 
 
 class _Layer:
     """One middleware of settings.MIDDLEWARE, outermost first."""
 
-    __slots__ = ("instance", "opaque", "is_async", "call", "request_hook", "request_mode", "response_hook",
-                 "response_mode")
+    __slots__ = (
+        "instance",
+        "opaque",
+        "is_async",
+        "call",
+        "request_hook",
+        "request_mode",
+        "response_hook",
+        "response_mode",
+    )
 
     def __init__(self, instance, is_async=False):
         self.instance = instance
         self.is_async = is_async
         self.call = None  # async layers: the middleware awaited with exception conversion
-        self.opaque = is_async or not isinstance(instance, MiddlewareMixin) or (
-            type(instance).__call__ is not MiddlewareMixin.__call__
+        self.opaque = (
+            is_async
+            or not isinstance(instance, MiddlewareMixin)
+            or (type(instance).__call__ is not MiddlewareMixin.__call__)
         )
         self.request_hook = self.response_hook = None
         self.request_mode = self.response_mode = LANE
@@ -146,7 +157,6 @@ def _converting(handler, middleware):
             return await handler._response_for_exception(current_lane.get(), request, exc)
 
     return call
-
 
 
 def _call_opaque(middleware, request):
@@ -264,16 +274,12 @@ class AsyncBaseHandler(BaseHandler):
         compat.add_response_closer(response, request)
         if compat.log_response is not None:
             if response.status_code >= 400:
-                compat.log_response(
-                    "%s: %s", response.reason_phrase, request.path, response=response, request=request
-                )
+                compat.log_response("%s: %s", response.reason_phrase, request.path, response=response, request=request)
         else:  # Django 1.11
             if not getattr(response, "is_rendered", True) and callable(getattr(response, "render", None)):
                 response = await current_lane.get().run(response.render)
             if response.status_code == 404:
-                logger.warning(
-                    "Not Found: %s", request.path, extra={"status_code": 404, "request": request}
-                )
+                logger.warning("Not Found: %s", request.path, extra={"status_code": 404, "request": request})
         return response
 
     async def _run_layers(self, start, request):

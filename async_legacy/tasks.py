@@ -15,6 +15,7 @@
   call ``await drain(timeout)`` from their shutdown hook (the legacy ASGI face
   does it on lifespan shutdown).
 """
+
 import asyncio
 import logging
 from typing import Any, Coroutine, Dict, List, Optional, TypeVar

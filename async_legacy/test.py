@@ -14,6 +14,7 @@
 Blocking work of a request made by the client runs in the test's thread
 (asgiref's thread-sensitive mode), so views see the TestCase's data.
 """
+
 from typing import TYPE_CHECKING, Any
 
 from .compat import NATIVE_ASYNC, superseded

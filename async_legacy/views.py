@@ -8,6 +8,7 @@ called on the lane; if what it returns is awaitable (``login_required`` around
 an ``async def`` view, a mixin's ``dispatch``), the result is awaited on the
 loop.
 """
+
 import asyncio
 import inspect
 import types
@@ -79,8 +80,7 @@ def _kind_of(callback, method):
 
 def _plain_dispatch(view_class):
     return all(
-        getattr(view_class, name, None) is getattr(View, name, None)
-        for name in ("__init__", "setup", "dispatch")
+        getattr(view_class, name, None) is getattr(View, name, None) for name in ("__init__", "setup", "dispatch")
     )
 
 
@@ -92,9 +92,7 @@ def atomic_aliases(callback):
     """Databases whose ATOMIC_REQUESTS would wrap this view in a transaction."""
     exempt = getattr(callback, "_non_atomic_requests", set())
     return [
-        alias
-        for alias, conf in connections.databases.items()
-        if conf.get("ATOMIC_REQUESTS") and alias not in exempt
+        alias for alias, conf in connections.databases.items() if conf.get("ATOMIC_REQUESTS") and alias not in exempt
     ]
 
 
@@ -134,10 +132,7 @@ def atomic_error(callback, aliases):
         )
     else:
         where = "it is decorated with @transaction.atomic"
-        fix = (
-            "Remove the decorator and open the transaction inside a sync "
-            "function run with sync_to_async()"
-        )
+        fix = "Remove the decorator and open the transaction inside a sync function run with sync_to_async()"
     return RuntimeError(
         "The view %s is asynchronous, but %s: the transaction would end before "
         "the view's code runs. %s." % (view_name(callback), where, fix)

@@ -15,6 +15,7 @@ the load, servers in turn for ``--rounds`` rounds and the median reported:
             RetrieveAPIView on the same serializer                   >= 1.0
             and ours on 2.2 via gaiohttp / adrf on 5.2 via uvicorn (printed)
 """
+
 import os
 import subprocess
 import tempfile
@@ -48,19 +49,50 @@ def servers(legacy, native):
     ceiling = os.path.join(bs.BENCH_DIR, "ceiling_app.py")
     with open(ceiling, "w") as f:
         f.write(bs.CEILING_APP)
-    uvicorn = [os.path.join(native, "python"), "-m", "uvicorn", "--port", "{port}", "--no-access-log",
-               "--log-level", "warning", "montage.asgi:application"]
+    uvicorn = [
+        os.path.join(native, "python"),
+        "-m",
+        "uvicorn",
+        "--port",
+        "{port}",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "montage.asgi:application",
+    ]
     return {
-        "ours 2.2": bs.Server("ours (gaiohttp, Django 2.2)", "2.2", legacy,
-                              [os.path.join(legacy, "gunicorn"), "-c", g_conf] + common + ["montage.wsgi:application"], "async"),
-        "sync 2.2": bs.Server("DRF sync (gunicorn sync, Django 2.2)", "2.2", legacy,
-                              [os.path.join(legacy, "gunicorn"), "-k", "sync", "-c", bs.plain_conf_path()] + common
-                              + ["django.core.wsgi:get_wsgi_application()"], "sync"),
-        "gthread 2.2": bs.Server("DRF sync (gunicorn gthread x32, Django 2.2)", "2.2", legacy,
-                                 [os.path.join(legacy, "gunicorn"), "-k", "gthread", "--threads", "32", "-c", bs.plain_conf_path()] + common
-                                 + ["django.core.wsgi:get_wsgi_application()"], "sync"),
-        "ceiling": bs.Server("bare aiohttp handler (ceiling)", "2.2", legacy,
-                             [os.path.join(legacy, "python"), ceiling, "{port}"], "async"),
+        "ours 2.2": bs.Server(
+            "ours (gaiohttp, Django 2.2)",
+            "2.2",
+            legacy,
+            [os.path.join(legacy, "gunicorn"), "-c", g_conf] + common + ["montage.wsgi:application"],
+            "async",
+        ),
+        "sync 2.2": bs.Server(
+            "DRF sync (gunicorn sync, Django 2.2)",
+            "2.2",
+            legacy,
+            [os.path.join(legacy, "gunicorn"), "-k", "sync", "-c", bs.plain_conf_path()]
+            + common
+            + ["django.core.wsgi:get_wsgi_application()"],
+            "sync",
+        ),
+        "gthread 2.2": bs.Server(
+            "DRF sync (gunicorn gthread x32, Django 2.2)",
+            "2.2",
+            legacy,
+            [os.path.join(legacy, "gunicorn"), "-k", "gthread", "--threads", "32", "-c", bs.plain_conf_path()]
+            + common
+            + ["django.core.wsgi:get_wsgi_application()"],
+            "sync",
+        ),
+        "ceiling": bs.Server(
+            "bare aiohttp handler (ceiling)",
+            "2.2",
+            legacy,
+            [os.path.join(legacy, "python"), ceiling, "{port}"],
+            "async",
+        ),
         "ours 5.2": bs.Server("ours (uvicorn, Django 5.2)", "5.2", native, uvicorn, "async"),
         "adrf 5.2": bs.Server("adrf (uvicorn, Django 5.2)", "5.2", native, uvicorn, "async"),
     }
@@ -95,37 +127,54 @@ def run(args):
     legacy, native = prepare()
     work = tempfile.mkdtemp(prefix="bench-drf-")
     # The upstream of wait1000: a bare aiohttp server whose /hello_world/ takes 1 s.
-    upstream = bs.Server("upstream", "2.2", legacy,
-                         [os.path.join(legacy, "python"), os.path.join(bs.BENCH_DIR, "ceiling_app.py"), "{port}"], "async")
+    upstream = bs.Server(
+        "upstream",
+        "2.2",
+        legacy,
+        [os.path.join(legacy, "python"), os.path.join(bs.BENCH_DIR, "ceiling_app.py"), "{port}"],
+        "async",
+    )
     chosen = servers(legacy, native)
     upstream_port = bs.free_port()
     upstream.start(upstream_port, dict(os.environ))
     try:
         envs = {}
         for django, bin_dir in (("2.2", legacy), ("5.2", native)):
-            env = dict(os.environ, DJANGO_SETTINGS_MODULE="montage.settings", PYTHONPATH=bs.EXAMPLE,
-                       MONTAGE_DB=os.path.join(work, "db-%s.sqlite3" % django),
-                       MONTAGE_UPSTREAM="http://127.0.0.1:%d" % upstream_port)
+            env = dict(
+                os.environ,
+                DJANGO_SETTINGS_MODULE="montage.settings",
+                PYTHONPATH=bs.EXAMPLE,
+                MONTAGE_DB=os.path.join(work, "db-%s.sqlite3" % django),
+                MONTAGE_UPSTREAM="http://127.0.0.1:%d" % upstream_port,
+            )
             bs.migrate(bin_dir, env["MONTAGE_DB"], env)
-            subprocess.check_call([os.path.join(bin_dir, "python"), "-c", "import django; django.setup(); " + SEED],
-                                  cwd=bs.EXAMPLE, env=env)
+            subprocess.check_call(
+                [os.path.join(bin_dir, "python"), "-c", "import django; django.setup(); " + SEED],
+                cwd=bs.EXAMPLE,
+                env=env,
+            )
             envs[django] = env
         results = {}
         for round_ in range(args.rounds):
-            for scenario, key, path, conns in (RUNS if round_ % 2 == 0 else RUNS[::-1]):
+            for scenario, key, path, conns in RUNS if round_ % 2 == 0 else RUNS[::-1]:
                 duration = max(args.sleep_duration, 5) if conns >= 1000 else args.duration
                 if conns >= 1000 and round_ >= args.sleep_rounds:
                     continue
                 server = chosen[key]
                 print("round %d/%d: %s, %s ..." % (round_ + 1, args.rounds, scenario, server.name), flush=True)
                 results.setdefault((scenario, key), []).append(
-                    measure(server, envs[server.django], path, conns, duration))
+                    measure(server, envs[server.django], path, conns, duration)
+                )
     finally:
         upstream.stop()
     table = report(results, chosen)
     header = "DRF scenarios: median of %d rounds of %d s (1000-connection runs: %d of %d s); %s" % (
-        args.rounds, args.duration, min(args.sleep_rounds, args.rounds), max(args.sleep_duration, 5),
-        time.strftime("%Y-%m-%d"))
+        args.rounds,
+        args.duration,
+        min(args.sleep_rounds, args.rounds),
+        max(args.sleep_duration, 5),
+        time.strftime("%Y-%m-%d"),
+    )
     print("\n" + header + "\n\n" + table)
     with open(os.path.join(bs.BENCH_DIR, "drf.md"), "w") as f:
         f.write(header + "\n\n" + table + "\n")
@@ -146,32 +195,68 @@ def _median(runs, key="rps"):
 
 
 def report(results, chosen):
-    lines = ["| scenario | server | req/s (median) | each round | p50 | p99 | errors |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| scenario | server | req/s (median) | each round | p50 | p99 | errors |",
+        "|---|---|---|---|---|---|---|",
+    ]
     med = {}
     for (scenario, key), runs in results.items():
         m = med[scenario, key] = _median(runs)
-        lines.append("| %s | %s | %.0f | %s | %s | %s | %d |" % (
-            scenario, chosen[key].name, m["rps"], ", ".join("%.0f" % r["rps"] for r in runs),
-            bs.fmt_s(m["p50"]), bs.fmt_s(m["p99"]), sum(r["errors"] for r in runs)))
+        lines.append(
+            "| %s | %s | %.0f | %s | %s | %s | %d |"
+            % (
+                scenario,
+                chosen[key].name,
+                m["rps"],
+                ", ".join("%.0f" % r["rps"] for r in runs),
+                bs.fmt_s(m["p50"]),
+                bs.fmt_s(m["p99"]),
+                sum(r["errors"] for r in runs),
+            )
+        )
 
     def ratio(scenario, a, b):
         below = med[scenario, b]["rps"]
         return med[scenario, a]["rps"] / below if below else float("inf")
 
     checks = [
-        ("retrieve", ("ours 2.2", "sync 2.2"), "retrieve: ours (gaiohttp, 2.2) / DRF sync (gunicorn sync, 2.2)", ">= 0.9", 0.9),
+        (
+            "retrieve",
+            ("ours 2.2", "sync 2.2"),
+            "retrieve: ours (gaiohttp, 2.2) / DRF sync (gunicorn sync, 2.2)",
+            ">= 0.9",
+            0.9,
+        ),
         ("list20", ("ours 2.2", "sync 2.2"), "list of 20, paginated: ours / DRF sync (2.2)", ">= 0.9", 0.9),
         ("wait1000", ("ours 2.2", "ceiling"), "1000 x 1 s upstream: ours (2.2) / bare aiohttp ceiling", ">= 0.9", 0.9),
-        ("wait1000", ("gthread 2.2", "ceiling"), "1000 x 1 s upstream: gthread x32 (2.2) / ceiling", "(reference)", None),
+        (
+            "wait1000",
+            ("gthread 2.2", "ceiling"),
+            "1000 x 1 s upstream: gthread x32 (2.2) / ceiling",
+            "(reference)",
+            None,
+        ),
         ("retrieve", ("ours 5.2", "adrf 5.2"), "retrieve on 5.2 under uvicorn: ours / adrf", ">= 1.0", 1.0),
-        ("retrieve", ("ours 2.2", "adrf 5.2"), "retrieve: ours (2.2, gaiohttp) / adrf (5.2, uvicorn)", "(reference)", None),
+        (
+            "retrieve",
+            ("ours 2.2", "adrf 5.2"),
+            "retrieve: ours (2.2, gaiohttp) / adrf (5.2, uvicorn)",
+            "(reference)",
+            None,
+        ),
     ]
     lines += ["", "| check | value | target | |", "|---|---|---|---|"]
     for scenario, (a, b), name, target, minimum in checks:
         if (scenario, a) in med and (scenario, b) in med:
             v = ratio(scenario, a, b)
-            lines.append("| %s | %.2f | %s | %s |" % (name, v, target, "" if minimum is None else ("met" if v >= minimum else "MISSED")))
+            lines.append(
+                "| %s | %.2f | %s | %s |"
+                % (name, v, target, "" if minimum is None else ("met" if v >= minimum else "MISSED"))
+            )
     if ("wait1000", "ours 2.2") in med:
         p99 = med["wait1000", "ours 2.2"]["p99"] or 99.0
-        lines.append("| 1000 x 1 s upstream: ours (2.2) p99 seconds | %.2f | <= 1.5 | %s |" % (p99, "met" if p99 <= 1.5 else "MISSED"))
+        lines.append(
+            "| 1000 x 1 s upstream: ours (2.2) p99 seconds | %.2f | <= 1.5 | %s |"
+            % (p99, "met" if p99 <= 1.5 else "MISSED")
+        )
     return "\n".join(lines)

@@ -17,6 +17,7 @@ in alternating rounds of one run; the best round of each is compared.
 
     python3 scripts/bench_pipeline.py [--python 3.8] [--django 2.2] [-n 5000] [--rounds 5] [--stack typical]
 """
+
 import argparse
 import os
 import subprocess
@@ -158,8 +159,12 @@ def main():
     parser.add_argument("--django", default="2.2")
     parser.add_argument("-n", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--stack", action="append", choices=("typical", "realistic", "async-typical"),
-                        help="middleware stack (repeatable; default typical and realistic)")
+    parser.add_argument(
+        "--stack",
+        action="append",
+        choices=("typical", "realistic", "async-typical"),
+        help="middleware stack (repeatable; default typical and realistic)",
+    )
     args = parser.parse_args()
     for stack in args.stack or ("typical", "realistic"):
         compare(args, stack)
@@ -180,11 +185,14 @@ def compare(args, stack):
     from matrix import venv_for
 
     python = os.path.join(venv_for(args.python, args.django), "python")
-    baseline, ours, target = SIDES.get(stack, (
-        ("Django WSGIHandler -> sync hello", "wsgi", stack),
-        ("AsyncDjangoApplication -> async hello", "async", stack),
-        "ratio (async / WSGI): %.3f  (target <= 1.10)",
-    ))
+    baseline, ours, target = SIDES.get(
+        stack,
+        (
+            ("Django WSGIHandler -> sync hello", "wsgi", stack),
+            ("AsyncDjangoApplication -> async hello", "async", stack),
+            "ratio (async / WSGI): %.3f  (target <= 1.10)",
+        ),
+    )
     best = {baseline: float("inf"), ours: float("inf")}
     best_cpu = dict(best)
     ratios, cpu_ratios = [], []
@@ -198,14 +206,23 @@ def compare(args, stack):
             best_cpu[side] = min(best_cpu[side], cpu[side])
         ratios.append(times[ours] / times[baseline])
         cpu_ratios.append(cpu[ours] / cpu[baseline])
-    print("Python %s, Django %s, %d requests, %s stack, best of %d rounds" % (args.python, args.django, args.n, stack, args.rounds))
+    print(
+        "Python %s, Django %s, %d requests, %s stack, best of %d rounds"
+        % (args.python, args.django, args.n, stack, args.rounds)
+    )
     for side in (baseline, ours):
         print("%-56s %8.3f s  %7.1f us/request" % (side[0], best[side], best[side] / args.n * 1e6))
     print(target % (best[ours] / best[baseline]))
     print("per-round ratios (alternating): %s" % " ".join("%.3f" % r for r in ratios))
-    print("CPU time: best %.3f s / %.3f s, ratio %.3f; per round %s\n" % (
-        best_cpu[baseline], best_cpu[ours], best_cpu[ours] / best_cpu[baseline],
-        " ".join("%.3f" % r for r in cpu_ratios)))
+    print(
+        "CPU time: best %.3f s / %.3f s, ratio %.3f; per round %s\n"
+        % (
+            best_cpu[baseline],
+            best_cpu[ours],
+            best_cpu[ours] / best_cpu[baseline],
+            " ".join("%.3f" % r for r in cpu_ratios),
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ writes .matrix/corpus/<pair>.json; this prints the table (and with
 
     python3 scripts/corpus_table.py [--write-readme]
 """
+
 import glob
 import json
 import os
@@ -35,7 +36,8 @@ def table(runs):
         "gunicorn %s's `tests/requests` (from its sdist on PyPI), replayed over sockets by "
         "`tests/test_protocol.py` against the worker serving a WSGI, a coroutine-WSGI and an ASGI echo app "
         "(counts of the WSGI run, which also covers the settings the `.py` files set); "
-        "*plain aiohttp* is how many of the protocol probes aiohttp's own gunicorn worker fails on that pair (run on py3.7-django1.11 and py3.12-django5.2)." % GUNICORN,
+        "*plain aiohttp* is how many of the protocol probes aiohttp's own gunicorn worker fails on that pair (run on py3.7-django1.11 and py3.12-django5.2)."
+        % GUNICORN,
         "",
         "| pair | aiohttp | cases | invalid refused | valid accepted | differ from gunicorn | plain aiohttp fails probes |",
         "|---|---|---|---|---|---|---|",
@@ -57,15 +59,26 @@ def table(runs):
                     differing.setdefault((case, reason), set()).add(pair)
         bad = sum(not v["good"] for v in results.values())
         probes = run.get("plain aiohttp probes")
-        lines.append("| %s | %s | %d | %d / %d | %d / %d | %d | %s |" % (
-            pair, run.get("aiohttp", "?"), len(results), sum(v["good"] for v in invalid.values()), len(invalid),
-            sum(v["good"] for v in valid.values()), len(valid), bad,
-            "-" if probes is None else len(probes)))
+        lines.append(
+            "| %s | %s | %d | %d / %d | %d / %d | %d | %s |"
+            % (
+                pair,
+                run.get("aiohttp", "?"),
+                len(results),
+                sum(v["good"] for v in invalid.values()),
+                len(invalid),
+                sum(v["good"] for v in valid.values()),
+                len(valid),
+                bad,
+                "-" if probes is None else len(probes),
+            )
+        )
     lines += ["", "Cases whose verdict differs from gunicorn's, by reason (pairs where it does, if not all):", ""]
     reasons = {}
     for (case, reason), pairs in differing.items():
         reasons.setdefault(reason, []).append(
-            "`%s`" % case if len(pairs) == len(runs) else "`%s` (%s)" % (case, ", ".join(sorted(pairs))))
+            "`%s`" % case if len(pairs) == len(runs) else "`%s` (%s)" % (case, ", ".join(sorted(pairs)))
+        )
     for reason, cases in sorted(reasons.items()):
         lines.append("- %s: %s" % (reason, ", ".join(sorted(cases))))
     return "\n".join(lines)

@@ -17,6 +17,7 @@ repository: ruff's lint rules and formatter, mypy, and compiling the library
 with Python 3.7. It runs with a pair filter too; ``python3 scripts/matrix.py
 lint`` runs it alone and MATRIX_LINT=0 skips it.
 """
+
 import glob
 import json
 import os
@@ -65,8 +66,10 @@ def interpreter(version):
         return path
     found = shutil.which("python" + version)
     if not found:
-        sys.exit("Python %s not found (tried `pyenv prefix %s`, %s/versions and python%s on PATH)."
-                 % (version, version, root, version))
+        sys.exit(
+            "Python %s not found (tried `pyenv prefix %s`, %s/versions and python%s on PATH)."
+            % (version, version, root, version)
+        )
     return found
 
 
@@ -139,8 +142,12 @@ def lint(out=None):
             failed.append(name)
     seconds = time.time() - started
     if failed:
-        print("lint FAILED (%s): fix the files and lines above; `ruff format .` and "
-              "`ruff check --fix .` fix most of ruff's." % ", ".join(failed), file=out, flush=True)
+        print(
+            "lint FAILED (%s): fix the files and lines above; `ruff format .` and "
+            "`ruff check --fix .` fix most of ruff's." % ", ".join(failed),
+            file=out,
+            flush=True,
+        )
     return not failed, seconds
 
 
@@ -236,8 +243,10 @@ def compatibility_table(results):
         verdict = "%d passed, %d skipped" % (c["passed"], c["skipped"])
         if c["failed"]:
             verdict = "**%d FAILED**, " % c["failed"] + verdict
-        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            f["python"], f["django"], f["path"], f["middleware"], f["gunicorn"], f["aiohttp"], f["asgiref"], verdict))
+        lines.append(
+            "| %s | %s | %s | %s | %s | %s | %s | %s |"
+            % (f["python"], f["django"], f["path"], f["middleware"], f["gunicorn"], f["aiohttp"], f["asgiref"], verdict)
+        )
     return "\n".join(lines)
 
 
@@ -309,8 +318,10 @@ def main(argv):
     suite_failed = sum(c.get("suite_failed", 0) for _, c in results)
     print("Django's own suite: %d tests not as with Django's handler" % suite_failed)
     if lint_result is not None:
-        print("lint (ruff, ruff format, mypy, py3.7 compile): %s in %.0f s"
-              % ("ok" if lint_result[0] else "FAILED", lint_result[1]))
+        print(
+            "lint (ruff, ruff format, mypy, py3.7 compile): %s in %.0f s"
+            % ("ok" if lint_result[0] else "FAILED", lint_result[1])
+        )
     print("matrix: %d passed, %d failed, %d skipped" % (passed, failed, skipped))
     if lint_result is not None and not lint_result[0]:
         return 1

@@ -7,6 +7,7 @@ extra, and a migrated SQLite database. Then http://127.0.0.1:8000/.
 Environment: MONTAGE_BIND (default 127.0.0.1:8000), MONTAGE_WORKERS,
 EXAMPLE_PYTHON (default 3.8), EXAMPLE_DJANGO (default 2.2).
 """
+
 import os
 import subprocess
 import sys
@@ -22,7 +23,9 @@ def main():
     venv = os.path.join(ROOT, ".venv-example")
     bin_dir = ensure_venv(venv, python, ["Django~=%s.0" % django, ROOT + "[worker,drf]"])
     example = os.path.join(ROOT, "example_montage")
-    subprocess.check_call([os.path.join(bin_dir, "python"), "manage.py", "migrate", "--noinput", "-v", "0"], cwd=example)
+    subprocess.check_call(
+        [os.path.join(bin_dir, "python"), "manage.py", "migrate", "--noinput", "-v", "0"], cwd=example
+    )
     print("Serving example_montage on http://%s/" % os.environ.get("MONTAGE_BIND", "127.0.0.1:8000"), flush=True)
     os.chdir(example)
     gunicorn = os.path.join(bin_dir, "gunicorn")

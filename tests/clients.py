@@ -1,5 +1,6 @@
 """Raw HTTP/1.1 clients over sockets (a client that stops half-way is part of
 what the fault tests send), and steady load that records every outcome."""
+
 import http.client
 import json
 import os
@@ -92,8 +93,9 @@ def settled(addr, baseline, seconds=15, path="/faults/census/"):
     deadline = time.time() + seconds
     while True:
         now = census(addr, path)
-        if (now["tasks"] <= baseline["tasks"] and now["fds"] <= baseline["fds"]
-                and not now["lanes_busy"]) or time.time() > deadline:
+        if (
+            now["tasks"] <= baseline["tasks"] and now["fds"] <= baseline["fds"] and not now["lanes_busy"]
+        ) or time.time() > deadline:
             return now
         time.sleep(0.2)
 

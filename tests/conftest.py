@@ -20,7 +20,11 @@ setup_test_environment()
 from async_legacy.compat import NATIVE_ASYNC  # noqa: E402
 
 # The legacy pipeline's own modules; on Django >= 3.1 Django's handler serves.
-collect_ignore = ["test_pipeline.py", "test_handler.py", "test_hooks.py", "test_lane.py", "test_compat.py", "test_asgi.py"] if NATIVE_ASYNC else []
+collect_ignore = (
+    ["test_pipeline.py", "test_handler.py", "test_hooks.py", "test_lane.py", "test_compat.py", "test_asgi.py"]
+    if NATIVE_ASYNC
+    else []
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -112,7 +116,9 @@ def pytest_sessionfinish(session, exitstatus):
         "python": platform.python_version(),
         "django": django.get_version(),
         "path": "native (Django's ASGIHandler)" if NATIVE_ASYNC else "legacy (AsyncDjangoApplication)",
-        "middleware": "MIDDLEWARE_CLASSES" if os.environ.get("ASYNC_LEGACY_TEST_MIDDLEWARE") == "classes" else "MIDDLEWARE",
+        "middleware": "MIDDLEWARE_CLASSES"
+        if os.environ.get("ASYNC_LEGACY_TEST_MIDDLEWARE") == "classes"
+        else "MIDDLEWARE",
     }
     for dist in ("gunicorn", "aiohttp", "asgiref", "uvicorn", "daphne"):
         try:

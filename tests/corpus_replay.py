@@ -1,5 +1,6 @@
 """Replay gunicorn's request corpus against a running worker and judge each
 case as gunicorn's own tests do (shared by test_protocol.py and the report)."""
+
 import json
 import os
 from urllib.parse import unquote_to_bytes
@@ -23,18 +24,19 @@ KNOWN = {
     "valid/pp_04": "PROXY protocol (gunicorn's proxy_protocol) is not supported by the worker",
     "valid/pp_05": "PROXY protocol (gunicorn's proxy_protocol) is not supported by the worker",
     "valid/025": "Transfer-Encoding in two header lines is refused as a duplicate (the worker's singleton "
-                 "rule, and recent aiohttp's own: ambiguous framing); gunicorn joins them",
+    "rule, and recent aiohttp's own: ambiguous framing); gunicorn joins them",
     "valid/029": "Transfer-Encoding in two header lines is refused as a duplicate (see 025)",
     "valid/030": "Transfer-Encoding in two header lines is refused as a duplicate (see 025)",
     "valid/031": "llhttp accepts only the methods in its table; gunicorn accepts any token (-BLARGH)",
     "valid/rfc9112_target_authority_connect_01": "CONNECT's authority-form target: the worker passes "
-        "'example.com:443' as the path, gunicorn's urlsplit gives '443'",
+    "'example.com:443' as the path, gunicorn's urlsplit gives '443'",
     "valid/013": "llhttp before aiohttp 3.14 refuses blanks before a chunk extension (RFC 9112 BWS)",
     "valid/099": "the .http file holds fewer body bytes than its Content-Length: the worker waits "
-                 "GAIOHTTP_BODY_TIMEOUT, then answers 408",
+    "GAIOHTTP_BODY_TIMEOUT, then answers 408",
 }
-NO_HOST = ("HTTP/1.1 without Host: recent aiohttp refuses it (RFC 9112 3.2: a server MUST answer 400); "
-           "gunicorn accepts it")
+NO_HOST = (
+    "HTTP/1.1 without Host: recent aiohttp refuses it (RFC 9112 3.2: a server MUST answer 400); gunicorn accepts it"
+)
 
 
 def known(case, verdict, detail):
@@ -53,7 +55,9 @@ def expected_environ_headers(headers):
     for name, value in headers:
         if "_" in name:  # dropped, as gunicorn's default header_map=drop does
             continue
-        key = {"CONTENT-TYPE": "CONTENT_TYPE", "CONTENT-LENGTH": "CONTENT_LENGTH"}.get(name, "HTTP_" + name.replace("-", "_"))
+        key = {"CONTENT-TYPE": "CONTENT_TYPE", "CONTENT-LENGTH": "CONTENT_LENGTH"}.get(
+            name, "HTTP_" + name.replace("-", "_")
+        )
         out[key] = out[key] + "," + value if key in out else value
     return out
 

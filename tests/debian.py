@@ -1,4 +1,5 @@
 """Debian packages the tests need (PostgreSQL, nginx), installed on first use."""
+
 import glob
 import os
 import shutil
@@ -15,14 +16,17 @@ def ensure(package, *paths):
     if found:
         return found
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise RuntimeError("%s is not installed and apt-get cannot install it here (needs root on Debian): "
-                           "run `apt-get install %s`." % (package, package))
+        raise RuntimeError(
+            "%s is not installed and apt-get cannot install it here (needs root on Debian): "
+            "run `apt-get install %s`." % (package, package)
+        )
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     if not _updated:
         subprocess.call(["apt-get", "update", "-q"], env=env, stdout=subprocess.DEVNULL)
         _updated.append(True)
-    subprocess.check_call(["apt-get", "install", "-y", "-q", "--no-install-recommends", package],
-                          env=env, stdout=subprocess.DEVNULL)
+    subprocess.check_call(
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", package], env=env, stdout=subprocess.DEVNULL
+    )
     found = _first(paths)
     if not found:
         raise RuntimeError("apt-get installed %s but none of %s exists." % (package, ", ".join(paths)))

@@ -1,4 +1,5 @@
 """Start real gunicorn masters on loopback ports for the tests."""
+
 import contextlib
 import os
 import signal

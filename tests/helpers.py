@@ -1,4 +1,5 @@
 """Drive apps through the coroutine-WSGI convention (and ASGI), as a server does."""
+
 import asyncio
 import io
 import sys
@@ -110,11 +111,20 @@ async def lanes_idle(app, tries=40):
 
 # ASGI 3, in process
 
+
 def scope(path="/", method="GET", query=b"", headers=(), root_path=""):
     return {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-        "scheme": "http", "path": path, "query_string": query, "root_path": root_path,
-        "headers": list(headers), "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "query_string": query,
+        "root_path": root_path,
+        "headers": list(headers),
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
     }
 
 
@@ -122,8 +132,9 @@ class Peer:
     """The server side of one ASGI exchange."""
 
     def __init__(self, chunks=(b"",), disconnect_after=None):
-        self.incoming = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
-                         for i, c in enumerate(chunks)]
+        self.incoming = [
+            {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)
+        ]
         self.disconnect_after = disconnect_after
         self.sent = []
 
@@ -156,6 +167,7 @@ class Peer:
 async def call_asgi(app, path="/", query=None, method="GET", headers=(), peer=None):
     """One request through an ASGI app; the Peer holds what it sent."""
     peer = peer or Peer()
-    await app(scope(path, method=method, query=urlencode(query or {}).encode(), headers=headers),
-              peer.receive, peer.send)
+    await app(
+        scope(path, method=method, query=urlencode(query or {}).encode(), headers=headers), peer.receive, peer.send
+    )
     return peer

@@ -1,6 +1,7 @@
 """gunicorn's request corpus (tests/requests/{valid,invalid}) from its sdist on
 PyPI, downloaded at test time into .matrix/cache (never committed), and read
 as gunicorn's own tests/treq.py reads it."""
+
 import hashlib
 import io
 import json
@@ -51,7 +52,7 @@ def corpus_dir():
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         for member in tar.getmembers():
             if member.isfile() and member.name.startswith(prefix):
-                path = os.path.join(tmp, member.name[len(prefix):])
+                path = os.path.join(tmp, member.name[len(prefix) :])
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 with open(path, "wb") as f:
                     f.write(tar.extractfile(member).read())
@@ -120,9 +121,9 @@ def load_http(path):
     data = data.replace(b"\\0", b"\000").replace(b"\\n", b"\n").replace(b"\\t", b"\t")
     out, i = bytearray(), 0
     while i < len(data):
-        if data[i:i + 2] == b"\\x" and i + 3 < len(data):
+        if data[i : i + 2] == b"\\x" and i + 3 < len(data):
             try:
-                out.append(int(data[i + 2:i + 4], 16))
+                out.append(int(data[i + 2 : i + 4], 16))
                 i += 4
                 continue
             except ValueError:
@@ -155,6 +156,12 @@ def cases():
         for name in sorted(os.listdir(folder)):
             if name.endswith(".http"):
                 stem = name[:-5]
-                found.append(Case(kind, stem, load_http(os.path.join(folder, name)),
-                                  load_expectation(os.path.join(folder, stem + ".py"))))
+                found.append(
+                    Case(
+                        kind,
+                        stem,
+                        load_http(os.path.join(folder, name)),
+                        load_expectation(os.path.join(folder, stem + ".py")),
+                    )
+                )
     return found

@@ -20,6 +20,7 @@ tests run as root (PostgreSQL refuses root), trusts every local connection and
 has fsync off. Counting uses ``psql`` and leaves its own connection out, so it
 works whether or not psycopg2 is installed in the test's Python.
 """
+
 import os
 import pwd
 import shutil
@@ -50,12 +51,42 @@ class PostgresServer:
             self.dir = tempfile.mkdtemp(prefix="pg-test-")
             self.port = free_port()
             self._chown(self.dir)
-            self._run_as_owner([os.path.join(self.bin_dir, "initdb"), "-D", self.data, "-U", self.user,
-                                "-A", "trust", "-E", "UTF8", "--no-sync", "--locale", "C"])
+            self._run_as_owner(
+                [
+                    os.path.join(self.bin_dir, "initdb"),
+                    "-D",
+                    self.data,
+                    "-U",
+                    self.user,
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                    "--locale",
+                    "C",
+                ]
+            )
         log = open(os.path.join(self.dir, "postgres.log"), "a")
-        cmd = [os.path.join(self.bin_dir, "postgres"), "-D", self.data, "-p", str(self.port), "-k", self.dir,
-               "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-               "-c", "full_page_writes=off", "-c", "max_connections=300"]
+        cmd = [
+            os.path.join(self.bin_dir, "postgres"),
+            "-D",
+            self.data,
+            "-p",
+            str(self.port),
+            "-k",
+            self.dir,
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+            "-c",
+            "max_connections=300",
+        ]
         # Started as the owner directly (no runuser in between), so signals reach it.
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, preexec_fn=self._become_owner)
         log.close()
@@ -96,8 +127,14 @@ class PostgresServer:
         missing); ``extra`` adds keys such as CONN_MAX_AGE or OPTIONS."""
         if create and self.sql("SELECT 1 FROM pg_database WHERE datname = '%s'" % name) != "1":
             self.sql("CREATE DATABASE %s" % name)
-        settings = {"ENGINE": "django.db.backends.postgresql", "NAME": name, "USER": self.user,
-                    "PASSWORD": "", "HOST": "127.0.0.1", "PORT": str(self.port)}
+        settings = {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": name,
+            "USER": self.user,
+            "PASSWORD": "",
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+        }
         settings.update(extra)
         return settings
 
@@ -105,9 +142,15 @@ class PostgresServer:
         """Environment variables for ``testproject.settings_pg`` (a gunicorn
         process started by a test reads them)."""
         self.database(name)
-        return {"DJANGO_SETTINGS_MODULE": "testproject.settings_pg", "PG_HOST": "127.0.0.1",
-                "PG_PORT": str(self.port), "PG_USER": self.user, "PG_NAME": name,
-                "PG_CONN_MAX_AGE": str(conn_max_age), "PG_APPLICATION_NAME": application_name}
+        return {
+            "DJANGO_SETTINGS_MODULE": "testproject.settings_pg",
+            "PG_HOST": "127.0.0.1",
+            "PG_PORT": str(self.port),
+            "PG_USER": self.user,
+            "PG_NAME": name,
+            "PG_CONN_MAX_AGE": str(conn_max_age),
+            "PG_APPLICATION_NAME": application_name,
+        }
 
     def backends(self, datname=None, application_name=None):
         """How many client backends are connected (to ``datname`` and/or with
@@ -116,16 +159,36 @@ class PostgresServer:
 
     def idle_in_transaction(self, datname=None, application_name=None):
         """``[(pid, application_name, last query)]`` of backends left "idle in transaction"."""
-        out = self.sql("SELECT pid, application_name, query FROM pg_stat_activity WHERE state LIKE "
-                       "'idle in transaction%' AND " + _where(datname, application_name))
+        out = self.sql(
+            "SELECT pid, application_name, query FROM pg_stat_activity WHERE state LIKE "
+            "'idle in transaction%' AND " + _where(datname, application_name)
+        )
         return [tuple(line.split("|", 2)) for line in out.splitlines() if line]
 
     def sql(self, query, check=True, database="postgres"):
         """Run ``query`` with psql; its rows as ``a|b`` lines."""
         proc = subprocess.run(
-            [os.path.join(self.bin_dir, "psql"), "-X", "-q", "-A", "-t", "-h", "127.0.0.1", "-p", str(self.port),
-             "-U", self.user, "-d", database, "-c", query],
-            capture_output=True, text=True, timeout=30)
+            [
+                os.path.join(self.bin_dir, "psql"),
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                self.user,
+                "-d",
+                database,
+                "-c",
+                query,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         if proc.returncode and check:
             raise RuntimeError("psql %r failed: %s" % (query, proc.stderr.strip()))
         return proc.stdout.strip()
@@ -160,8 +223,9 @@ class PostgresServer:
         return cmd
 
     def _run_as_owner(self, cmd):
-        proc = subprocess.run(self._as_owner(cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, timeout=120)
+        proc = subprocess.run(
+            self._as_owner(cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120
+        )
         if proc.returncode:
             raise RuntimeError("%s failed:\n%s" % (cmd[0], proc.stdout))
 

@@ -1,6 +1,7 @@
 """Hostile requests, each with what a server must do with it. Each probe takes
 the server's address and returns (ok, detail); test_protocol.py runs them
 against the worker (all must pass) and against plain aiohttp (for the record)."""
+
 import gzip
 import json
 import socket
@@ -16,13 +17,17 @@ WAIT = {"timeout": 5.0}
 
 
 def _refused(result, statuses=(400,)):
-    ok = bool(result.responses) and result.responses[0].status in statuses and result.closed and all(
-        not 200 <= s < 300 for s in result.statuses)
+    ok = (
+        bool(result.responses)
+        and result.responses[0].status in statuses
+        and result.closed
+        and all(not 200 <= s < 300 for s in result.statuses)
+    )
     return ok, repr(result)
 
 
 def _split(data, size):
-    return [data[i:i + size] for i in range(0, len(data), size)]
+    return [data[i : i + size] for i in range(0, len(data), size)]
 
 
 def duplicate(name, first, second):
@@ -38,28 +43,43 @@ def duplicate(name, first, second):
         }[name]
         if name == "Transfer-Encoding":
             body = b"5\r\nhello\r\n0\r\n\r\n"
-        return _refused(rawhttp.exchange(addr, head + fields + b"\r\n" + body, want_close=True, timeout=WAIT["timeout"]))
+        return _refused(
+            rawhttp.exchange(addr, head + fields + b"\r\n" + body, want_close=True, timeout=WAIT["timeout"])
+        )
+
     return probe
 
 
 def too_many_fields(segment):
     def probe(addr):
         head = b"GET /many HTTP/1.1\r\nHost: a\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(25)) + b"\r\n"
-        return _refused(rawhttp.exchange(addr, None, segments=_split(head, segment), want_close=True, timeout=WAIT["timeout"]), (431,))
+        return _refused(
+            rawhttp.exchange(addr, None, segments=_split(head, segment), want_close=True, timeout=WAIT["timeout"]),
+            (431,),
+        )
+
     return probe
 
 
 def long_field(segment):
     def probe(addr):
         head = b"GET /long HTTP/1.1\r\nHost: a\r\nX-Long: " + b"v" * 400 + b"\r\n\r\n"
-        return _refused(rawhttp.exchange(addr, None, segments=_split(head, segment), want_close=True, timeout=WAIT["timeout"]), (431,))
+        return _refused(
+            rawhttp.exchange(addr, None, segments=_split(head, segment), want_close=True, timeout=WAIT["timeout"]),
+            (431,),
+        )
+
     return probe
 
 
 def long_line(segment):
     def probe(addr):
         head = b"GET /" + b"a" * 1000 + b" HTTP/1.1\r\nHost: a\r\n\r\n"
-        return _refused(rawhttp.exchange(addr, None, segments=_split(head, segment), want_close=True, timeout=WAIT["timeout"]), (414, 400))
+        return _refused(
+            rawhttp.exchange(addr, None, segments=_split(head, segment), want_close=True, timeout=WAIT["timeout"]),
+            (414, 400),
+        )
+
     return probe
 
 
@@ -81,6 +101,7 @@ def endless_head(addr):
 
 def pipelined_flood(addr):
     """10,000 pipelined requests, never read: the worker stops reading instead of queueing them."""
+
     def rss():
         return int(rawhttp.exchange(addr, b"GET /rss HTTP/1.1\r\nHost: a\r\n\r\n").responses[0].body)
 
@@ -116,7 +137,10 @@ def tiny_chunks(addr):
             return False, repr(result)
     ratio = times[80000] / max(times[20000], 0.01)
     return ratio < 10, "20,000 chunks %.2f s, 80,000 chunks %.2f s (x%.1f; quadratic would be x16)" % (
-        times[20000], times[80000], ratio)
+        times[20000],
+        times[80000],
+        ratio,
+    )
 
 
 def gzip_body_as_sent(addr):
@@ -129,13 +153,17 @@ def gzip_body_as_sent(addr):
     echo = json.loads(result.responses[0].body)
     got = echo["body"].encode("latin-1")
     length = echo["headers"].get("CONTENT_LENGTH")
-    return got == packed and length == str(len(packed)), "sent %d bytes of gzip; app saw %d bytes, CONTENT_LENGTH=%s" % (
-        len(packed), len(got), length)
+    return got == packed and length == str(
+        len(packed)
+    ), "sent %d bytes of gzip; app saw %d bytes, CONTENT_LENGTH=%s" % (len(packed), len(got), length)
 
 
 def version(line):
     def probe(addr):
-        return _refused(rawhttp.exchange(addr, line + b"\r\nHost: a\r\n\r\n", want_close=True, timeout=WAIT["timeout"]), (400, 505))
+        return _refused(
+            rawhttp.exchange(addr, line + b"\r\nHost: a\r\n\r\n", want_close=True, timeout=WAIT["timeout"]), (400, 505)
+        )
+
     return probe
 
 
@@ -160,7 +188,11 @@ def one_leading_empty_line(addr):
 
 
 def two_leading_empty_lines(addr):
-    return _refused(rawhttp.exchange(addr, b"\r\n\r\nGET /lead HTTP/1.1\r\nHost: a\r\n\r\n", want_close=True, timeout=WAIT["timeout"]))
+    return _refused(
+        rawhttp.exchange(
+            addr, b"\r\n\r\nGET /lead HTTP/1.1\r\nHost: a\r\n\r\n", want_close=True, timeout=WAIT["timeout"]
+        )
+    )
 
 
 PROBES = {

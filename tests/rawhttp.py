@@ -1,5 +1,6 @@
 """HTTP/1.x over a bare socket: send exact bytes (in segments if asked), read
 the responses exactly as they come back, and whether the server closed."""
+
 import socket
 import time
 
@@ -55,7 +56,7 @@ def parse_responses(buf, eof):
                 return responses, buf, buf
             headers.append((name.strip().lower().decode("latin-1"), value.strip().decode("latin-1")))
         status = int(parts[1])
-        rest = buf[end + 4:]
+        rest = buf[end + 4 :]
         names = dict(headers)
         if status < 200 or status in (204, 304):
             body, rest = b"", rest
@@ -78,11 +79,11 @@ def parse_responses(buf, eof):
                     trailer_end = rest.find(b"\r\n", nl + 2)
                     if trailer_end < 0:
                         break
-                    rest, done = rest[trailer_end + 2:], True
+                    rest, done = rest[trailer_end + 2 :], True
                     break
                 if len(rest) < nl + 2 + size + 2:
                     break
-                body += rest[nl + 2:nl + 2 + size]
+                body += rest[nl + 2 : nl + 2 + size]
                 pos = nl + 2 + size + 2
             if not done:
                 break
@@ -90,8 +91,9 @@ def parse_responses(buf, eof):
             if not eof:
                 break
             body, rest = rest, b""
-        responses.append(Response(parts[0].decode(), status, parts[2].decode("latin-1") if len(parts) > 2 else "",
-                                  headers, body))
+        responses.append(
+            Response(parts[0].decode(), status, parts[2].decode("latin-1") if len(parts) > 2 else "", headers, body)
+        )
         buf = rest
     return responses, buf, None
 

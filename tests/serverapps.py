@@ -1,4 +1,5 @@
 """Tiny apps of each kind for the worker tests (no Django)."""
+
 import asyncio
 import gc
 import json
@@ -145,7 +146,9 @@ def _echo_environ(environ, body):
         "query": environ["QUERY_STRING"],
         "raw_uri": environ.get("RAW_URI"),
         "protocol": environ["SERVER_PROTOCOL"],
-        "headers": {k: v for k, v in environ.items() if k.startswith("HTTP_") or k in ("CONTENT_TYPE", "CONTENT_LENGTH")},
+        "headers": {
+            k: v for k, v in environ.items() if k.startswith("HTTP_") or k in ("CONTENT_TYPE", "CONTENT_LENGTH")
+        },
         "body": body.decode("latin-1"),
     }
 
@@ -172,15 +175,17 @@ async def echo_asgi(scope, receive, send):
     if scope["type"] != "http":
         return
     body = await _asgi_body(receive)
-    data = json.dumps({
-        "method": scope["method"],
-        "path": scope["path"],
-        "raw_path": scope["raw_path"].decode("latin-1"),
-        "query": scope["query_string"].decode("latin-1"),
-        "protocol": "HTTP/" + scope["http_version"],
-        "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in scope["headers"]],
-        "body": body.decode("latin-1"),
-    }).encode()
+    data = json.dumps(
+        {
+            "method": scope["method"],
+            "path": scope["path"],
+            "raw_path": scope["raw_path"].decode("latin-1"),
+            "query": scope["query_string"].decode("latin-1"),
+            "protocol": "HTTP/" + scope["http_version"],
+            "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in scope["headers"]],
+            "body": body.decode("latin-1"),
+        }
+    ).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": data})
@@ -241,12 +246,19 @@ def _plain_aiohttp_echo():
         headers = {}
         for name, value in request.headers.items():
             key = {"CONTENT-TYPE": "CONTENT_TYPE", "CONTENT-LENGTH": "CONTENT_LENGTH"}.get(
-                name.upper(), "HTTP_" + name.upper().replace("-", "_"))
+                name.upper(), "HTTP_" + name.upper().replace("-", "_")
+            )
             headers[key] = headers[key] + "," + value if key in headers else value
-        return web.json_response({
-            "method": request.method, "path": request.path, "query": request.query_string,
-            "protocol": "HTTP/%d.%d" % request.version, "headers": headers, "body": body.decode("latin-1"),
-        })
+        return web.json_response(
+            {
+                "method": request.method,
+                "path": request.path,
+                "query": request.query_string,
+                "protocol": "HTTP/%d.%d" % request.version,
+                "headers": headers,
+                "body": body.decode("latin-1"),
+            }
+        )
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", echo)

@@ -3,6 +3,7 @@
 Real servers (uvicorn, daphne) serve example_montage through it in
 test_example_montage.py; here the translation itself is checked in process.
 """
+
 import asyncio
 
 import pytest
@@ -21,9 +22,19 @@ def test_environ_translation():
     import io
 
     env = environ_from_scope(
-        scope("/shop/caf\u00e9/", query=b"a=1", root_path="/shop",
-              headers=[(b"cookie", b"a=1"), (b"cookie", b"b=2"), (b"x-many", b"1"), (b"x-many", b"2"),
-                       (b"content-type", b"text/plain"), (b"transfer-encoding", b"chunked")]),
+        scope(
+            "/shop/caf\u00e9/",
+            query=b"a=1",
+            root_path="/shop",
+            headers=[
+                (b"cookie", b"a=1"),
+                (b"cookie", b"b=2"),
+                (b"x-many", b"1"),
+                (b"x-many", b"2"),
+                (b"content-type", b"text/plain"),
+                (b"transfer-encoding", b"chunked"),
+            ],
+        ),
         io.BytesIO(b"hello"),
     )
     assert env["SCRIPT_NAME"] == "/shop"

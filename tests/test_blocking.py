@@ -1,4 +1,5 @@
 """async_legacy.blocking: a coroutine view that blocks the loop is named in a warning."""
+
 import concurrent.futures
 import re
 import time
@@ -27,8 +28,17 @@ def test_debug_names_the_request_view_line_and_duration(montage_env):
     with gunicorn("montage.wsgi:application", env=env, cwd=EXAMPLE) as server:
         # Awaiting sleeps, quick views and sync views (on threads) never warn.
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
-            list(pool.map(requests.get, [server.base + "/sleep/async/?s=0.4", server.base + "/hello/async/",
-                                         server.base + "/sleep/sync/?s=0.4", server.base + "/hello/sync/"]))
+            list(
+                pool.map(
+                    requests.get,
+                    [
+                        server.base + "/sleep/async/?s=0.4",
+                        server.base + "/hello/async/",
+                        server.base + "/sleep/sync/?s=0.4",
+                        server.base + "/hello/sync/",
+                    ],
+                )
+            )
         assert requests.get(server.base + "/sleep/blocking/?s=0.4").status_code == 200
         found = wait_for(server, r"event loop was blocked for (\d+\.\d+) s[^\n]*")
         assert found, server.log()

@@ -1,4 +1,5 @@
 """Request bodies: parsed lazily as in Django; ``await load_body(request)`` parses off the loop."""
+
 import threading
 
 import pytest
@@ -13,10 +14,14 @@ from async_legacy.compat import NATIVE_ASYNC
 BIG = b"x" * (3 * 1024 * 1024)  # over FILE_UPLOAD_MAX_MEMORY_SIZE: spooled to disk
 BOUNDARY = "BOUNDARY"
 MULTIPART = (
-    "--%s\r\nContent-Disposition: form-data; name=\"field\"\r\n\r\nvalue\r\n"
-    "--%s\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"a.bin\"\r\n"
-    "Content-Type: application/octet-stream\r\n\r\n" % (BOUNDARY, BOUNDARY)
-).encode() + BIG + ("\r\n--%s--\r\n" % BOUNDARY).encode()
+    (
+        '--%s\r\nContent-Disposition: form-data; name="field"\r\n\r\nvalue\r\n'
+        '--%s\r\nContent-Disposition: form-data; name="doc"; filename="a.bin"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n" % (BOUNDARY, BOUNDARY)
+    ).encode()
+    + BIG
+    + ("\r\n--%s--\r\n" % BOUNDARY).encode()
+)
 
 legacy_only = pytest.mark.skipif(NATIVE_ASYNC, reason="Django >= 3.1 serves requests with its own handler")
 
@@ -37,8 +42,17 @@ def parsed_in():
 
 
 def upload(app, loop, query):
-    return run(loop, call(app, "/upload/", method="POST", query=query, body=MULTIPART,
-                          content_type="multipart/form-data; boundary=" + BOUNDARY))
+    return run(
+        loop,
+        call(
+            app,
+            "/upload/",
+            method="POST",
+            query=query,
+            body=MULTIPART,
+            content_type="multipart/form-data; boundary=" + BOUNDARY,
+        ),
+    )
 
 
 def test_load_body_parses_once_and_off_the_calling_thread(parsed_in):

@@ -1,4 +1,5 @@
 """async_legacy.checks: manage.py check names the view, setting or middleware and the fix."""
+
 import os
 import subprocess
 import sys
@@ -116,8 +117,11 @@ def test_persistent_connections(monkeypatch, pipeline):
 def test_manage_py_check_on_example_montage_is_clean(tmp_path):
     env = dict(os.environ, MONTAGE_DB=str(tmp_path / "db.sqlite3"), DJANGO_SETTINGS_MODULE="montage.settings")
     done = subprocess.run(
-        [sys.executable, os.path.join(EXAMPLE, "manage.py"), "check"], env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
+        [sys.executable, os.path.join(EXAMPLE, "manage.py"), "check"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     assert done.returncode == 0, done.stdout
     assert "no issues" in done.stdout and "async_legacy" not in done.stdout, done.stdout
@@ -128,8 +132,11 @@ def test_django_admin_check_fails_on_an_error():
     tests_dir = os.path.dirname(os.path.abspath(__file__))
     env = dict(os.environ, PYTHONPATH=tests_dir, DJANGO_SETTINGS_MODULE="testproject.check_settings")
     done = subprocess.run(
-        [sys.executable, "-m", "django", "check"], env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "django", "check"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     assert done.returncode != 0
     assert "async_legacy.E001" in done.stdout and "testproject.check_urls.fine" in done.stdout, done.stdout
@@ -148,8 +155,11 @@ def test_staticfiles_before_async_legacy_takes_runserver():
 
 
 ASYNC_KINDS = [
-    "testproject.middleware.AsyncClass", "testproject.middleware.hybrid", "testproject.middleware.async_only",
-    "testproject.middleware.sync_only", "testproject.middleware.Recorder",
+    "testproject.middleware.AsyncClass",
+    "testproject.middleware.hybrid",
+    "testproject.middleware.async_only",
+    "testproject.middleware.sync_only",
+    "testproject.middleware.Recorder",
 ]
 WRONG = ["testproject.middleware.AsyncUnflagged", "testproject.middleware.async_undecorated"]
 

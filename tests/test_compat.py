@@ -1,4 +1,5 @@
 """Per-request state that Django < 3.1 keeps in thread-locals stays per request."""
+
 import random
 
 import pytest
@@ -95,8 +96,6 @@ def test_deprecated_settings_warn_as_django_does_without_walking_the_stack(app, 
         value = getattr(settings, name)  # read outside Django: warns, pointing here
         response = HttpResponse("x")  # read inside Django: silent
     assert value == settings._wrapped.__dict__.get(name, value)
-    assert [(w.category.__name__, w.filename) for w in caught] == [
-        (compat._DEPRECATED_SETTINGS[name][1], __file__)
-    ]
+    assert [(w.category.__name__, w.filename) for w in caught] == [(compat._DEPRECATED_SETTINGS[name][1], __file__)]
     assert name in str(caught[0].message)
     assert response["Content-Type"].startswith("text/html")

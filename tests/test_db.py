@@ -3,6 +3,7 @@
 Requests go through async_legacy.get_asgi_application(): the legacy pipeline
 (the request's lane) on Django < 3.1, Django's own ASGIHandler on 3.1+.
 """
+
 import asyncio
 import json
 import threading

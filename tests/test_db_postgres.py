@@ -4,6 +4,7 @@ The client goes away while a block waits: the transaction is rolled back and
 no backend is left "idle in transaction". Legacy path on Django < 3.1 (the
 lane), Django's ASGIHandler on 3.1+. Heavy: representative pairs only.
 """
+
 import os
 import socket
 import time

@@ -1,4 +1,5 @@
 """async_legacy.decorators and async_legacy.auth: the same view code on every Django."""
+
 import warnings
 
 import pytest
@@ -150,8 +151,19 @@ class ResponseDecoratorTests(TestCase):
 def test_response_decorators_keep_views_coroutine_functions():
     from testproject import modern_views
 
-    for name in ("never_cached", "varied", "frame_exempt", "users_tagged", "zipped", "cached_page",
-                 "with_csrf_cookie", "exempt_post", "protected_post", "post_only", "conditional"):
+    for name in (
+        "never_cached",
+        "varied",
+        "frame_exempt",
+        "users_tagged",
+        "zipped",
+        "cached_page",
+        "with_csrf_cookie",
+        "exempt_post",
+        "protected_post",
+        "post_only",
+        "conditional",
+    ):
         assert iscoroutinefunction(getattr(modern_views, name)), name
     assert modern_views.exempt_post.csrf_exempt is True
 

@@ -1,4 +1,5 @@
 """async_legacy.django_wsgi: the django-wsgi extra (request.webob) on the legacy path."""
+
 import pytest
 from helpers import call, run
 
@@ -16,8 +17,17 @@ def webob_app():
 
 
 def test_coroutine_view_reads_request_webob(webob_app, loop):
-    got = run(loop, call(webob_app, "/webob/", method="POST", query={"q": "1"}, body=b"name=Ada",
-                         content_type="application/x-www-form-urlencoded"))
+    got = run(
+        loop,
+        call(
+            webob_app,
+            "/webob/",
+            method="POST",
+            query={"q": "1"},
+            body=b"name=Ada",
+            content_type="application/x-www-form-urlencoded",
+        ),
+    )
     assert got.status_code == 200
     # Django and WebOb both read the same body.
     assert got.body == b"webob=DjangoWSGIRequest path=/webob/ q=1 name=Ada django-post=Ada"

@@ -1,4 +1,5 @@
 """example_montage end to end: real gunicorn, gaiohttp worker, real HTTP."""
+
 import concurrent.futures
 import os
 import re
@@ -8,9 +9,9 @@ import time
 
 import pytest
 import requests
+from gunicorn_helpers import EXAMPLE, asgi_server, free_port, gunicorn_conf
 
 from async_legacy.compat import NATIVE_ASYNC
-from gunicorn_helpers import EXAMPLE, asgi_server, free_port, gunicorn_conf
 
 # The same project, unchanged, under the gaiohttp worker (wsgi.py) and under
 # ASGI servers (asgi.py): on Django < 3.1 through the legacy pipeline's ASGI
@@ -34,9 +35,14 @@ def montage(request, tmp_path_factory):
     manage = [sys.executable, os.path.join(EXAMPLE, "manage.py")]
     subprocess.check_call(manage + ["migrate", "--noinput", "-v", "0"], env=env)
     subprocess.check_call(
-        manage + ["shell", "-c", "from django.contrib.auth.models import User; from rest_framework.authtoken.models import Token; "
-                  "from montage.models import Tag; Token.objects.create(user=User.objects.create_user('ada', password='lovelace'), key=%r); "
-                  "Tag.objects.bulk_create([Tag(name='intro'), Tag(name='chase'), Tag(name='credits')])" % TOKEN],
+        manage
+        + [
+            "shell",
+            "-c",
+            "from django.contrib.auth.models import User; from rest_framework.authtoken.models import Token; "
+            "from montage.models import Tag; Token.objects.create(user=User.objects.create_user('ada', password='lovelace'), key=%r); "
+            "Tag.objects.bulk_create([Tag(name='intro'), Tag(name='chase'), Tag(name='credits')])" % TOKEN,
+        ],
         env=env,
     )
     env = {"MONTAGE_DB": db, "DJANGO_SETTINGS_MODULE": "montage.settings"}
@@ -45,9 +51,15 @@ def montage(request, tmp_path_factory):
         env["MONTAGE_PIPELINE"] = "1"
         # What wsgi.py and asgi.py then serve with: the pipeline inside Django's handler.
         kinds = subprocess.check_output(
-            [sys.executable, "-c", "import montage.wsgi, montage.asgi; "
-             "print(type(montage.wsgi.application).__name__, type(montage.asgi.application).__name__)"],
-            env=dict(os.environ, PYTHONPATH=EXAMPLE, **env), text=True)
+            [
+                sys.executable,
+                "-c",
+                "import montage.wsgi, montage.asgi; "
+                "print(type(montage.wsgi.application).__name__, type(montage.asgi.application).__name__)",
+            ],
+            env=dict(os.environ, PYTHONPATH=EXAMPLE, **env),
+            text=True,
+        )
         assert kinds.split() == ["PipelineASGIHandler", "PipelineASGIHandler"], kinds
     if server == "gaiohttp":
         # example_montage's own gunicorn.conf.py, as the README runs it.
@@ -123,7 +135,9 @@ def test_api_token_authenticated_crud_with_fk_m2m_and_pagination(montage):
     auth = {"Authorization": "Token " + TOKEN}
     assert requests.post(api, json={"title": "x"}).status_code == 403  # anonymous: read only
     created = [
-        requests.post(api, json={"title": "clip %d" % i, "seconds": i, "tags": ["intro", "chase"][: i % 2 + 1]}, headers=auth)
+        requests.post(
+            api, json={"title": "clip %d" % i, "seconds": i, "tags": ["intro", "chase"][: i % 2 + 1]}, headers=auth
+        )
         for i in range(7)
     ]
     assert [r.status_code for r in created] == [201] * 7, created[0].text
@@ -167,5 +181,8 @@ def test_api_async_and_sync_drf_views_answer_alike(montage):
     auth = {"Authorization": "Token " + TOKEN}
     clip = requests.post(montage.base + "/api/clips/", json={"title": "bench", "tags": ["intro"]}, headers=auth).json()
     for path in ("/api/clips/%d/" % clip["id"], "/api/clips/?page_size=20"):
-        assert requests.get(montage.base + path).json() == requests.get(montage.base + path.replace("/api/", "/api/sync/")).json()
+        assert (
+            requests.get(montage.base + path).json()
+            == requests.get(montage.base + path.replace("/api/", "/api/sync/")).json()
+        )
     assert requests.get(montage.base + "/api/wait/").json() == {"waited": 1}

@@ -1,5 +1,6 @@
 """AsyncDjangoApplication as a coroutine-WSGI app: views of every kind,
 streaming, request bodies, cancellation, and being called by the wrong server."""
+
 import asyncio
 import threading
 import time
@@ -36,7 +37,9 @@ def test_decorators_hiding_async_def(app, loop):
     anonymous = run(loop, call(app, "/protected/"))
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous.header("Location")
     assert run(loop, call(app, "/post-only/")).status_code == 405
-    posted = run(loop, call(app, "/post-only/", method="POST", body=b"x=42", content_type="application/x-www-form-urlencoded"))
+    posted = run(
+        loop, call(app, "/post-only/", method="POST", body=b"x=42", content_type="application/x-www-form-urlencoded")
+    )
     assert (posted.status_code, posted.body) == (200, b"posted 42")
 
 
@@ -77,8 +80,16 @@ def test_data_upload_max_memory_size_gives_400(app, loop):
     from django.test import override_settings
 
     with override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000):
-        got = run(loop, call(app, "/post-only/", method="POST", body=b"x=" + b"1" * 5000,
-                             content_type="application/x-www-form-urlencoded"))
+        got = run(
+            loop,
+            call(
+                app,
+                "/post-only/",
+                method="POST",
+                body=b"x=" + b"1" * 5000,
+                content_type="application/x-www-form-urlencoded",
+            ),
+        )
     assert got.status_code == 400
 
 
@@ -108,6 +119,7 @@ def test_cancelled_request_cleans_up(app, loop, events):
     finished = []
     signals.request_finished.connect(lambda sender, **kw: finished.append(1), weak=False, dispatch_uid="t-cancel")
     try:
+
         async def scenario():
             task = asyncio.ensure_future(call(app, "/slow/"))
             await asyncio.sleep(0.1)

@@ -1,5 +1,6 @@
 """Where middleware hooks run: Django's I/O-free hooks inline on the loop,
 everything else on the request's lane."""
+
 import pytest
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.middleware.common import CommonMiddleware
@@ -69,16 +70,26 @@ def test_locale_without_a_session_cookie_takes_no_thread(loop):
     assert app.lanes._threads == []
 
 
-@pytest.mark.parametrize("engine, thread", [
-    ("django.contrib.sessions.backends.db", True),
-    ("django.contrib.sessions.backends.signed_cookies", False),
-])
+@pytest.mark.parametrize(
+    "engine, thread",
+    [
+        ("django.contrib.sessions.backends.db", True),
+        ("django.contrib.sessions.backends.signed_cookies", False),
+    ],
+)
 def test_locale_loads_a_stored_session_on_the_lane_only(loop, engine, thread):
     from async_legacy import AsyncDjangoApplication
 
     with override_settings(MIDDLEWARE=REALISTIC, MIDDLEWARE_CLASSES=None, SESSION_ENGINE=engine):
         app = AsyncDjangoApplication()
-        got = run(loop, call(app, "/lane/language/", headers={"Cookie": "sessionid=0123456789abcdefghijklmnopqrstuv", "Accept-Language": "fr"}))
+        got = run(
+            loop,
+            call(
+                app,
+                "/lane/language/",
+                headers={"Cookie": "sessionid=0123456789abcdefghijklmnopqrstuv", "Accept-Language": "fr"},
+            ),
+        )
     assert got.status_code == 200 and got.body == b"fr"
     assert bool(app.lanes._threads) is thread
 

@@ -1,4 +1,5 @@
 """async_legacy's top-level names, on every Python and Django of the matrix."""
+
 import asyncio
 import threading
 

@@ -1,4 +1,5 @@
 """The thread lane: bounded, one thread per request, DB work never on the loop."""
+
 import asyncio
 import threading
 
@@ -52,8 +53,7 @@ def test_loop_thread_never_opens_a_cursor(app, loop, cursor_threads):
     """Typical stack, sessions written, sync ORM views: the loop stays clean."""
     loop_thread = threading.get_ident()
     results = gather(
-        loop,
-        *[call(app, path) for path in ["/session/", "/sync-db/", "/hello/", "/protected/", "/async/"] * 10]
+        loop, *[call(app, path) for path in ["/session/", "/sync-db/", "/hello/", "/protected/", "/async/"] * 10]
     )
     assert [r.status_code for r in results].count(500) == 0
     assert cursor_threads, "the scenario did reach the database"

@@ -1,4 +1,5 @@
 """The lane on a real PostgreSQL server: one connection per request, as Django's sync handler."""
+
 import concurrent.futures
 import os
 import subprocess
@@ -17,8 +18,10 @@ pytestmark = pytest.mark.skipif(NATIVE_ASYNC, reason="the legacy pipeline's lane
 def _migrate(env):
     environ = dict(os.environ, PYTHONPATH=HERE, **env)
     # call_command skips the system checks (the test project has views that fail them on purpose).
-    code = "import django; django.setup(); from django.core.management import call_command; " \
-           "call_command('migrate', verbosity=0, interactive=False)"
+    code = (
+        "import django; django.setup(); from django.core.management import call_command; "
+        "call_command('migrate', verbosity=0, interactive=False)"
+    )
     subprocess.check_call([sys.executable, "-c", code], env=environ, cwd=HERE)
 
 

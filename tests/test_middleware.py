@@ -5,6 +5,7 @@ pipeline (async_legacy.get_asgi_application()), on 3.1+ through Django's own
 ASGIHandler and again with ASYNC_LEGACY_PIPELINE = True (the pipeline inside
 Django's handler) - the same MIDDLEWARE list, the same expectations.
 """
+
 import threading
 
 import pytest
@@ -73,13 +74,28 @@ def test_each_kind_runs_where_django_3_1_runs_it(mixed, events, loop):
     assert got.header("X-Recorded") == "yes"
     # Built with the get_response of their kind.
     assert "async-class:init:async" in events and "sync-only:init:sync" in events
-    assert events[events.index("async-class:before"):] == [
-        "async-class:before", "sync-only:before", "hybrid:async", "request", "async-only:before",
-        "async-class:view", "view", "async-view", "async-only:after:200", "response:200",
-        "sync-only:after:200", "async-class:after:200",
+    assert events[events.index("async-class:before") :] == [
+        "async-class:before",
+        "sync-only:before",
+        "hybrid:async",
+        "request",
+        "async-only:before",
+        "async-class:view",
+        "view",
+        "async-view",
+        "async-only:after:200",
+        "response:200",
+        "sync-only:after:200",
+        "async-class:after:200",
     ]
     here = threading.get_ident()  # the event loop's thread
-    for event in ("async-class:before", "hybrid:async", "async-only:before", "async-class:view", "async-class:after:200"):
+    for event in (
+        "async-class:before",
+        "hybrid:async",
+        "async-only:before",
+        "async-class:view",
+        "async-class:after:200",
+    ):
         assert THREADS[event] == here, event  # awaited on the loop: no thread
     assert THREADS["sync-only:before"] != here and THREADS["sync-only:after:200"] != here
     assert THREADS["request"] != here  # Recorder's unknown hooks may block: off the loop

@@ -1,4 +1,5 @@
 """Django >= 3.1: the same entry points serve through Django's own ASGIHandler."""
+
 import concurrent.futures
 import time
 

@@ -7,6 +7,7 @@ and request_finished on the request's thread, DB connection hygiene,
 streaming, disconnects. Middleware order/exception semantics against Django's
 own chain: tests/test_middleware.py runs the same list through both.
 """
+
 import asyncio
 import threading
 
@@ -14,12 +15,12 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import request_finished, request_started
 from django.test import override_settings
+from helpers import Peer, call_asgi, run
+from testproject.settings import TYPICAL_STACK as TYPICAL
 
 import async_legacy
 from async_legacy.compat import DJANGO_VERSION, NATIVE_ASYNC
 from async_legacy.lane import Lane
-from helpers import Peer, call_asgi, run
-from testproject.settings import TYPICAL_STACK as TYPICAL
 
 native = pytest.mark.skipif(not NATIVE_ASYNC, reason="opt-in pipeline: Django >= 3.1")
 

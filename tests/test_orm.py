@@ -1,4 +1,5 @@
 """async_legacy.orm: Django 4.1/4.2's async ORM names on every Django."""
+
 import threading
 import warnings
 

@@ -4,6 +4,7 @@ Each scenario runs twice: Django's own WSGIHandler with a sync view, and
 AsyncDjangoApplication with the same view written ``async def``. Status,
 body, headers and the order of every middleware hook must match.
 """
+
 import pytest
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
@@ -67,7 +68,9 @@ def test_non_response_names_the_view(app, loop, caplog):
     got = run(loop, call(app, "/dict/"))
     assert got.status_code == 500
     messages = [str(r.exc_info[1]) for r in caplog.records if r.exc_info]
-    assert any("testproject.views.returns_dict didn't return an HttpResponse object. It returned a dict" in m for m in messages)
+    assert any(
+        "testproject.views.returns_dict didn't return an HttpResponse object. It returned a dict" in m for m in messages
+    )
 
 
 def test_exception_signal_and_logging(app, loop, caplog):

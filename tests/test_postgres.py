@@ -1,4 +1,5 @@
 """The real-PostgreSQL fixture (tests/postgres.py) counts what it says it counts."""
+
 import pytest
 from clients import HEAVY_PAIRS, heavy_pair
 
@@ -10,8 +11,13 @@ def test_counts_backends_and_idle_transactions_and_survives_restart(postgres):
 
     settings = postgres.database("fixture_check")
     assert postgres.backends(datname="fixture_check") == 0
-    conn = psycopg2.connect(host=settings["HOST"], port=settings["PORT"], user=settings["USER"],
-                            dbname="fixture_check", application_name="fixture-check")
+    conn = psycopg2.connect(
+        host=settings["HOST"],
+        port=settings["PORT"],
+        user=settings["USER"],
+        dbname="fixture_check",
+        application_name="fixture-check",
+    )
     try:
         assert postgres.backends(datname="fixture_check") == 1
         assert postgres.backends(application_name="fixture-check") == 1

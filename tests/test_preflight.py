@@ -1,4 +1,5 @@
 """worker/preflight.py: a broken install stops at boot with the fix."""
+
 import os
 
 from gunicorn_helpers import EXAMPLE, HERE, gunicorn

@@ -1,5 +1,6 @@
 """worker/protocol.py: gunicorn's request rules on the raw bytes, against real
 gunicorn masters with the gaiohttp worker, over bare sockets."""
+
 import concurrent.futures
 import os
 import time
@@ -44,17 +45,22 @@ def test_gunicorn_request_corpus(corpus, kind):
                 verdicts = list(pool.map(lambda case, addr=addr: corpus_replay.replay(case, addr, kind), members))
             for case, (verdict, detail) in zip(members, verdicts):
                 known = corpus_replay.known(case, verdict, detail)
-                results[case.id] = {"verdict": verdict, "good": corpus_replay.good(case, verdict),
-                                    "detail": detail[:300], "known": known}
+                results[case.id] = {
+                    "verdict": verdict,
+                    "good": corpus_replay.good(case, verdict),
+                    "detail": detail[:300],
+                    "known": known,
+                }
                 if verdict in ("server-error", "hang", "dropped") or (
-                        not corpus_replay.good(case, verdict) and not known):
+                    not corpus_replay.good(case, verdict) and not known
+                ):
                     unexpected.append("%s: %s %s" % (case.id, verdict, detail[:300]))
             log = server.log()
         if "Traceback" in log:
             print(log)
         assert log.count("Booting worker") == 1, log[-3000:]  # the worker never died
-        assert "Traceback" not in log, log[max(0, log.find("Traceback") - 300):][:4000]
-        assert "[ERROR]" not in log, log[max(0, log.find("[ERROR]") - 300):][:4000]
+        assert "Traceback" not in log, log[max(0, log.find("Traceback") - 300) :][:4000]
+        assert "[ERROR]" not in log, log[max(0, log.find("[ERROR]") - 300) :][:4000]
     corpus_replay.write_report(PAIR, kind, results)
     assert not unexpected, "\n".join(unexpected)
 
@@ -74,8 +80,10 @@ def test_probe(probe_server, name):
     assert ok, detail
 
 
-@pytest.mark.skipif(os.environ.get("GAIOHTTP_HEAVY_TESTS") != "1" and PAIR not in REPRESENTATIVE,
-                    reason="plain aiohttp's record: representative pairs only")
+@pytest.mark.skipif(
+    os.environ.get("GAIOHTTP_HEAVY_TESTS") != "1" and PAIR not in REPRESENTATIVE,
+    reason="plain aiohttp's record: representative pairs only",
+)
 def test_probes_fail_on_plain_aiohttp():
     """The same probes against aiohttp's own gunicorn worker and a plain aiohttp
     echo app: what this pair's aiohttp lets through without the worker."""
@@ -98,12 +106,15 @@ def test_probes_fail_on_plain_aiohttp():
     assert failed  # every aiohttp release in the matrix fails some of them
 
 
-@pytest.mark.parametrize("app, query", [
-    ("serverapps:bad_status_wsgi", "status"),
-    ("serverapps:bad_status_wsgi", "header"),
-    ("serverapps:bad_status_wsgi", "nul"),
-    ("serverapps:bad_header_asgi", ""),
-])
+@pytest.mark.parametrize(
+    "app, query",
+    [
+        ("serverapps:bad_status_wsgi", "status"),
+        ("serverapps:bad_status_wsgi", "header"),
+        ("serverapps:bad_status_wsgi", "nul"),
+        ("serverapps:bad_header_asgi", ""),
+    ],
+)
 def test_app_cannot_split_its_response(app, query):
     """CR, LF or NUL in an app's status line or headers: 500, never a split response."""
     with gunicorn(app) as server:

@@ -5,6 +5,7 @@ clean close, never a 500, a hang or a dead worker.
 GAIOHTTP_FUZZ_EXAMPLES sets the examples per property (default 40: a few
 seconds per pair); e.g. 2000 for a long run.
 """
+
 import json
 import os
 import socket
@@ -18,20 +19,33 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 EXAMPLES = int(os.environ.get("GAIOHTTP_FUZZ_EXAMPLES", "40"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=False,
-                suppress_health_check=list(HealthCheck))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=False, suppress_health_check=list(HealthCheck))
 ENV = {"GAIOHTTP_HEAD_TIMEOUT": "1", "GAIOHTTP_BODY_TIMEOUT": "1"}
 
 TCHAR = "!#$%&'*+-.^`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 #: Names with a framing or connection meaning of their own, generated separately.
-SPECIAL = {"host", "content-length", "transfer-encoding", "content-type", "authorization", "connection",
-           "upgrade", "expect", "keep-alive", "te", "trailer", "proxy-connection", "content-encoding"}
+SPECIAL = {
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "content-type",
+    "authorization",
+    "connection",
+    "upgrade",
+    "expect",
+    "keep-alive",
+    "te",
+    "trailer",
+    "proxy-connection",
+    "content-encoding",
+}
 names = st.text(TCHAR, min_size=1, max_size=16).filter(lambda n: n.lower() not in SPECIAL)
-VCHAR = "".join(chr(c) for c in range(0x21, 0x7f)) + "".join(chr(c) for c in range(0xa0, 0x100))
+VCHAR = "".join(chr(c) for c in range(0x21, 0x7F)) + "".join(chr(c) for c in range(0xA0, 0x100))
 values = st.text(VCHAR + " \t", max_size=30).map(lambda v: v.strip(" \t"))
 UNRESERVED = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@"
-segments = st.lists(st.one_of(st.text(UNRESERVED, min_size=1, max_size=8),
-                              st.integers(0, 255).map(lambda b: "%%%02X" % b)), max_size=6).map("".join)
+segments = st.lists(
+    st.one_of(st.text(UNRESERVED, min_size=1, max_size=8), st.integers(0, 255).map(lambda b: "%%%02X" % b)), max_size=6
+).map("".join)
 paths = st.lists(segments, min_size=1, max_size=4).map(lambda parts: "/" + "/".join(parts))
 queries = st.one_of(st.none(), st.text(UNRESERVED + "/?%", max_size=20))
 
@@ -59,8 +73,16 @@ def requests_(draw):
     data = ("%s %s HTTP/1.1\r\n" % (method, target)).encode("latin-1")
     data += b"".join(("%s: %s\r\n" % h).encode("latin-1") for h in head) + b"\r\n" + wire_body
     split = draw(st.lists(st.integers(1, len(data) - 1), max_size=3))
-    return {"method": method, "path": path, "query": query or "", "headers": head, "body": body,
-            "framing": framing, "data": data, "split": sorted(set(split))}
+    return {
+        "method": method,
+        "path": path,
+        "query": query or "",
+        "headers": head,
+        "body": body,
+        "framing": framing,
+        "data": data,
+        "split": sorted(set(split)),
+    }
 
 
 def addr_of(server):
@@ -99,8 +121,11 @@ def test_generated_requests_reach_the_app_as_sent(echo):
             assert got["headers"] == [[n.lower(), v] for n, v in req["headers"] if "_" not in n]
         else:
             assert got["path"] == unquote_to_bytes(req["path"]).decode("latin-1")
-            want = {"HTTP_" + n.upper().replace("-", "_"): v for n, v in req["headers"]
-                    if n not in ("Content-Length",) and "_" not in n}
+            want = {
+                "HTTP_" + n.upper().replace("-", "_"): v
+                for n, v in req["headers"]
+                if n not in ("Content-Length",) and "_" not in n
+            }
             heads = {k: v for k, v in got["headers"].items() if k != "CONTENT_LENGTH"}
             assert heads == want
             if req["framing"] == "length":
@@ -116,12 +141,19 @@ def garbage(draw):
     if kind == "noise":
         return draw(st.binary(min_size=1, max_size=400))
     if kind == "chunked":
-        sizes = draw(st.lists(st.one_of(
-            st.integers(0, 40).map(lambda n: b"%x" % n),
-            st.text("0123456789abcdefABCDEFxX+- \t;=\"_\r\n", min_size=1, max_size=8).map(str.encode)),
-            min_size=1, max_size=4))
-        trailers = draw(st.lists(st.tuples(st.sampled_from(["Host", "X-T", "Content-Length", "Te"]), values),
-                                 max_size=2))
+        sizes = draw(
+            st.lists(
+                st.one_of(
+                    st.integers(0, 40).map(lambda n: b"%x" % n),
+                    st.text('0123456789abcdefABCDEFxX+- \t;="_\r\n', min_size=1, max_size=8).map(str.encode),
+                ),
+                min_size=1,
+                max_size=4,
+            )
+        )
+        trailers = draw(
+            st.lists(st.tuples(st.sampled_from(["Host", "X-T", "Content-Length", "Te"]), values), max_size=2)
+        )
         body = b"".join(s + b"\r\n" + b"x" * 3 + b"\r\n" for s in sizes) + b"0\r\n"
         body += b"".join(("%s: %s\r\n" % t).encode("latin-1") for t in trailers) + b"\r\n"
         return b"POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + body

@@ -1,5 +1,6 @@
 """worker/protocol.py's timeouts: slow and idle clients, slow readers, slowloris,
 against real gunicorn masters over bare sockets."""
+
 import concurrent.futures
 import os
 import socket
@@ -14,7 +15,10 @@ ENV = {"GAIOHTTP_HEAD_TIMEOUT": "2", "GAIOHTTP_BODY_TIMEOUT": "1"}
 #: The 500-connection runs cost ~15 s: on one old-aiohttp and one new pair only
 #: (GAIOHTTP_HEAVY_TESTS=1 runs them anywhere).
 HEAVY = os.environ.get("GAIOHTTP_HEAVY_TESTS") == "1" or os.environ.get("MATRIX_PAIR", "local") in (
-    "py3.7-django1.11", "py3.12-django5.2", "local")
+    "py3.7-django1.11",
+    "py3.12-django5.2",
+    "local",
+)
 
 
 def addr_of(server):
@@ -73,7 +77,7 @@ def test_slow_head_within_the_timeout_is_served_past_keepalive(server):
         for _ in range(2):  # the first request, then one on the kept-alive connection
             start = time.monotonic()
             for index in range(0, len(head), 3):
-                sock.sendall(head[index:index + 3])
+                sock.sendall(head[index : index + 3])
                 time.sleep(1.6 / (len(head) / 3))
             sock.settimeout(5)
             data = b""
@@ -133,8 +137,9 @@ def _slowloris(addr, count, stop, opened):
 
 @pytest.mark.skipif(not HEAVY, reason="500-connection run: representative pairs only")
 def test_500_slowloris_connections_do_not_stop_normal_clients():
-    with gunicorn("serverapps:probe_wsgi", settings={"worker_connections": 1000},
-                  env=dict(ENV, GAIOHTTP_HEAD_TIMEOUT="4")) as server:
+    with gunicorn(
+        "serverapps:probe_wsgi", settings={"worker_connections": 1000}, env=dict(ENV, GAIOHTTP_HEAD_TIMEOUT="4")
+    ) as server:
         addr = addr_of(server)
         stop, opened = threading.Event(), []
         pool = concurrent.futures.ThreadPoolExecutor(1)
@@ -154,8 +159,10 @@ def test_500_slowloris_connections_do_not_stop_normal_clients():
         socks = loris.result(10)
         latencies = sorted(t for _, t in results)
         p99 = latencies[int(len(latencies) * 0.99) - 1]
-        print("500 slowloris connections (%d opened): 200 normal requests, p50 %.3f s, p99 %.3f s, max %.3f s" % (
-            opened[0], latencies[len(latencies) // 2], p99, latencies[-1]))
+        print(
+            "500 slowloris connections (%d opened): 200 normal requests, p50 %.3f s, p99 %.3f s, max %.3f s"
+            % (opened[0], latencies[len(latencies) // 2], p99, latencies[-1])
+        )
         assert opened[0] == 500
         assert all(statuses == [200] for statuses, _ in results)
         assert p99 < 2.0

@@ -13,6 +13,7 @@ starts passing fails the run too.
 
 DRF 3.11 (Django 1.11) ships no tests: tests/test_rest_framework_*.py cover it.
 """
+
 import hashlib
 import os
 import re
@@ -90,7 +91,12 @@ def test_drfs_own_tests_pass_with_our_classes():
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "drf_suite_plugin", "-p", "no:cacheprovider", "-o", "addopts="]
         + MODULES,
-        cwd=sources, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300,
+        cwd=sources,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300,
     )
     summary = run.stdout.strip().splitlines()[-1]
     print("DRF %s's own tests with our classes: %s" % (version, summary))

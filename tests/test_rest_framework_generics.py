@@ -1,4 +1,5 @@
 """async_legacy.rest_framework.generics/mixins: each async view answers as DRF's sync one."""
+
 import pytest
 
 pytest.importorskip("rest_framework")
@@ -95,7 +96,9 @@ class Writes(Data):
 
     async def test_writes_really_happen(self):
         self.client.force_authenticate(self.ada)
-        response = await self.client.post("/api/async/books/", {"title": "Kept", "owner": self.ada.pk, "tags": [self.tags[0].pk]}, format="json")
+        response = await self.client.post(
+            "/api/async/books/", {"title": "Kept", "owner": self.ada.pk, "tags": [self.tags[0].pk]}, format="json"
+        )
         assert response.status_code == 201
         book = await Book.objects.aget(title="Kept")
         assert [t.pk async for t in book.tags.all()] == [self.tags[0].pk]
@@ -121,14 +124,19 @@ class Trips(Data):
             return run_sync
 
         self.client.force_authenticate(self.ada)
-        with mock.patch.object(views, "run_sync", counting(views.run_sync)), \
-                mock.patch.object(mixins, "run_sync", counting(mixins.run_sync)), \
-                mock.patch.object(generics, "run_sync", counting(generics.run_sync)):
+        with mock.patch.object(views, "run_sync", counting(views.run_sync)), mock.patch.object(
+            mixins, "run_sync", counting(mixins.run_sync)
+        ), mock.patch.object(generics, "run_sync", counting(generics.run_sync)):
             for method, path, data, action in [
                 ("get", "/api/async/books/%d/" % self.first.pk, None, "retrieve"),
                 ("get", "/api/async/books/?search=es", None, "list"),
                 ("post", "/api/async/books/", {"title": "Trip", "owner": self.ada.pk, "tags": []}, "create"),
-                ("patch", "/api/async/books/%d/" % self.first.pk, {"title": "Trip 2"}, "update"),  # partial_update is update(partial=True)
+                (
+                    "patch",
+                    "/api/async/books/%d/" % self.first.pk,
+                    {"title": "Trip 2"},
+                    "update",
+                ),  # partial_update is update(partial=True)
                 ("delete", "/api/async/books/%d/" % self.first.pk, None, "destroy"),
             ]:
                 del trips[:]

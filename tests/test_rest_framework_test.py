@@ -1,4 +1,5 @@
 """async_legacy.rest_framework.test: DRF's APIRequestFactory/APIClient API, async."""
+
 import pytest
 
 pytest.importorskip("rest_framework")
@@ -45,4 +46,6 @@ class Tools(TestCase):
     async def test_views_see_the_testcases_data(self):
         await User.objects.acreate(username="only-in-this-test")
         client = AsyncAPIClient()
-        assert (await client.get("/api/async/policies/", HTTP_X_USER="only-in-this-test")).json()["user"] == "only-in-this-test"
+        assert (await client.get("/api/async/policies/", HTTP_X_USER="only-in-this-test")).json()[
+            "user"
+        ] == "only-in-this-test"

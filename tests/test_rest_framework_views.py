@@ -3,6 +3,7 @@
 Every request goes to the same view built on DRF's classes (sync) and on ours
 (async); the answers must be the same.
 """
+
 import pytest
 
 pytest.importorskip("rest_framework")
@@ -36,7 +37,9 @@ class Views(TestCase):
             status, body, headers = await same(self.client, "POST", "/echo/", data=payload, format=fmt)
             assert status == 200 and body["data"] == payload and body["user"] == "ada" and headers["X-Echo"] == "1"
         form = "a=1&b=two"
-        status, body, _ = await same(self.client, "PUT", "/echo/", data=form, content_type="application/x-www-form-urlencoded")
+        status, body, _ = await same(
+            self.client, "PUT", "/echo/", data=form, content_type="application/x-www-form-urlencoded"
+        )
         assert body["data"] == payload
         upload = {"note": "x", "file": _file("hello.txt", b"file body")}
         status, body, _ = await same(self.client, "POST", "/echo/", data=upload, format="multipart")
@@ -46,7 +49,9 @@ class Views(TestCase):
         status, body, headers = await same(self.client, "DELETE", "/echo/")
         assert status == 405 and headers["Allow"] == "GET, POST, PUT, HEAD, OPTIONS"
         assert (await same(self.client, "GET", "/json-only/", HTTP_ACCEPT="text/html"))[0] == 406
-        status, body, _ = await same(self.client, "POST", "/json-only/", data="a=1", content_type="application/x-www-form-urlencoded")
+        status, body, _ = await same(
+            self.client, "POST", "/json-only/", data="a=1", content_type="application/x-www-form-urlencoded"
+        )
         assert status == 415 and "Unsupported media type" in body["detail"]
 
     async def test_429_with_retry_after(self):
@@ -85,8 +90,12 @@ class Views(TestCase):
         ok = await same(self.client, "GET", "/policies/", HTTP_X_USER="ada")
         assert ok[0] == 200 and ok[1]["user"] == "ada"
         status, body, headers = await same(self.client, "GET", "/policies/", HTTP_X_USER="nobody")
-        assert status == 401 and body == {"detail": "no such user"} and headers["WWW-Authenticate"] == 'Header realm="api"'
-        assert (await same(self.client, "GET", "/policies/", HTTP_X_USER="ada", HTTP_X_DENY="1"))[1] == {"detail": "X-Deny says no."}
+        assert (
+            status == 401 and body == {"detail": "no such user"} and headers["WWW-Authenticate"] == 'Header realm="api"'
+        )
+        assert (await same(self.client, "GET", "/policies/", HTTP_X_USER="ada", HTTP_X_DENY="1"))[1] == {
+            "detail": "X-Deny says no."
+        }
         status, body, headers = await same(self.client, "GET", "/policies/", HTTP_X_USER="ada", HTTP_X_THROTTLE="1")
         assert status == 429 and headers["Retry-After"] == "42"
         # Object permission, before the object is returned.

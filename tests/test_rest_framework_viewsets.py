@@ -1,4 +1,5 @@
 """async_legacy.rest_framework.viewsets/routers/serializers against DRF's own."""
+
 import pytest
 
 pytest.importorskip("rest_framework")
@@ -40,7 +41,9 @@ class ViewSets(TestCase):
         assert (await same(self.client, "GET", detail))[1]["tags"] == [t.pk for t in self.tags]
         new = {"title": "Letters", "owner": self.ada.pk, "tags": [self.tags[0].pk]}
         assert (await same(self.client, "POST", "/viewset-books/", data=new, format="json"))[0] == 201
-        assert (await same(self.client, "PATCH", detail, data={"title": "Notes II"}, format="json"))[1]["title"] == "Notes II"
+        assert (await same(self.client, "PATCH", detail, data={"title": "Notes II"}, format="json"))[1][
+            "title"
+        ] == "Notes II"
         assert (await same(self.client, "PUT", detail, data=dict(new, title="Tables"), format="json"))[0] == 200
         assert (await same(self.client, "DELETE", detail))[0] == 204
         assert (await same(self.client, "GET", "/viewset-books/999/"))[0] == 404

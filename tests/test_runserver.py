@@ -1,4 +1,5 @@
 """manage.py runserver with "async_legacy" installed: example_montage, a real process, real requests."""
+
 import concurrent.futures
 import os
 import shutil
@@ -21,15 +22,26 @@ def runserver(tmp_path):
     # A copy of the project: the autoreload test edits it.
     project = str(tmp_path / "example_montage")
     shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("*.sqlite3", "__pycache__"))
-    env = dict(os.environ, MONTAGE_DB=str(tmp_path / "db.sqlite3"), MONTAGE_DEBUG="1",
-               DJANGO_SETTINGS_MODULE="montage.settings", PYTHONUNBUFFERED="1")
+    env = dict(
+        os.environ,
+        MONTAGE_DB=str(tmp_path / "db.sqlite3"),
+        MONTAGE_DEBUG="1",
+        DJANGO_SETTINGS_MODULE="montage.settings",
+        PYTHONUNBUFFERED="1",
+    )
     manage = [sys.executable, os.path.join(project, "manage.py")]
     subprocess.check_call(manage + ["migrate", "-v", "0"], env=env, cwd=project)
     port = free_port()
     log_path = str(tmp_path / "runserver.log")
     log = open(log_path, "w")
-    proc = subprocess.Popen(manage + ["runserver", "127.0.0.1:%d" % port], env=env, cwd=project,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        manage + ["runserver", "127.0.0.1:%d" % port],
+        env=env,
+        cwd=project,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = "http://127.0.0.1:%d" % port
     wait_until_up(base, proc, log_path)
     try:

@@ -1,4 +1,5 @@
 """async_legacy.tasks: background work outliving the response, drained on graceful shutdown."""
+
 import os
 import signal
 import subprocess
@@ -14,8 +15,12 @@ def test_spawned_tasks_are_logged_and_drained_on_sigterm(tmp_path):
     env = dict(os.environ, MONTAGE_DB=db, DJANGO_SETTINGS_MODULE="montage.settings")
     subprocess.check_call([sys.executable, os.path.join(EXAMPLE, "manage.py"), "migrate", "-v", "0"], env=env)
     bind = "127.0.0.1:%d" % free_port()
-    env = {"MONTAGE_DB": db, "DJANGO_SETTINGS_MODULE": "montage.settings", "MONTAGE_BIND": bind,
-           "MONTAGE_GRACEFUL_TIMEOUT": "5"}
+    env = {
+        "MONTAGE_DB": db,
+        "DJANGO_SETTINGS_MODULE": "montage.settings",
+        "MONTAGE_BIND": bind,
+        "MONTAGE_GRACEFUL_TIMEOUT": "5",
+    }
     with gunicorn_conf(os.path.join(EXAMPLE, "gunicorn.conf.py"), bind, env) as server:
         started = time.time()
         got = requests.get(server.base + "/smoke/?order=ribs&s=1.5")

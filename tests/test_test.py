@@ -1,4 +1,5 @@
 """async_legacy.test: Django 3.1's AsyncClient API on every Django (Django's own on 3.1+)."""
+
 import asyncio
 import unittest
 import warnings
@@ -209,14 +210,16 @@ def test_djangos_test_decorators_on_async_test_methods():
         result = _run_case(Decorated, *names)
     assert not result.errors and not result.failures, result.errors + result.failures
     assert [case._testMethodName for case, _ in result.skipped] == ["test_skip_if_db_feature"]
-    assert sorted(RAN) == sorted([
-        ("override_settings", "overridden"),
-        ("modify_settings", True),
-        ("ignore_warnings", True),
-        ("isolate_apps", True),
-        ("tag", True),
-        ("skipUnlessDBFeature", True),
-    ])
+    assert sorted(RAN) == sorted(
+        [
+            ("override_settings", "overridden"),
+            ("modify_settings", True),
+            ("ignore_warnings", True),
+            ("isolate_apps", True),
+            ("tag", True),
+            ("skipUnlessDBFeature", True),
+        ]
+    )
 
 
 @pytest.mark.skipif(NATIVE_ASYNC, reason="Django's own SimpleTestCase on 3.1+")

@@ -1,4 +1,5 @@
 """The gaiohttp worker under real gunicorn masters, with real HTTP clients."""
+
 import concurrent.futures
 import re
 import signal
@@ -84,10 +85,13 @@ def test_app_startup_objects_are_frozen_out_of_the_cyclic_gc():
     assert frozen > left_alone + 10000 and preloaded > left_alone + 10000
 
 
-@pytest.mark.parametrize("name, value, message", [
-    ("GAIOHTTP_GC_FREEZE", "maybe", "GAIOHTTP_GC_FREEZE must be 1 or 0; got 'maybe'"),
-    ("GAIOHTTP_MAX_BODY_SIZE", "10MB", "GAIOHTTP_MAX_BODY_SIZE must be a number of bytes"),
-])
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("GAIOHTTP_GC_FREEZE", "maybe", "GAIOHTTP_GC_FREEZE must be 1 or 0; got 'maybe'"),
+        ("GAIOHTTP_MAX_BODY_SIZE", "10MB", "GAIOHTTP_MAX_BODY_SIZE must be a number of bytes"),
+    ],
+)
 def test_bad_setting_stops_gunicorn_with_a_message(name, value, message):
     with gunicorn("serverapps:wsgi_app", env={name: value}) as server:
         assert server.proc.wait(30) != 0  # "Worker failed to boot": no restart loop
@@ -257,9 +261,26 @@ def certificate(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tls")
     cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
     subprocess.check_call(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", key, "-out", cert],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     return cert, key
 
@@ -273,7 +294,7 @@ def test_tls_with_gunicorns_certfile_and_keyfile(certificate):
             requests.get(server.base.replace("https:", "http:") + "/tls", timeout=5)
 
 
-HOOKS = '''
+HOOKS = """
 import os
 import re
 def _note(name, text):
@@ -285,7 +306,7 @@ def post_request(worker, req, environ, resp):
     _note("post", req.path + ":" + str(resp.status).split()[0])
 def worker_int(worker):
     _note("worker_int", "called")
-'''
+"""
 
 
 def test_request_hooks_and_quick_sigint():
@@ -318,9 +339,11 @@ def test_uvloop_variant():
 
 def test_reload_picks_up_a_changed_module(tmp_path):
     module = tmp_path / "reloadapp.py"
-    source = ("def app(environ, start_response):\n"
-              "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
-              "    return [b'%s']\n")
+    source = (
+        "def app(environ, start_response):\n"
+        "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    return [b'%s']\n"
+    )
     module.write_text(source % "v1")
     with gunicorn("reloadapp:app", settings={"reload": True}, cwd=str(tmp_path)) as server:
         assert requests.get(server.base + "/").text == "v1"
@@ -338,7 +361,9 @@ def test_reload_picks_up_a_changed_module(tmp_path):
 
 
 def test_serves_aiohttp_application_with_its_signals():
-    with gunicorn("serverapps:aiohttp_app", settings={"accesslog": "-", "access_log_format": "ACCESS %(s)s %(U)s"}) as server:
+    with gunicorn(
+        "serverapps:aiohttp_app", settings={"accesslog": "-", "access_log_format": "ACCESS %(s)s %(U)s"}
+    ) as server:
         got = requests.get(server.base + "/hello/ada")
         assert (got.status_code, got.text) == (200, "hello ada from Request")
         assert requests.get(server.base + "/nowhere").status_code == 404

@@ -2,6 +2,7 @@
 flight, worker recycling, a worker killed by the arbiter, reloads under load,
 and no leaked threads, tasks or file descriptors after many aborted requests.
 Real gunicorn with the gaiohttp worker serving the test project."""
+
 import concurrent.futures
 import hashlib
 import os
@@ -40,7 +41,7 @@ def _finish_upload(sock, rest, pieces=8, pause=0.15):
     step = len(rest) // pieces + 1
     for i in range(0, len(rest), step):
         time.sleep(pause)
-        sock.sendall(rest[i:i + step])
+        sock.sendall(rest[i : i + step])
     try:
         return read_response(sock, "POST")
     finally:
@@ -145,8 +146,9 @@ def test_max_requests_recycling_under_load_loses_nothing():
         assert server.log().count("Max requests, shutting down") >= 2, server.log()[-2000:]
 
 
-PROCESS_LEVEL = pytest.mark.skipif(not heavy_pair(), reason="reload and timeout kills run on %s only (CI time)"
-                                   % ", ".join(HEAVY_PAIRS))
+PROCESS_LEVEL = pytest.mark.skipif(
+    not heavy_pair(), reason="reload and timeout kills run on %s only (CI time)" % ", ".join(HEAVY_PAIRS)
+)
 
 
 @PROCESS_LEVEL
@@ -201,7 +203,7 @@ def _aborted_mix(addr, i, body):
     sock = connect(addr)
     try:
         if kind == 2:  # gone mid-upload
-            sock.sendall(head("/faults/upload/", "POST", None, len(body)) + body[:random.randint(0, len(body) - 1)])
+            sock.sendall(head("/faults/upload/", "POST", None, len(body)) + body[: random.randint(0, len(body) - 1)])
         elif kind == 3:  # gone mid-stream, after the first chunk
             sock.sendall(head("/faults/stream/?n=50&delay=0.005"))
             sock.recv(200)
@@ -247,8 +249,15 @@ def test_no_leaked_threads_tasks_or_fds_after_many_aborted_requests():
 
 #: What the server logs about its own trouble (the views' deliberate errors
 #: are logged by Django as "Internal Server Error" and are left out).
-SERVER_TROUBLE = ("Error handling request", "Task exception was never retrieved", "Unhandled exception",
-                  "Fatal error", "Exception in callback", "was destroyed but it is pending", "WORKER TIMEOUT")
+SERVER_TROUBLE = (
+    "Error handling request",
+    "Task exception was never retrieved",
+    "Unhandled exception",
+    "Fatal error",
+    "Exception in callback",
+    "was destroyed but it is pending",
+    "WORKER TIMEOUT",
+)
 
 
 def assert_only_app_errors_logged(log):

@@ -1,6 +1,7 @@
 """Isolation at scale: many concurrent requests through the gaiohttp worker,
 each with its own language, timezone, user (session cookie), urlconf and
 script prefix, awaiting in between: none may see another request's state."""
+
 import asyncio
 import itertools
 import json
@@ -14,7 +15,15 @@ from gunicorn_helpers import HERE, gunicorn
 
 CONCURRENT = 1000
 LANGS = ["en", "de", "fr"]
-TIMEZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney", "Africa/Cairo", "America/Lima"]
+TIMEZONES = [
+    "UTC",
+    "Europe/Berlin",
+    "America/New_York",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Africa/Cairo",
+    "America/Lima",
+]
 USERS = ["", "ada", "bob", "cyd", "dee"]
 PREFIXES = ["", "/p1", "/mount/two"]
 
@@ -64,8 +73,9 @@ def test_concurrent_requests_never_see_each_others_state(sqlite_env):
             cases.append((path, headers, (lang, tz, user, prefix, alt)))
 
         async def run_all():
-            return await asyncio.gather(*[_get(addr[0], addr[1], path, headers) for path, headers, _ in cases],
-                                        return_exceptions=True)
+            return await asyncio.gather(
+                *[_get(addr[0], addr[1], path, headers) for path, headers, _ in cases], return_exceptions=True
+            )
 
         loop = asyncio.new_event_loop()
         try:

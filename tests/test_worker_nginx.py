@@ -1,6 +1,7 @@
 """Debian's nginx in front of the gaiohttp worker, configured with the site
 file README's deployment section shows (tests/nginx_site.conf): streaming,
 client aborts, uploads, upstream keep-alive and reloads through the proxy."""
+
 import concurrent.futures
 import contextlib
 import hashlib
@@ -28,7 +29,8 @@ def site_config(socket_path, port):
         text = f.read()
     assert "unix:/run/gunicorn.sock" in text and "listen 80;" in text
     return text.replace("unix:/run/gunicorn.sock", "unix:" + socket_path).replace(
-        "listen 80;", "listen 127.0.0.1:%d;" % port)
+        "listen 80;", "listen 127.0.0.1:%d;" % port
+    )
 
 
 @contextlib.contextmanager
@@ -43,12 +45,18 @@ def nginx(socket_path):
         f.write(site_config(socket_path, port))
     conf = os.path.join(prefix, "nginx.conf")
     with open(conf, "w") as f:
-        f.write("events { worker_connections 1024; }\n"
-                "http { access_log %s/access.log; include %s; }\n" % (prefix, site))
+        f.write(
+            "events { worker_connections 1024; }\nhttp { access_log %s/access.log; include %s; }\n" % (prefix, site)
+        )
     directives = "daemon off; master_process on; worker_processes 1; pid %s/nginx.pid; error_log %s/error.log info;" % (
-        prefix, prefix)
-    proc = subprocess.Popen([binary, "-p", prefix, "-c", conf, "-e", os.path.join(prefix, "error.log"), "-g", directives],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        prefix,
+        prefix,
+    )
+    proc = subprocess.Popen(
+        [binary, "-p", prefix, "-c", conf, "-e", os.path.join(prefix, "error.log"), "-g", directives],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_for("127.0.0.1", port, proc=proc)
         assert proc.poll() is None, open(os.path.join(prefix, "error.log")).read()

@@ -2,6 +2,7 @@
 kind (sync views, coroutine views with ORM calls, streaming, exceptions,
 clients that leave), the worker holds no more connections than it should and
 leaves none "idle in transaction"; after a server restart it recovers."""
+
 import concurrent.futures
 import http.client
 import os
@@ -92,8 +93,10 @@ def test_backends_return_to_baseline_after_a_mix_with_aborts(pg_db, conn_max_age
         count = _settle_backends(pg_db, app_name, limit)
         idle = pg_db.idle_in_transaction(datname="hygiene")
         after = settled(addr, baseline)
-        print("\nCONN_MAX_AGE=%d: %d requests (%d aborted) in %.1f s; backends after: %d (limit %d); census %r"
-              % (conn_max_age, REQUESTS, outcomes.count("aborted"), elapsed, count, limit, after))
+        print(
+            "\nCONN_MAX_AGE=%d: %d requests (%d aborted) in %.1f s; backends after: %d (limit %d); census %r"
+            % (conn_max_age, REQUESTS, outcomes.count("aborted"), elapsed, count, limit, after)
+        )
         if count > limit:  # say whether they are garbage waiting for the cyclic GC, or held
             census(addr, "/faults/census/?gc=1")
             print("after gc.collect() in the worker: %d" % _settle_backends(pg_db, app_name, limit, 3))
@@ -132,8 +135,10 @@ def test_requests_recover_after_postgres_restarts(pg_db, conn_max_age):
         after = [status for began, status in results if began > restarted]
         failed = [s for s in after if s != 200]
         threads = census(addr)["lanes_size"] or 4
-        print("\nCONN_MAX_AGE=%d: %d requests after the restart, %d failed (threads: %d)"
-              % (conn_max_age, len(after), len(failed), threads))
+        print(
+            "\nCONN_MAX_AGE=%d: %d requests after the restart, %d failed (threads: %d)"
+            % (conn_max_age, len(after), len(failed), threads)
+        )
         # Django's sync handler: with persistent connections, the first
         # request of each thread meets its dead connection (a 500), and the
         # connection is dropped at the end of that request.

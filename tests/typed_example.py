@@ -3,6 +3,7 @@
 Never imported or run (pytest collects test_*.py only): each ``assert_type``
 is a claim about an annotation, and a wrong annotation fails the lint step.
 """
+
 import asyncio
 from typing import List, Optional, Tuple
 

@@ -3,6 +3,7 @@
 Importing this module (``import async_legacy.worker`` in gunicorn.conf.py)
 makes the short names ``gaiohttp`` and ``gaiohttp_uvloop`` known to gunicorn.
 """
+
 from .preflight import require_dependencies
 
 require_dependencies()

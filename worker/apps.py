@@ -1,4 +1,5 @@
 """Which bridge serves an application object."""
+
 import inspect
 
 from async_legacy.coroutine_wsgi import is_coroutine_wsgi_app

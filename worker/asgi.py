@@ -1,4 +1,5 @@
 """Bridge for ASGI 3 applications (Django's ASGIHandler among them)."""
+
 import asyncio
 import logging
 

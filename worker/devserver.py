@@ -4,6 +4,7 @@ Used by ``manage.py runserver`` on the legacy path: the same server code,
 configured from gunicorn's own defaults (plus an access log on stdout), on
 an event loop in the thread Django's autoreloader gives it.
 """
+
 import asyncio
 import socket
 import sys

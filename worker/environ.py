@@ -1,4 +1,5 @@
 """A WSGI environ from an aiohttp request (shared by the WSGI bridges)."""
+
 import io
 import sys
 import tempfile

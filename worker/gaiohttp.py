@@ -1,4 +1,5 @@
 """The gunicorn worker: a thin translator from gunicorn's settings to the server."""
+
 import asyncio
 import gc
 import os

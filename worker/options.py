@@ -1,4 +1,5 @@
 """gunicorn's settings, translated into what the server needs (nothing else)."""
+
 import os
 import ssl
 from typing import Any, Callable, Dict, FrozenSet, TypeVar, Union
@@ -44,7 +45,9 @@ class Options:
         self.server_software = "gunicorn (gaiohttp)"
         # gunicorn's own test in Logger.access(): skip building atoms otherwise.
         self.access_log = bool(
-            cfg.accesslog or cfg.logconfig or cfg.logconfig_dict
+            cfg.accesslog
+            or cfg.logconfig
+            or cfg.logconfig_dict
             or getattr(cfg, "logconfig_json", None)
             or (cfg.syslog and not cfg.disable_redirect_access_to_syslog)
         )

@@ -1,5 +1,6 @@
 """Checks at import and boot, so a broken install stops with the fix instead
 of a traceback from deep inside aiohttp or gunicorn."""
+
 import os
 
 #: "1" runs the worker on aiohttp's pure-Python parser anyway (environment variable).
@@ -17,7 +18,7 @@ def require_dependencies():
     if missing:
         raise ImportError(
             "The gaiohttp worker (async_legacy.worker) needs %s, which is not installed. "
-            "Install the worker extra: pip install \"django-async-legacy[worker]\"" % " and ".join(missing)
+            'Install the worker extra: pip install "django-async-legacy[worker]"' % " and ".join(missing)
         )
 
 

@@ -14,6 +14,7 @@ message at a time. llhttp still decides what is valid; this layer only
 refuses more, answers with gunicorn's status codes, and logs a refused
 request in one line as gunicorn does.
 """
+
 import collections
 import logging
 import re
@@ -45,9 +46,7 @@ _AIOHTTP = tuple(int(p) for p in re.findall(r"\d+", aiohttp_version)[:3])
 _DUPLICATES_TO_CHECK = ("Authorization",) if _AIOHTTP >= (3, 13, 4) else SINGLETONS
 _CHECK_FOLD = _AIOHTTP < (3, 9, 4)
 #: Fields a trailer may not carry (RFC 9110 6.5.1; gunicorn's list).
-FORBIDDEN_TRAILERS = frozenset(
-    (b"HOST", b"CONTENT-LENGTH", b"TRANSFER-ENCODING", b"TRAILER", b"AUTHORIZATION", b"TE")
-)
+FORBIDDEN_TRAILERS = frozenset((b"HOST", b"CONTENT-LENGTH", b"TRANSFER-ENCODING", b"TRAILER", b"AUTHORIZATION", b"TE"))
 _VERSIONS = ((1, 0), (1, 1))
 _LOG = logging.getLogger("gunicorn.error")
 
@@ -187,7 +186,7 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
                 self._start_body(message)
             elif state == _BODY:
                 take = min(self._remaining, size - pos)
-                self._parse(data[pos:pos + take])
+                self._parse(data[pos : pos + take])
                 pos += take
                 self._remaining -= take
                 if not self._remaining:
@@ -197,7 +196,7 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
                 return
             else:
                 end = self._scan_chunked(data, pos)
-                self._parse(data[pos:size if end < 0 else end])
+                self._parse(data[pos : size if end < 0 else end])
                 if end < 0:
                     return
                 pos = end
@@ -234,9 +233,13 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
             end = data.find(b"\r\n\r\n", pos)
             if end > pos:
                 end += 4
-                if (end - pos <= limits.quick and data.count(b"\n", pos, end) - 2 <= limits.fields
-                        and data[pos] not in b"\r\n" and not data[pos:end].translate(None, _NOT_CTL)
-                        and not (_CHECK_FOLD and (data.find(b"\n ", pos, end) >= 0 or data.find(b"\n\t", pos, end) >= 0))):
+                if (
+                    end - pos <= limits.quick
+                    and data.count(b"\n", pos, end) - 2 <= limits.fields
+                    and data[pos] not in b"\r\n"
+                    and not data[pos:end].translate(None, _NOT_CTL)
+                    and not (_CHECK_FOLD and (data.find(b"\n ", pos, end) >= 0 or data.find(b"\n\t", pos, end) >= 0))
+                ):
                     return end
         while True:
             nl = data.find(b"\n", pos)
@@ -251,9 +254,13 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
                     self._refuse_bytes(data, pos, len(data))
                 if self._lines == 0:
                     if self._line > limits.line + 1:
-                        raise RequestRejected(414, "Request line longer than %d bytes (limit_request_line)" % limits.line)
+                        raise RequestRejected(
+                            414, "Request line longer than %d bytes (limit_request_line)" % limits.line
+                        )
                 elif self._line > limits.field:
-                    raise RequestRejected(431, "Header line longer than %d bytes (limit_request_field_size)" % limits.field)
+                    raise RequestRejected(
+                        431, "Header line longer than %d bytes (limit_request_field_size)" % limits.field
+                    )
                 if self._head > limits.head:
                     raise RequestRejected(431, "Request head larger than %d bytes" % limits.head)
                 return -1
@@ -280,7 +287,9 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
                     raise RequestRejected(414, "Request line longer than %d bytes (limit_request_line)" % limits.line)
             else:
                 if length > limits.field:
-                    raise RequestRejected(431, "Header line longer than %d bytes (limit_request_field_size)" % limits.field)
+                    raise RequestRejected(
+                        431, "Header line longer than %d bytes (limit_request_field_size)" % limits.field
+                    )
                 if self._lines - 1 > limits.fields:
                     raise RequestRejected(431, "More than %d header fields (limit_request_fields)" % limits.fields)
             if self._head > limits.head:
@@ -486,8 +495,9 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
         self._ticker = self._loop.call_later(limits.tick, self._tick)
 
     def _timed_out(self, what, seconds, setting, answer):
-        self._log.info("Closing connection from ip=%s: %s not received within %ss (%s)",
-                       self._peer(), what, seconds, setting)
+        self._log.info(
+            "Closing connection from ip=%s: %s not received within %ss (%s)", self._peer(), what, seconds, setting
+        )
         self._rejected = True
         request = self._current_request
         writer = getattr(request, "_payload_writer", None)

@@ -1,4 +1,5 @@
 """Turning a status line and headers into an aiohttp response, and logging it."""
+
 import datetime
 import re
 import time
@@ -21,8 +22,9 @@ def make_response(status, headers, app=None):
         code, _, reason = status.partition(" ")
         code = int(code)
         if _UNSAFE(reason):
-            raise UnsafeResponse("The app %r returned a status line with CR, LF or NUL: %r. "
-                                 "Remove them from the status." % (app, status))
+            raise UnsafeResponse(
+                "The app %r returned a status line with CR, LF or NUL: %r. Remove them from the status." % (app, status)
+            )
     else:
         code, reason = int(status), None
     out = CIMultiDict()
@@ -30,8 +32,10 @@ def make_response(status, headers, app=None):
         if isinstance(name, bytes):
             name, value = name.decode("latin-1"), value.decode("latin-1")
         if _UNSAFE(name) or _UNSAFE(value):
-            raise UnsafeResponse("The app %r returned a response header with CR, LF or NUL: %r: %r. "
-                                 "Remove them from the header." % (app, name, value))
+            raise UnsafeResponse(
+                "The app %r returned a response header with CR, LF or NUL: %r: %r. "
+                "Remove them from the header." % (app, name, value)
+            )
         # Strip as gunicorn does: Django's Set-Cookie values start with a space.
         out.add(name.strip(), value.strip())
     # No Content-Length: aiohttp chunks HTTP/1.1 bodies, closes HTTP/1.0 ones.

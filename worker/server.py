@@ -1,5 +1,6 @@
 """aiohttp's HTTP server (llhttp parser, keepalive, pipelining) with gunicorn's
 rules: a connection cap, request counting for max_requests, hooks, access log."""
+
 import asyncio
 import errno
 import functools

@@ -1,5 +1,6 @@
 """Bridges for WSGI callables: coroutine WSGI (awaited on the loop) and plain
 WSGI (run on a bounded thread pool, streamed chunk by chunk)."""
+
 import asyncio
 
 from async_legacy.coroutine_wsgi import ENVIRON_KEY, VERSION, close_body

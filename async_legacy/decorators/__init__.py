@@ -7,6 +7,7 @@ are async-aware; on releases where Django's are, the names are Django's own
 package or from the submodule mirroring Django's (``async_legacy.decorators.cache``
 for ``django.views.decorators.cache``).
 """
+
 import importlib
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, List

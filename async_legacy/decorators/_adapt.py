@@ -20,6 +20,7 @@ for the part that is not the view:
 
 Sync views always get Django's own decorator, unchanged.
 """
+
 import functools
 from typing import Any, Callable, Optional, Type
 

@@ -1,4 +1,5 @@
 """django.views.decorators.cache, accepting coroutine views (Django's own from 5.0)."""
+
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from django.middleware.cache import CacheMiddleware
@@ -15,14 +16,11 @@ def _cache_page(
     timeout: Optional[float], *, cache: Optional[str] = None, key_prefix: Optional[str] = None
 ) -> Callable[[ViewT], ViewT]:
     options = {CACHE_PAGE_TIMEOUT_ARG: timeout, "cache_alias": cache, "key_prefix": key_prefix}
-    return middleware(
-        django_cache.cache_page(timeout, cache=cache, key_prefix=key_prefix), CacheMiddleware, **options
-    )
+    return middleware(django_cache.cache_page(timeout, cache=cache, key_prefix=key_prefix), CacheMiddleware, **options)
 
 
 def _cache_control(**kwargs: Any) -> Callable[[ViewT], ViewT]:
     return after(django_cache.cache_control(**kwargs), check="cache_control")
-
 
 
 if TYPE_CHECKING:  # the names __getattr__ serves, for type checkers
@@ -32,6 +30,7 @@ if TYPE_CHECKING:  # the names __getattr__ serves, for type checkers
     ) -> Callable[[ViewT], ViewT]: ...
     def cache_control(**kwargs: Any) -> Callable[[ViewT], ViewT]: ...
     def never_cache(view_func: ViewT) -> ViewT: ...
+
 
 __getattr__ = forwarding(
     __name__,

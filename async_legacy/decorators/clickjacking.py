@@ -1,4 +1,5 @@
 """django.views.decorators.clickjacking, accepting coroutine views (Django's own from 5.0)."""
+
 from typing import TYPE_CHECKING
 
 from django.views.decorators import clickjacking as django_clickjacking
@@ -15,6 +16,7 @@ if TYPE_CHECKING:  # the names __getattr__ serves, for type checkers
     def xframe_options_deny(view_func: ViewT) -> ViewT: ...
     def xframe_options_sameorigin(view_func: ViewT) -> ViewT: ...
     def xframe_options_exempt(view_func: ViewT) -> ViewT: ...
+
 
 __getattr__ = forwarding(
     __name__,

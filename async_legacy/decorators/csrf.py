@@ -3,6 +3,7 @@
 ``get_token()`` called inside a coroutine view needs no decorator: the
 request's CsrfViewMiddleware sets the cookie on the way out, as for sync views.
 """
+
 import functools
 from typing import TYPE_CHECKING, Any
 
@@ -28,13 +29,13 @@ def _csrf_exempt(view_func: ViewT) -> ViewT:
     return _view_wrapper  # type: ignore[return-value]  # same signature, as functools.wraps says
 
 
-
 if TYPE_CHECKING:  # the names __getattr__ serves, for type checkers
 
     def csrf_exempt(view_func: ViewT) -> ViewT: ...
     def csrf_protect(view_func: ViewT) -> ViewT: ...
     def requires_csrf_token(view_func: ViewT) -> ViewT: ...
     def ensure_csrf_cookie(view_func: ViewT) -> ViewT: ...
+
 
 __getattr__ = forwarding(
     __name__,

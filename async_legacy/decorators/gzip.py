@@ -1,4 +1,5 @@
 """django.views.decorators.gzip, accepting coroutine views (Django's own from 5.0)."""
+
 from typing import TYPE_CHECKING
 
 from django.middleware.gzip import GZipMiddleware
@@ -14,6 +15,7 @@ __all__ = ["gzip_page"]
 if TYPE_CHECKING:  # the names __getattr__ serves, for type checkers
 
     def gzip_page(view_func: ViewT) -> ViewT: ...
+
 
 __getattr__ = forwarding(
     __name__,

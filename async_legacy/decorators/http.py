@@ -6,6 +6,7 @@ and ``last_modified`` stay ours on every release for coroutine views: Django
 usual database query raises SynchronousOnlyOperation; here they run off it.
 Sync views get Django's.
 """
+
 import functools
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
@@ -81,7 +82,6 @@ def last_modified(last_modified_func: Callable[..., Optional[datetime]]) -> Call
     return condition(last_modified_func=last_modified_func)
 
 
-
 if TYPE_CHECKING:  # the names __getattr__ serves, for type checkers
 
     def require_http_methods(request_method_list: Sequence[str]) -> Callable[[ViewT], ViewT]: ...
@@ -89,6 +89,7 @@ if TYPE_CHECKING:  # the names __getattr__ serves, for type checkers
     def require_POST(view_func: ViewT) -> ViewT: ...
     def require_safe(view_func: ViewT) -> ViewT: ...
     def conditional_page(view_func: ViewT) -> ViewT: ...
+
 
 __getattr__ = forwarding(
     __name__,

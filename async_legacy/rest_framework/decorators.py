@@ -5,6 +5,7 @@
 ``@throttle_classes``...) honoured as DRF honours them. Sync functions are
 served as DRF serves them. ``@action`` works on ``async def`` methods.
 """
+
 from typing import Any, Callable, Dict, Optional, Sequence
 
 from rest_framework import decorators as drf_decorators

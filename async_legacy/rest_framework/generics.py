@@ -6,6 +6,7 @@
 meaning, so the browsable API, OPTIONS metadata and schema generation, which
 call them, keep working.
 """
+
 from typing import Any, List, Optional
 
 from rest_framework import generics as drf_generics
@@ -59,8 +60,10 @@ class GenericAPIView(views.APIView, drf_generics.GenericAPIView):
 
     def has_async_list_steps(self) -> bool:
         return (
-            any(overridden(self, name, GenericAPIView)
-                for name in ("afilter_queryset", "apaginate_queryset", "get_apaginated_response"))
+            any(
+                overridden(self, name, GenericAPIView)
+                for name in ("afilter_queryset", "apaginate_queryset", "get_apaginated_response")
+            )
             or self.has_async_filters()
             or self.has_async_paginator()
         )

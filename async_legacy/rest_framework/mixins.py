@@ -13,6 +13,7 @@ through its ``a*`` hook: ``aget_object``, ``afilter_queryset``,
 
 DRF's sync methods keep their meaning.
 """
+
 from typing import Any
 
 from rest_framework import mixins as drf_mixins

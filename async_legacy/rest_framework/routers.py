@@ -5,6 +5,7 @@ has them (adrf's mapping); ``@action`` methods route as in DRF, ``async def``
 or not. ``view.actions`` and ``self.action`` still say ``list`` (see
 :mod:`.viewsets`), and DRF's own routers serve our viewsets the same way.
 """
+
 from typing import Any, Dict, Mapping
 
 from rest_framework import routers as drf_routers

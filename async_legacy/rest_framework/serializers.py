@@ -14,6 +14,7 @@ the ORM from the event loop:
   are overridden with ``async def``, they are awaited instead of DRF's
   ``create``/``update``.
 """
+
 from typing import Any, Awaitable
 
 from rest_framework import serializers as drf_serializers

@@ -11,6 +11,7 @@ test's thread).
 ``HTTP_*`` keyword arguments (DRF's style) become request headers, as the
 async factories take headers by name.
 """
+
 import io
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
@@ -33,8 +34,7 @@ _ENVIRON_KEYS = {"QUERY_STRING", "CONTENT_TYPE", "CONTENT_LENGTH", "follow", "he
 
 def _as_header_names(extra: Dict[str, Any]) -> Dict[str, Any]:
     return {
-        key[5:] if key.startswith("HTTP_") and key not in _ENVIRON_KEYS else key: value
-        for key, value in extra.items()
+        key[5:] if key.startswith("HTTP_") and key not in _ENVIRON_KEYS else key: value for key, value in extra.items()
     }
 
 

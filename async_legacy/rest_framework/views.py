@@ -18,6 +18,7 @@ The view function is marked ``csrf_exempt`` exactly as DRF's is: CSRF stays
 enforced by ``SessionAuthentication`` inside ``initial()``, which every request
 runs before its handler.
 """
+
 import functools
 import inspect
 from typing import Any, Callable, List, Optional
@@ -108,9 +109,7 @@ class APIView(drf_views.APIView):
         # DRF's ``options`` stays sync and runs on the lane; Django >= 4.1
         # reads this too (and would refuse a mix of sync and async handlers).
         return any(
-            iscoroutinefunction(getattr(cls, method, None))
-            for method in cls.http_method_names
-            if method != "options"
+            iscoroutinefunction(getattr(cls, method, None)) for method in cls.http_method_names if method != "options"
         )
 
     @classmethod

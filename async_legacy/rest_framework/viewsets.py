@@ -10,6 +10,7 @@ handlers is a coroutine function; DRF's routers work as well as ours.
 ``"alist"``): permissions, ``get_serializer_class`` and schema generation that
 test ``self.action == "list"`` keep working.
 """
+
 from typing import Any, Dict, Optional
 
 from django.http import HttpRequest

@@ -1,4 +1,5 @@
 """The clip endpoint on adrf (installed by scripts/bench_servers.py --drf on Django 5.2)."""
+
 from adrf import generics
 from rest_framework import serializers
 

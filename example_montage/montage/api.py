@@ -1,4 +1,5 @@
 """example_montage's API: async DRF views on whichever Django runs it."""
+
 import asyncio
 import os
 import time

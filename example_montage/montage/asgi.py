@@ -1,4 +1,5 @@
 """For ASGI servers (uvicorn, daphne, hypercorn): the same project, any Django."""
+
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "montage.settings")

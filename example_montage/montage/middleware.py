@@ -1,4 +1,5 @@
 """A project's own small middleware, as most sites have one."""
+
 from django.utils.deprecation import MiddlewareMixin
 
 

@@ -1,4 +1,5 @@
 """example_montage: one settings file for every Django from 1.11 to 6.1."""
+
 import os
 
 BASE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

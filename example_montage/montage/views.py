@@ -1,4 +1,5 @@
 """example_montage's views: async and sync side by side, on any Django."""
+
 import asyncio
 import time
 

@@ -10,6 +10,7 @@ TestCase transactions and ``:memory:`` SQLite keep working.
 
 Tests listed in known_failures.txt are marked xfail(strict) with their reason.
 """
+
 import functools
 import os
 

@@ -4,6 +4,7 @@ The tests send the same requests to /api/sync/... and /api/async/... and
 compare the answers. Hand-written handlers and policies are written once; the
 async build awaits them where DRF calls them.
 """
+
 import asyncio
 import threading
 
@@ -74,10 +75,17 @@ def build(kind):
         permission_classes=[permissions.IsAuthenticatedOrReadOnly, IsOwnerOrReadOnly],
     )
 
-    Books = type("Books", (generics.ListCreateAPIView,), dict(
-        common, pagination_class=Pages, filter_backends=[SearchFilter, OrderingFilter],
-        search_fields=["title"], ordering_fields=["title", "id"],
-    ))
+    Books = type(
+        "Books",
+        (generics.ListCreateAPIView,),
+        dict(
+            common,
+            pagination_class=Pages,
+            filter_backends=[SearchFilter, OrderingFilter],
+            search_fields=["title"],
+            ordering_fields=["title", "id"],
+        ),
+    )
     BookDetail = type("BookDetail", (generics.RetrieveUpdateDestroyAPIView,), dict(common))
 
     class BookViewSet(viewsets.ModelViewSet):
@@ -143,16 +151,26 @@ def build(kind):
 
         return handler
 
-    Echo = type("Echo", (views.APIView,), {
-        "authentication_classes": AUTH,
-        "post": handler_of(echo_body),
-        "put": handler_of(echo_body),
-        "get": handler_of(echo_get),
-    })
-    JsonOnly = type("JsonOnly", (views.APIView,), {
-        "renderer_classes": [JSONRenderer], "parser_classes": [JSONParser],
-        "get": handler_of(echo_get), "post": handler_of(echo_body),
-    })
+    Echo = type(
+        "Echo",
+        (views.APIView,),
+        {
+            "authentication_classes": AUTH,
+            "post": handler_of(echo_body),
+            "put": handler_of(echo_body),
+            "get": handler_of(echo_get),
+        },
+    )
+    JsonOnly = type(
+        "JsonOnly",
+        (views.APIView,),
+        {
+            "renderer_classes": [JSONRenderer],
+            "parser_classes": [JSONParser],
+            "get": handler_of(echo_get),
+            "post": handler_of(echo_body),
+        },
+    )
 
     class OncePerMinute(AnonRateThrottle):
         scope = "anon-" + kind
@@ -161,9 +179,14 @@ def build(kind):
         def get_cache_key(self, request, view):
             return "throttle-%s-%s" % (kind, request.META.get("HTTP_X_CLIENT", "x"))
 
-    Throttled = type("Throttled", (views.APIView,), {
-        "throttle_classes": [OncePerMinute], "get": handler_of(echo_get),
-    })
+    Throttled = type(
+        "Throttled",
+        (views.APIView,),
+        {
+            "throttle_classes": [OncePerMinute],
+            "get": handler_of(echo_get),
+        },
+    )
 
     # Policy classes whose methods are async def in the async build.
     class HeaderAuthentication:
@@ -209,9 +232,15 @@ def build(kind):
     Policies = type("Policies", (views.APIView,), dict(policies, get=handler_of(echo_get)))
     PolicyBook = type("PolicyBook", (generics.RetrieveAPIView,), dict(common, **policies))
     # DRF's & | ~ operators with an async operand.
-    Composed = type("Composed", (views.APIView,), dict(
-        policies, permission_classes=[permissions.IsAuthenticated & ~HeaderPermission], get=handler_of(echo_get),
-    ))
+    Composed = type(
+        "Composed",
+        (views.APIView,),
+        dict(
+            policies,
+            permission_classes=[permissions.IsAuthenticated & ~HeaderPermission],
+            get=handler_of(echo_get),
+        ),
+    )
 
     def custom_handler(exc, context):
         response = exception_handler(exc, context)
@@ -225,9 +254,13 @@ def build(kind):
         return custom_handler(exc, context)
 
     CustomErrors = type("CustomErrors", (Echo,), {"get_exception_handler": lambda self: custom_handler})
-    AsyncCustomErrors = type("CustomErrors", (Echo,), {
-        "get_exception_handler": lambda self: async_custom_handler if is_async else custom_handler,
-    })
+    AsyncCustomErrors = type(
+        "CustomErrors",
+        (Echo,),
+        {
+            "get_exception_handler": lambda self: async_custom_handler if is_async else custom_handler,
+        },
+    )
 
     if is_async:
 

@@ -1,4 +1,5 @@
 """Send one request to the sync build and the async build of the API, compare."""
+
 import json
 import re
 import warnings
@@ -34,7 +35,11 @@ async def both(client, method, path, keep=False, **kwargs):
     unless ``keep`` (then the async one sees them too).
     """
     send = getattr(client, method.lower())
-    files = [v for v in (kwargs.get("data") or {}).values() if hasattr(v, "seek")] if isinstance(kwargs.get("data"), dict) else []
+    files = (
+        [v for v in (kwargs.get("data") or {}).values() if hasattr(v, "seek")]
+        if isinstance(kwargs.get("data"), dict)
+        else []
+    )
     saved = None if keep else await run_sync(transaction.savepoint)
     sync = answer(await send("/api/sync" + path, **kwargs))
     if saved is not None:
@@ -51,6 +56,8 @@ async def same(client, method, path, **kwargs):
     if async_ != sync:
         a, b = repr(sync), repr(async_)
         at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
-        raise AssertionError("%s %s differs at %d:\n sync:  ...%s\n async: ...%s" % (
-            method, path, at, a[max(0, at - 300):at + 300], b[max(0, at - 300):at + 300]))
+        raise AssertionError(
+            "%s %s differs at %d:\n sync:  ...%s\n async: ...%s"
+            % (method, path, at, a[max(0, at - 300) : at + 300], b[max(0, at - 300) : at + 300])
+        )
     return async_

@@ -1,4 +1,5 @@
 """testproject with the mistakes of check_urls.py and ATOMIC_REQUESTS on (for `check`)."""
+
 from .settings import *  # noqa: F401,F403
 from .settings import DATABASES
 

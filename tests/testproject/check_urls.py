@@ -1,4 +1,5 @@
 """A URLconf with the mistakes async_legacy's system checks catch."""
+
 import functools
 
 from django.db import transaction

@@ -1,4 +1,5 @@
 """Views with ``async with async_legacy.db.atomic():`` blocks (tests/test_db.py)."""
+
 import asyncio
 import threading
 

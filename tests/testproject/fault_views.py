@@ -1,5 +1,6 @@
 """Views for the fault, database and proxy tests (test-only: census reports
 the serving process's threads, tasks and file descriptors)."""
+
 import asyncio
 import hashlib
 import json
@@ -52,19 +53,21 @@ async def census(request):
     pool, own = _lane_pool()
     names = [t.name for t in threading.enumerate()]
     pools = ("async_legacy-lane-", "asyncio_")  # the lanes; the loop's default executor
-    return JsonResponse({
-        "pid": os.getpid(),
-        "threads": len(names),
-        "lane_threads": sum(1 for n in names if n.startswith(pools[0])),
-        "default_executor_threads": sum(1 for n in names if n.startswith(pools[1])),
-        "default_executor_size": min(32, (os.cpu_count() or 1) + 4),  # ThreadPoolExecutor's default
-        "other_threads": sorted(n for n in names if not n.startswith(pools)),
-        "tasks": len(asyncio_all_tasks()) - 1,  # not this request's task
-        "fds": len(os.listdir("/proc/self/fd")) - 1,  # not listdir's own
-        "lanes_busy": None if pool is None else pool.busy - (1 if own else 0),
-        "lanes_size": None if pool is None else pool.size,
-        "cancelled": CANCELLED["count"],
-    })
+    return JsonResponse(
+        {
+            "pid": os.getpid(),
+            "threads": len(names),
+            "lane_threads": sum(1 for n in names if n.startswith(pools[0])),
+            "default_executor_threads": sum(1 for n in names if n.startswith(pools[1])),
+            "default_executor_size": min(32, (os.cpu_count() or 1) + 4),  # ThreadPoolExecutor's default
+            "other_threads": sorted(n for n in names if not n.startswith(pools)),
+            "tasks": len(asyncio_all_tasks()) - 1,  # not this request's task
+            "fds": len(os.listdir("/proc/self/fd")) - 1,  # not listdir's own
+            "lanes_busy": None if pool is None else pool.busy - (1 if own else 0),
+            "lanes_size": None if pool is None else pool.size,
+            "cancelled": CANCELLED["count"],
+        }
+    )
 
 
 def asyncio_all_tasks():
@@ -73,9 +76,15 @@ def asyncio_all_tasks():
 
 async def forwarded(request):
     """What the app learns about the client through a proxy."""
-    return JsonResponse({"scheme": request.scheme, "secure": request.is_secure(),
-                         "forwarded_for": request.META.get("HTTP_X_FORWARDED_FOR"),
-                         "remote_addr": request.META.get("REMOTE_ADDR"), "host": request.get_host()})
+    return JsonResponse(
+        {
+            "scheme": request.scheme,
+            "secure": request.is_secure(),
+            "forwarded_for": request.META.get("HTTP_X_FORWARDED_FOR"),
+            "remote_addr": request.META.get("REMOTE_ADDR"),
+            "host": request.get_host(),
+        }
+    )
 
 
 async def raises(request):
@@ -195,8 +204,15 @@ async def isolation(request):
     seen = []
     for i in range(3):
         await asyncio.sleep(0.001 * ((int(request.GET["i"]) + i) % 4))
-        seen.append([translation.get_language(), timezone.get_current_timezone_name(),
-                     get_urlconf(), get_script_prefix(), user.get_username() if user.is_authenticated else ""])
+        seen.append(
+            [
+                translation.get_language(),
+                timezone.get_current_timezone_name(),
+                get_urlconf(),
+                get_script_prefix(),
+                user.get_username() if user.is_authenticated else "",
+            ]
+        )
     return HttpResponse(json.dumps({"i": request.GET["i"], "seen": seen}), content_type="application/json")
 
 

@@ -1,4 +1,5 @@
 """Views that do blocking work the ways async tutorials teach, for the lane tests."""
+
 import asyncio
 import threading
 import time
@@ -58,11 +59,13 @@ async def s2a_same_thread(request):
     gathered = await asyncio.gather(sync_to_async(_thread)(), sync_to_async(_thread)())
     conns = {await sync_to_async(_connection_id)(), await run_sync(_connection_id)}
     unsensitive = await sync_to_async(_thread, thread_sensitive=False)()
-    return JsonResponse({
-        "lane": [first, orm, helper] + list(gathered),
-        "connections": len(conns),
-        "unsensitive": unsensitive,
-    })
+    return JsonResponse(
+        {
+            "lane": [first, orm, helper] + list(gathered),
+            "connections": len(conns),
+            "unsensitive": unsensitive,
+        }
+    )
 
 
 def _back_to_the_loop():

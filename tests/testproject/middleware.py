@@ -1,4 +1,5 @@
 """Middleware that records what happens, for comparing with Django's handler."""
+
 import threading
 
 from django.http import HttpResponse

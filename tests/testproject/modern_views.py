@@ -1,4 +1,5 @@
 """Views written the modern way with async_legacy's helpers: the same code on every Django."""
+
 from django.http import HttpResponse
 
 from async_legacy.auth import auser

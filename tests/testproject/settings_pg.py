@@ -1,5 +1,6 @@
 """The test project on a real PostgreSQL server (tests/postgres.py starts one
 and exports these variables to the process it serves from)."""
+
 import os
 
 from .settings import *  # noqa: F401,F403

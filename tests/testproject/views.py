@@ -166,8 +166,7 @@ async def locale_view(request):
     for _ in range(3):
         await asyncio.sleep(0.001 * (hash(lang) % 3))
     return HttpResponse(
-        "%s|%s|%s|%s"
-        % (translation.get_language(), timezone.get_current_timezone_name(), get_urlconf(), request.path)
+        "%s|%s|%s|%s" % (translation.get_language(), timezone.get_current_timezone_name(), get_urlconf(), request.path)
     )
 
 
@@ -214,8 +213,10 @@ async def get_connection_thread(request):
 async def webob_view(request):
     await asyncio.sleep(0)
     webob = request.webob
-    return HttpResponse("webob=%s path=%s q=%s name=%s django-post=%s" % (
-        type(request).__name__, webob.path_info, webob.GET["q"], webob.POST["name"], request.POST["name"]))
+    return HttpResponse(
+        "webob=%s path=%s q=%s name=%s django-post=%s"
+        % (type(request).__name__, webob.path_info, webob.GET["q"], webob.POST["name"], request.POST["name"])
+    )
 
 
 async def current_language(request):

@@ -10,6 +10,7 @@ so coroutine views wait concurrently. On Django >= 3.1 it is Django's own.
 List "async_legacy" before "django.contrib.staticfiles" in INSTALLED_APPS:
 the first app providing a command wins.
 """
+
 import os
 import sys
 from datetime import datetime

@@ -19,7 +19,10 @@ class Migration(migrations.Migration):
                 ("id", models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("title", models.CharField(max_length=100)),
                 ("seconds", models.PositiveIntegerField(default=1)),
-                ("owner", models.ForeignKey(on_delete=models.CASCADE, related_name="clips", to=settings.AUTH_USER_MODEL)),
+                (
+                    "owner",
+                    models.ForeignKey(on_delete=models.CASCADE, related_name="clips", to=settings.AUTH_USER_MODEL),
+                ),
                 ("tags", models.ManyToManyField(blank=True, related_name="clips", to="montage.Tag")),
             ],
             options={"ordering": ["id"]},

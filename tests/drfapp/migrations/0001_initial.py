@@ -18,7 +18,10 @@ class Migration(migrations.Migration):
             fields=[
                 ("id", models.AutoField(primary_key=True, serialize=False)),
                 ("title", models.CharField(max_length=100, unique=True)),
-                ("owner", models.ForeignKey(on_delete=models.CASCADE, related_name="drf_books", to=settings.AUTH_USER_MODEL)),
+                (
+                    "owner",
+                    models.ForeignKey(on_delete=models.CASCADE, related_name="drf_books", to=settings.AUTH_USER_MODEL),
+                ),
                 ("tags", models.ManyToManyField(blank=True, to="drfapp.Tag")),
             ],
         ),
