@@ -4,7 +4,7 @@ Names are imported lazily so that ``import async_legacy.worker`` (in a
 gunicorn config, before Django is set up) does not import Django.
 """
 
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 __version__ = "0.1.0"
 
@@ -44,14 +44,12 @@ def get_application() -> "Union[AsyncDjangoApplication, ASGIApp]":
 
     Django < 3.1: :class:`AsyncDjangoApplication` (coroutine WSGI, served by
     the gaiohttp worker). Django >= 3.1: Django's own ASGI handler (served by
-    the same worker, or any ASGI server).
+    the same worker, or any ASGI server); with ``ASYNC_LEGACY_PIPELINE = True``
+    Django's ASGIHandler with async_legacy's pipeline as its middleware chain.
     """
-    from .compat import NATIVE_ASYNC
-
-    if NATIVE_ASYNC:
-        from .native import get_native_application
-
-        return get_native_application()
+    native = _native_application()
+    if native is not None:
+        return native
     from .handler import AsyncDjangoApplication
 
     return AsyncDjangoApplication()
@@ -63,15 +61,30 @@ def get_asgi_application() -> "ASGIApp":
     Django < 3.1: the legacy pipeline behind an ASGI face (uvicorn, daphne,
     hypercorn, gunicorn's asgi worker). Django >= 3.1: as get_application().
     """
-    from .compat import NATIVE_ASYNC
-
-    if NATIVE_ASYNC:
-        from .native import get_native_application
-
-        return get_native_application()
+    native = _native_application()
+    if native is not None:
+        return native
     from .asgi import LegacyASGIHandler
 
     return LegacyASGIHandler()
+
+
+def _native_application() -> "Optional[ASGIApp]":
+    """Django >= 3.1: Django's ASGIHandler, or with ASYNC_LEGACY_PIPELINE = True
+    async_legacy's pipeline inside Django's handler. None on older Django."""
+    from . import conf
+    from .compat import NATIVE_ASYNC
+
+    pipeline = conf.pipeline()  # checked on every Django
+    if not NATIVE_ASYNC:
+        return None
+    if pipeline:
+        from .native_pipeline import get_pipeline_application
+
+        return get_pipeline_application()
+    from .native import get_native_application
+
+    return get_native_application()
 
 
 def __getattr__(name: str) -> Any:

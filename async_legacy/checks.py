@@ -174,10 +174,25 @@ def _middleware_factories():
             continue  # Django's own checks and startup report it
 
 
+def _pipeline_serves():
+    """True when async_legacy's pipeline (and its thread lane) serves requests:
+    Django < 3.1, or ASYNC_LEGACY_PIPELINE = True."""
+    if not NATIVE_ASYNC:
+        return True
+    from django.core.exceptions import ImproperlyConfigured
+
+    from . import conf
+
+    try:
+        return conf.pipeline()
+    except ImproperlyConfigured:
+        return False  # get_application() refuses the value, naming the setting
+
+
 @checks.register(TAG)
 def check_middleware(app_configs=None, **kwargs):
-    """Info: middleware whose hooks run on the request's thread lane (legacy path only)."""
-    if NATIVE_ASYNC:
+    """Info: middleware whose hooks run on the request's thread lane (the pipeline only)."""
+    if not _pipeline_serves():
         return []
     from . import hooks
     from .pipeline import splittable
@@ -285,9 +300,10 @@ def check_async_middleware_flags(app_configs=None, **kwargs):
 @checks.register(TAG)  # reads settings only: not a "database" check, which needs --database
 def check_persistent_connections(app_configs=None, **kwargs):
     messages = []
+    lane = _pipeline_serves()
     for alias, db in settings.DATABASES.items():
         age = db.get("CONN_MAX_AGE", 0)
-        if NATIVE_ASYNC and age != 0:
+        if not lane and age != 0:
             messages.append(
                 checks.Warning(
                     "DATABASES[%r]['CONN_MAX_AGE'] is %r and requests are served by Django's ASGIHandler: "
@@ -299,7 +315,7 @@ def check_persistent_connections(app_configs=None, **kwargs):
                     id="async_legacy.W005",
                 )
             )
-        elif not NATIVE_ASYNC and age is None:
+        elif lane and age is None:
             messages.append(
                 checks.Warning(
                     "DATABASES[%r]['CONN_MAX_AGE'] is None: every thread that serves blocking work (up to "

@@ -26,6 +26,37 @@ else:
     log_response = None  # type: ignore[assignment]
 
 
+def asgi_handle(asgi_handler_class, handler, scope, receive, send):
+    """Serve one request with Django's ASGIHandler code, without its thread context.
+
+    4.0+: ``handle()`` (``__call__`` only adds the scope check and a
+    ThreadSensitiveContext). 3.1/3.2: ``__call__`` of Django's class is the
+    whole request and opens no context.
+    """
+    if DJANGO_VERSION >= (4, 0):
+        return handler.handle(scope, receive, send)
+    return asgi_handler_class.__call__(handler, scope, receive, send)
+
+
+#: Django < 5.0's ASGIHandler.send_response() ends with response.close() (5.0+: handle() calls it).
+CLOSES_IN_SEND_RESPONSE = DJANGO_VERSION < (5, 0)
+
+
+def send_response_needs_threads(response):
+    """True when Django's send_response() hands work to sync_to_async before the
+    close: 4.2-4.x read a sync streaming iterator with sync_to_async(list)."""
+    return (4, 2) <= DJANGO_VERSION < (5, 0) and response.streaming and not getattr(response, "is_async", False)
+
+
+def live_receivers(signal, sender):
+    """The receivers ``signal`` would call for ``sender``, sync and async alike
+    (Django 5.0+ returns them as two lists)."""
+    found = signal._live_receivers(sender)
+    if DJANGO_VERSION >= (5, 0):
+        return list(found[0]) + list(found[1])
+    return found
+
+
 def iscoroutinefunction(func: Any) -> bool:
     """True for ``async def`` callables, bound methods and partials of them."""
     while hasattr(func, "func") and hasattr(func, "args"):  # functools.partial

@@ -14,9 +14,26 @@ DEFAULTS: Dict[str, Any] = {
     "ASYNC_LEGACY_THREAD_IDLE": 0.005,
     # Dotted paths of middleware classes whose hooks never block.
     "ASYNC_LEGACY_INLINE_MIDDLEWARE": (),
+    # Django >= 3.1: serve the middleware/view path through async_legacy's
+    # pipeline instead of Django's ASGIHandler chain (Django < 3.1: always).
+    "ASYNC_LEGACY_PIPELINE": False,
 }
 
 
 def get(name: str) -> Any:
     """The setting ``name`` (one of DEFAULTS), or its default."""
     return getattr(settings, name, DEFAULTS[name])
+
+
+def pipeline() -> bool:
+    """ASYNC_LEGACY_PIPELINE, checked (read once, when the application is created)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    value = get("ASYNC_LEGACY_PIPELINE")
+    if not isinstance(value, bool):
+        raise ImproperlyConfigured(
+            "ASYNC_LEGACY_PIPELINE must be True (Django >= 3.1 serves the middleware and views "
+            "through async_legacy's pipeline) or False (Django's own ASGIHandler, the default); "
+            "got %r." % (value,)
+        )
+    return value

@@ -198,6 +198,9 @@ class AsyncBaseHandler(BaseHandler):
 
     _layers = ()
     _run_chain = None
+    #: Await what a sync view returns when it is awaitable (a plain decorator
+    #: around an ``async def`` on old Django). Django >= 3.1 refuses it.
+    awaits_sync_view_results = True
 
     def load_middleware(self):
         compat.install_legacy_shims()
@@ -464,7 +467,7 @@ class AsyncBaseHandler(BaseHandler):
         else:
             wrapped = self.make_view_atomic(callback)
             response = await lane.run(wrapped, request, *args, **kwargs)
-            if not inspect.isawaitable(response):
+            if not inspect.isawaitable(response) or not self.awaits_sync_view_results:
                 return response
             if wrapped is not callback or views.wrapped_in_atomic(callback):
                 _close(response)

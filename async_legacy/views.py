@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from django.views.generic import View
 
-from .compat import iscoroutinefunction
+from .compat import NATIVE_ASYNC, iscoroutinefunction
 
 #: Call the view on the loop: it returns an awaitable or a response at once.
 INLINE = "inline"
@@ -118,6 +118,12 @@ def view_name(callback):
 
 def atomic_error(callback, aliases):
     if aliases:
+        if NATIVE_ASYNC:  # Django >= 3.1's own message first, then ours
+            return RuntimeError(
+                "You cannot use ATOMIC_REQUESTS with async views. The view %s is asynchronous and "
+                "ATOMIC_REQUESTS is on for database %s: mark it @transaction.non_atomic_requests."
+                % (view_name(callback), ", ".join(repr(a) for a in aliases))
+            )
         where = "ATOMIC_REQUESTS is on for database %s" % ", ".join(repr(a) for a in aliases)
         fix = (
             "Mark the view @transaction.non_atomic_requests and open the "

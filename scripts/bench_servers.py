@@ -10,6 +10,9 @@ Servers (example_montage in each):
   gaiohttp and gunicorn sync + Django 2.2 on the realistic stack (MONTAGE_STACK=realistic:
             the typical middleware plus LocaleMiddleware and a project middleware)
   uvicorn (uvloop; and --loop asyncio), gunicorn -k asgi, gaiohttp + Django 5.2 (native ASGI)
+  gaiohttp + Django 5.2 with ASYNC_LEGACY_PIPELINE = True (async_legacy's pipeline inside
+            Django's ASGIHandler), typical and realistic stacks, against uvicorn + Django 5.2
+            (Django's own ASGIHandler chain) on the same stacks
   a bare aiohttp handler, no Django: the ceiling for the sleep scenario
 Scenarios:
   hello     64 connections, a view returning "Hello, world!"
@@ -82,7 +85,7 @@ class Server:
         self.extras = extras
         self.proc = None
         # The rows whose 1000 x 1 s figures have targets (or are the ceiling).
-        self.sleep_target = kind == "async" and django == "2.2"
+        self.sleep_target = kind == "async" and (django == "2.2" or name == PIPELINE)
 
     def start(self, port, env):
         log = open(os.path.join(BENCH_DIR, self.name + ".log"), "w")
@@ -241,6 +244,11 @@ def plain_conf_path():
     return path
 
 
+PIPELINE = "gaiohttp, Django 5.2, ASYNC_LEGACY_PIPELINE"
+PIPELINE_REAL = "gaiohttp, Django 5.2, ASYNC_LEGACY_PIPELINE, realistic stack"
+UVICORN_REAL = "uvicorn, Django 5.2, realistic stack"
+
+
 def servers(legacy, native):
     ceiling = os.path.join(BENCH_DIR, "ceiling_app.py")
     with open(ceiling, "w") as f:
@@ -380,6 +388,42 @@ def servers(legacy, native):
                 native,
                 [os.path.join(native, "gunicorn"), "-c", g_conf] + gunicorn_common + ["montage.wsgi:application"],
                 "async",
+            ),
+            # ASYNC_LEGACY_PIPELINE = True (MONTAGE_PIPELINE=1): async_legacy's pipeline
+            # inside Django 5.2's ASGIHandler, next to Django's own chain under uvicorn.
+            Server(
+                PIPELINE,
+                "5.2",
+                native,
+                [os.path.join(native, "gunicorn"), "-c", g_conf] + gunicorn_common + ["montage.wsgi:application"],
+                "async",
+                env={"MONTAGE_PIPELINE": "1"},
+            ),
+            Server(
+                PIPELINE_REAL,
+                "5.2",
+                native,
+                [os.path.join(native, "gunicorn"), "-c", g_conf] + gunicorn_common + ["montage.wsgi:application"],
+                "async",
+                env=dict(realistic, MONTAGE_PIPELINE="1"),
+            ),
+            Server(
+                UVICORN_REAL,
+                "5.2",
+                native,
+                [
+                    os.path.join(native, "python"),
+                    "-m",
+                    "uvicorn",
+                    "--port",
+                    "{port}",
+                    "--no-access-log",
+                    "--log-level",
+                    "warning",
+                    "montage.asgi:application",
+                ],
+                "async",
+                env=realistic,
             ),
             Server(
                 "gunicorn -k asgi, Django 5.2",
@@ -726,6 +770,42 @@ def report(rows):
     )
     checks.append(
         (
+            (PIPELINE, uvicorn),
+            "hello, typical stack: gaiohttp + ASYNC_LEGACY_PIPELINE (5.2) / uvicorn (5.2, Django's ASGIHandler)",
+            lambda: ratio(PIPELINE, uvicorn),
+            ">= 5",
+            lambda v: v >= 5,
+        )
+    )
+    checks.append(
+        (
+            (PIPELINE_REAL, UVICORN_REAL),
+            "hello, realistic stack: gaiohttp + ASYNC_LEGACY_PIPELINE (5.2) / uvicorn (5.2, Django's ASGIHandler)",
+            lambda: ratio(PIPELINE_REAL, UVICORN_REAL),
+            ">= 3",
+            lambda v: v >= 3,
+        )
+    )
+    checks.append(
+        (
+            (PIPELINE, ceiling),
+            "1000 x 1 s: gaiohttp + ASYNC_LEGACY_PIPELINE (5.2) / bare aiohttp ceiling req/s",
+            lambda: ratio(PIPELINE, ceiling, "sleep1000"),
+            ">= 0.95",
+            lambda v: v >= 0.95,
+        )
+    )
+    checks.append(
+        (
+            (PIPELINE,),
+            "1000 x 1 s: gaiohttp + ASYNC_LEGACY_PIPELINE (5.2) p99 seconds",
+            lambda: by[PIPELINE]["sleep1000"]["p99"] or 99.0,
+            "<= 1.3",
+            lambda v: v <= 1.3,
+        )
+    )
+    checks.append(
+        (
             (ours, uvicorn),
             "1000 x 1 s: gaiohttp (2.2) / uvicorn (5.2) req/s",
             lambda: ratio(ours, uvicorn, "sleep1000"),
@@ -832,7 +912,7 @@ def main(argv):
     cpu = subprocess.check_output(["nproc"], text=True).strip()
     header = (
         "hello: median of %d rounds of %d s (servers in turn); 1000 x 1 s: runs of %d s, the median "
-        "p99 of %d for the Django 2.2 async rows and the ceiling, one run elsewhere; worker RSS: the "
+        "p99 of %d for the Django 2.2 async rows, the ASYNC_LEGACY_PIPELINE row and the ceiling, one run elsewhere; worker RSS: the "
         "largest of those runs; one wrk thread; %s CPUs on the machine; %.1f %% of their time stolen by "
         "the hypervisor over the whole run (* marks a run with over 5 %%); %s"
         % (

@@ -74,8 +74,19 @@ def test_get_application_passes():
     assert messages({"async_legacy.W003"}) == []
 
 
-@pytest.mark.skipif(NATIVE_ASYNC, reason="the thread lane is the legacy pipeline's")
-def test_middleware_on_the_lane_is_reported_as_info():
+@pytest.fixture
+def pipeline_serves():
+    """The pipeline serves: Django < 3.1, or 3.1+ with ASYNC_LEGACY_PIPELINE = True."""
+    with override_settings(ASYNC_LEGACY_PIPELINE=True):
+        yield
+
+
+@pytest.mark.skipif(not NATIVE_ASYNC, reason="Django >= 3.1's own handler")
+def test_no_lane_messages_under_djangos_own_handler():
+    assert messages({"async_legacy.I004"}) == []
+
+
+def test_middleware_on_the_lane_is_reported_as_info(pipeline_serves):
     infos = {m.obj: m for m in messages({"async_legacy.I004"})}
     recorder = infos["testproject.middleware.Recorder"]
     assert recorder.level == checks.INFO
@@ -87,17 +98,20 @@ def test_middleware_on_the_lane_is_reported_as_info():
         assert "testproject.middleware.Recorder" not in {m.obj for m in messages({"async_legacy.I004"})}
 
 
-def test_persistent_connections(monkeypatch):
+@pytest.mark.parametrize("pipeline", [False, True])
+def test_persistent_connections(monkeypatch, pipeline):
     from django.conf import settings
 
-    monkeypatch.setitem(settings.DATABASES["default"], "CONN_MAX_AGE", 60)
-    found = messages({"async_legacy.W005"})
-    assert len(found) == (1 if NATIVE_ASYNC else 0)  # lane threads reuse their connections
-    monkeypatch.setitem(settings.DATABASES["default"], "CONN_MAX_AGE", None)
-    (warning,) = messages({"async_legacy.W005"})
-    assert warning.obj == "DATABASES['default']" and "CONN_MAX_AGE" in warning.hint
-    monkeypatch.setitem(settings.DATABASES["default"], "CONN_MAX_AGE", 0)
-    assert messages({"async_legacy.W005"}) == []
+    lane = pipeline or not NATIVE_ASYNC  # the pipeline serves, with its long-lived threads
+    with override_settings(ASYNC_LEGACY_PIPELINE=pipeline):
+        monkeypatch.setitem(settings.DATABASES["default"], "CONN_MAX_AGE", 60)
+        found = messages({"async_legacy.W005"})
+        assert len(found) == (0 if lane else 1)  # lane threads reuse their connections
+        monkeypatch.setitem(settings.DATABASES["default"], "CONN_MAX_AGE", None)
+        (warning,) = messages({"async_legacy.W005"})
+        assert warning.obj == "DATABASES['default']" and "CONN_MAX_AGE" in warning.hint
+        monkeypatch.setitem(settings.DATABASES["default"], "CONN_MAX_AGE", 0)
+        assert messages({"async_legacy.W005"}) == []
 
 
 def test_manage_py_check_on_example_montage_is_clean(tmp_path):
@@ -150,9 +164,8 @@ ASYNC_KINDS = [
 WRONG = ["testproject.middleware.AsyncUnflagged", "testproject.middleware.async_undecorated"]
 
 
-@pytest.mark.skipif(NATIVE_ASYNC, reason="the thread lane is the legacy pipeline's")
 @override_settings(MIDDLEWARE=ASYNC_KINDS)
-def test_async_capable_middleware_costs_no_trip():
+def test_async_capable_middleware_costs_no_trip(pipeline_serves):
     infos = {m.obj: m for m in messages({"async_legacy.I004"})}
     assert set(infos) == {"testproject.middleware.sync_only", "testproject.middleware.Recorder"}
     assert "async_only_middleware" in infos["testproject.middleware.sync_only"].hint

@@ -11,10 +11,15 @@ import pytest
 import requests
 from gunicorn_helpers import EXAMPLE, asgi_server, free_port, gunicorn_conf
 
+from async_legacy.compat import NATIVE_ASYNC
+
 # The same project, unchanged, under the gaiohttp worker (wsgi.py) and under
 # ASGI servers (asgi.py): on Django < 3.1 through the legacy pipeline's ASGI
-# face, on >= 3.1 through Django's own handler.
+# face, on >= 3.1 through Django's own handler, and again with
+# ASYNC_LEGACY_PIPELINE = True (MONTAGE_PIPELINE=1: the pipeline inside it).
 SERVERS = ["gaiohttp", "uvicorn", "daphne"]
+if NATIVE_ASYNC:
+    SERVERS += [server + "+pipeline" for server in SERVERS]
 TOKEN = "montage-test-token-of-ada"
 
 
@@ -41,14 +46,29 @@ def montage(request, tmp_path_factory):
         env=env,
     )
     env = {"MONTAGE_DB": db, "DJANGO_SETTINGS_MODULE": "montage.settings"}
-    if request.param == "gaiohttp":
+    server, _, pipeline = request.param.partition("+")
+    if pipeline:
+        env["MONTAGE_PIPELINE"] = "1"
+        # What wsgi.py and asgi.py then serve with: the pipeline inside Django's handler.
+        kinds = subprocess.check_output(
+            [
+                sys.executable,
+                "-c",
+                "import montage.wsgi, montage.asgi; "
+                "print(type(montage.wsgi.application).__name__, type(montage.asgi.application).__name__)",
+            ],
+            env=dict(os.environ, PYTHONPATH=EXAMPLE, **env),
+            text=True,
+        )
+        assert kinds.split() == ["PipelineASGIHandler", "PipelineASGIHandler"], kinds
+    if server == "gaiohttp":
         # example_montage's own gunicorn.conf.py, as the README runs it.
         env["MONTAGE_BIND"] = bind = "127.0.0.1:%d" % free_port()
-        with gunicorn_conf(os.path.join(EXAMPLE, "gunicorn.conf.py"), bind, env) as server:
-            yield server
+        with gunicorn_conf(os.path.join(EXAMPLE, "gunicorn.conf.py"), bind, env) as served:
+            yield served
     else:
-        with asgi_server(request.param, "montage.asgi:application", env=env, cwd=EXAMPLE) as server:
-            yield server
+        with asgi_server(server, "montage.asgi:application", env=env, cwd=EXAMPLE) as served:
+            yield served
 
 
 def test_hello_world_waits_without_holding_the_worker(montage):

@@ -2,7 +2,8 @@
 
 The same module runs on every pair: on Django < 3.1 through the legacy
 pipeline (async_legacy.get_asgi_application()), on 3.1+ through Django's own
-ASGIHandler - the same MIDDLEWARE list, the same expectations.
+ASGIHandler and again with ASYNC_LEGACY_PIPELINE = True (the pipeline inside
+Django's handler) - the same MIDDLEWARE list, the same expectations.
 """
 
 import threading
@@ -27,10 +28,23 @@ MIXED = [
 ]
 
 
+@pytest.fixture(params=["default", "pipeline"])
+def make_app(request):
+    """async_legacy.get_asgi_application(), as is and (3.1+) with ASYNC_LEGACY_PIPELINE = True."""
+    if request.param == "pipeline" and not NATIVE_ASYNC:
+        pytest.skip("Django < 3.1: the default is the pipeline")
+
+    def make():
+        with override_settings(ASYNC_LEGACY_PIPELINE=request.param == "pipeline"):
+            return async_legacy.get_asgi_application()
+
+    return make
+
+
 @pytest.fixture
-def mixed(events):
+def mixed(events, make_app):
     with override_settings(MIDDLEWARE=MIXED):
-        yield async_legacy.get_asgi_application()
+        yield make_app()
 
 
 def _get(loop, app, query=None, path="/async/"):
@@ -112,16 +126,16 @@ def test_coroutine_hooks_are_awaited(mixed, events, loop):
     assert events.index("template") < events.index("async-class:template")
 
 
-def test_hybrid_inside_sync_only_still_gets_async(events, loop):
+def test_hybrid_inside_sync_only_still_gets_async(events, loop, make_app):
     # A hybrid inside a sync-only middleware still gets an async get_response
     # in async mode (Django adapts per layer); outermost sync-only off the loop.
     with override_settings(MIDDLEWARE=[P + "sync_only", P + "hybrid"]):
-        app = async_legacy.get_asgi_application()
+        app = make_app()
     got = _get(loop, app)
     assert got.status == 200 and got.header("X-Hybrid") == "async"
 
 
-def test_neither_sync_nor_async_is_refused():
+def test_neither_sync_nor_async_is_refused(make_app):
     def factory(get_response):
         return get_response
 
@@ -132,6 +146,6 @@ def test_neither_sync_nor_async_is_refused():
     try:
         with override_settings(MIDDLEWARE=[P + "neither"]):
             with pytest.raises(RuntimeError, match="testproject.middleware.neither must have at least one of"):
-                async_legacy.get_asgi_application()
+                make_app()
     finally:
         del mw.neither

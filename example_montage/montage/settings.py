@@ -33,6 +33,9 @@ if os.environ.get("MONTAGE_STACK") == "realistic":
     MIDDLEWARE.insert(2, "django.middleware.locale.LocaleMiddleware")
     MIDDLEWARE.append("montage.middleware.ClientTag")
     LANGUAGES = [("en", "English"), ("de", "German")]
+# Django >= 3.1: serve through async_legacy's pipeline inside Django's ASGIHandler
+# (Django < 3.1 always does).
+ASYNC_LEGACY_PIPELINE = os.environ.get("MONTAGE_PIPELINE") == "1"
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",

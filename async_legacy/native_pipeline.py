@@ -1,0 +1,216 @@
+"""Django >= 3.1 served through async_legacy's pipeline (``ASYNC_LEGACY_PIPELINE = True``).
+
+Django's ASGIHandler stays in charge of everything around the middleware
+chain: the request built from the scope, the body spooled to a temporary
+file, the disconnect handling of the running release, request_started and
+request_finished, ``send_response``. Only ``get_response_async`` - Django's
+middleware chain, where every sync hook is a thread hop - is replaced by the
+legacy pipeline (:class:`~async_legacy.pipeline.AsyncBaseHandler`): I/O-free
+hooks inline, blocking hooks on the request's thread lane in as few trips as
+semantics allow, async middleware awaited.
+
+Each request gets a lane, the executor of the request's
+``ThreadSensitiveContext`` (Django >= 4.0 opens one per request; on 3.1/3.2
+this adds it). So the view's own thread-sensitive ``sync_to_async`` calls run
+on the request's thread, with its database connection, as they would on
+Django's per-request thread; so do request_started and ``response.close()``
+(request_finished), which Django's handler sends through ``sync_to_async``,
+unless only Django's I/O-free receivers are connected: then they run on the
+loop, as the legacy handler runs them.
+"""
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from asgiref.sync import SyncToAsync
+from django.core import signals
+from django.core.handlers.asgi import ASGIHandler
+
+from . import blocking, compat, conf
+from .handler import _safe_receivers, _thread_given_back, _thread_holds, _thread_taken
+from .lane import Lane, LanePool, ThreadSensitiveLane, current_lane
+
+if TYPE_CHECKING:
+    from ._typing import ASGIApp
+from .pipeline import AsyncBaseHandler
+
+
+class _Pipeline(AsyncBaseHandler):
+    """The legacy pipeline as the middleware/view path of a Django >= 3.1 handler."""
+
+    # As Django: a sync view that returns a coroutine gets Django's "unawaited
+    # coroutine" error (the legacy path awaits it, for old plain decorators).
+    awaits_sync_view_results = False
+
+    def load_middleware(self, is_async=True):
+        # Django's handlers call load_middleware(is_async=True); the pipeline
+        # reads every middleware's sync/async flags itself.
+        AsyncBaseHandler.load_middleware(self)
+
+    async def get_response_async(self, request):
+        try:
+            return await AsyncBaseHandler.get_response_async(self, request)
+        except asyncio.CancelledError:
+            # Django >= 5.0 cancels the request on disconnect: a sync
+            # middleware waiting on its thread for the inner chain ends too.
+            lane = current_lane.get()
+            if lane is not None:
+                lane.cancel_calls()
+            raise
+
+
+class PipelineASGIHandler(_Pipeline, ASGIHandler):
+    """Django's ASGIHandler whose middleware/view path is async_legacy's pipeline."""
+
+    #: How a request runs its blocking work.
+    lane_class = Lane
+    # Class-level defaults: subclasses such as staticfiles' ASGIStaticFilesHandler
+    # do not call __init__.
+    lanes = None
+    _blocking_threshold = None
+    _safe = None  # request_started/request_finished receivers known not to block
+    _signals_checked = None  # (their receiver lists, whether all are safe)
+
+    def __init__(self):
+        self.lanes = _lane_pool()
+        self._blocking_threshold = blocking.threshold_from_settings()
+        self._safe = _safe_receivers()
+        super().__init__()
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            raise ValueError("Django can only handle ASGI/HTTP connections, not %s." % scope["type"])
+        if self._blocking_threshold is not None:
+            blocking.watch(self._blocking_threshold)
+        if self.lanes is None:
+            self.lanes = _lane_pool()
+        lane = self.lane_class(self.lanes)
+        outer = current_lane.get()
+        previous_context = SyncToAsync.thread_sensitive_context.get(None)
+        current_lane.set(lane)
+        lane.enter()  # instead of Django's own ThreadSensitiveContext
+        key = SyncToAsync.thread_sensitive_context.get()
+        executor = _RequestExecutor(lane, self._signals_inline())
+        SyncToAsync.context_to_thread_executor[key] = executor
+        try:
+            await compat.asgi_handle(ASGIHandler, self, scope, receive, send)
+        finally:
+            lane.cancel_calls()
+            lane.close_now()  # a thread still held goes back after its hygiene
+            current_lane.set(outer)
+            executor.inline_left = 0  # a task the request left running gets the lane's rules
+            SyncToAsync.thread_sensitive_context.set(previous_context)
+
+    def _signals_inline(self):
+        """True when every receiver of request_started/request_finished is one of
+        Django's own that do no I/O worth a thread (close_old_connections and
+        reset_queries touch the calling thread's connections only: the lane
+        thread gets the same hygiene when the request takes it and gives it back)."""
+        receivers = (signals.request_started.receivers, signals.request_finished.receivers)
+        cached = self._signals_checked
+        if cached is not None and cached[0] == receivers:  # items compare by identity first: cheap
+            return cached[1]
+        if self._safe is None:
+            self._safe = _safe_receivers()
+        safe = self._safe
+        inline = all(
+            receiver in safe
+            for signal in (signals.request_started, signals.request_finished)
+            for receiver in compat.live_receivers(signal, self.__class__)
+        )
+        self._signals_checked = ((list(receivers[0]), list(receivers[1])), inline)
+        return inline
+
+    async def get_response_async(self, request):
+        executor = _executor()
+        if executor is not None:
+            executor.inline_left = 0  # the pipeline's own work goes to the lane
+        return await _Pipeline.get_response_async(self, request)
+
+    async def send_response(self, response, send):
+        executor = _executor()
+        closes_here = compat.CLOSES_IN_SEND_RESPONSE
+        if executor is not None and closes_here and executor.signals_inline:
+            # Django < 5.0 closes the response (request_finished) at its end.
+            executor.inline_left = 0 if compat.send_response_needs_threads(response) else 1
+        await ASGIHandler.send_response(self, response, send)
+        if executor is not None:
+            # 5.0+: response.close() comes next, in handle().
+            executor.inline_left = 1 if executor.signals_inline and not closes_here else 0
+
+
+class _RequestExecutor:
+    """The executor asgiref's thread-sensitive ``sync_to_async`` uses in one request.
+
+    Before the pipeline starts (request_started) and after the response is
+    sent (``response.close()``: request_finished), Django's handler code sends
+    its signals through it: with only Django's own I/O-free receivers
+    connected, that one job runs at once on the loop, as the legacy handler
+    runs them, instead of taking a thread. Everything else goes to the
+    request's lane.
+    """
+
+    __slots__ = ("lane", "signals_inline", "inline_left")
+
+    def __init__(self, lane, signals_inline):
+        self.lane = lane
+        self.signals_inline = signals_inline
+        #: Jobs still to run on the loop (request_started's, then response.close()'s).
+        self.inline_left = 1 if signals_inline else 0
+
+    def submit(self, fn, *args, **kwargs):
+        if self.inline_left <= 0:
+            return self.lane.submit(fn, *args, **kwargs)
+        self.inline_left -= 1
+        # An asyncio future, already done: loop.run_in_executor() hands it back
+        # as is (no thread-safe wake-up of the loop, as a concurrent one needs).
+        future = asyncio.get_event_loop().create_future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # noqa: B902 - handed to the awaiting caller
+            future.set_exception(exc)
+        return future
+
+
+def _executor():
+    key = SyncToAsync.thread_sensitive_context.get(None)
+    executor = SyncToAsync.context_to_thread_executor.get(key) if key is not None else None
+    return executor if isinstance(executor, _RequestExecutor) else None
+
+
+def _lane_pool():
+    return LanePool(
+        conf.get("ASYNC_LEGACY_THREADS"),
+        on_acquire=_thread_taken,
+        on_release=_thread_given_back,
+        holds=_thread_holds,
+        idle=conf.get("ASYNC_LEGACY_THREAD_IDLE"),
+    )
+
+
+def get_pipeline_application() -> "ASGIApp":
+    """``PipelineASGIHandler()`` after ``django.setup()``, as Django's get_asgi_application()."""
+    import django
+
+    django.setup(set_prefix=False)
+    return PipelineASGIHandler()
+
+
+def client_handler_class():
+    """Django's AsyncClientHandler (the test clients' handler) with the pipeline inside.
+
+    Blocking work runs in asgiref's thread-sensitive mode (the test's thread
+    under ``async_to_sync``), where the TestCase's transaction lives, as with
+    Django's own client.
+    """
+    from django.test.client import AsyncClientHandler
+
+    class PipelineClientHandler(_Pipeline, AsyncClientHandler):
+        async def get_response_async(self, request):
+            token = current_lane.set(ThreadSensitiveLane())
+            try:
+                return await _Pipeline.get_response_async(self, request)
+            finally:
+                current_lane.reset(token)
+
+    return PipelineClientHandler
