@@ -43,7 +43,7 @@ def test_auser_takes_no_trip_for_a_user_already_loaded(loop, monkeypatch):
     awaiting auser() again costs no thread trip."""
     loads = []
     request = _request(loads)
-    assert request.user.is_authenticated is False  # loaded, as login_required's check does
+    assert not request.user.is_authenticated  # loaded, as login_required's check does
 
     async def refuse(func, *args):
         raise AssertionError("auser() went to a thread for a loaded user")

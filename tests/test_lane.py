@@ -315,38 +315,49 @@ def test_a_pinned_lane_keeps_its_thread_however_idle(loop):
         lane.unpin()
 
 
-def test_a_quick_job_is_waited_for_in_place(loop):
+def test_a_quick_job_is_waited_for_in_place(loop, monkeypatch):
     """A short job's result comes back without the loop running anything else
     meanwhile (no thread switch through the loop); a slow one lets the loop serve."""
     import time
+
+    from async_legacy import lane as lane_module
 
     pool = LanePool(2, idle=0.005)
 
     async def scenario():
         lane = Lane(pool)
         await lane.run(int)  # the thread is taken (first job)
-        ran = []
-        loop.call_soon(ran.append, "other")
-        await lane.run(int)
-        quick_in_place = ran == []
+        in_place = []
+        # On a crowded machine a woken thread may miss the 0.5 ms wait: a few tries,
+        # each with a fresh record of what ran out.
+        for _ in range(20):
+            monkeypatch.setattr(lane_module, "_in_place", lane_module._InPlace())
+            ran = []
+            loop.call_soon(ran.append, "other")
+            await lane.run(int)
+            in_place.append(ran == [])
+            if in_place[-1]:
+                break
+            await asyncio.sleep(0.01)
         await asyncio.sleep(0)
-        ran.clear()
+        ran = []
         loop.call_soon(ran.append, "other")
         await lane.run(time.sleep, 0.05)  # outlasts the in-place wait
         slow_let_loop_serve = ran == ["other"]
         await lane.close()
-        return quick_in_place, slow_let_loop_serve
+        return any(in_place), slow_let_loop_serve
 
     assert run(loop, scenario()) == (True, True)
 
 
-def test_a_slow_kind_of_job_is_then_awaited_through_the_loop(loop):
+def test_a_slow_kind_of_job_is_then_awaited_through_the_loop(loop, monkeypatch):
     """After one run of a function outlasted the in-place wait, its next runs do
     not block the loop even briefly: other callbacks run while each is on the thread."""
     import time
 
-    from async_legacy.lane import _in_place, _site
+    from async_legacy import lane as lane_module
 
+    monkeypatch.setattr(lane_module, "_in_place", lane_module._InPlace())
     pool = LanePool(2, idle=0.005)
 
     def slowish():
@@ -363,7 +374,6 @@ def test_a_slow_kind_of_job_is_then_awaited_through_the_loop(loop):
         return served
 
     assert run(loop, scenario()) == [1, 1, 1]
-    _in_place.slow.pop(_site(slowish), None)
 
 
 def test_a_job_failure_comes_back_from_an_in_place_wait(loop):
