@@ -133,22 +133,6 @@ def _handling(exc, func, *args, **kwargs):
         return func(*args, **kwargs)
 
 
-def _run_job(loop, fut, ctx, exc, func, args, kwargs):
-    try:
-        if exc is None:
-            result = ctx.run(func, *args, **kwargs)
-        else:
-            result = ctx.run(_handling, exc, func, *args, **kwargs)
-    except BaseException as error:  # noqa: B902 - handed to the awaiting task
-        ok, value = False, error
-    else:
-        ok, value = True, result
-    try:
-        loop.call_soon_threadsafe(_deliver, fut, ok, value)
-    except RuntimeError:  # the loop is closed: nobody is waiting any more
-        pass
-
-
 #: Seconds the loop waits in place for a job of a kind known to be quick.
 _IN_PLACE = 0.0005
 
@@ -544,37 +528,41 @@ class Lane:
         if not idle:
             self.release()
             return
+        contended = self._pool.contended
+        if contended and not self._worker.dirty:
+            # Others wait, and it holds no connection to keep for a next step.
+            self.release()
+            return
         self._idle_since = self._loop.time()
         self._pool._idlers.add(self)
-        if self._pool.contended:
-            if not self._worker.dirty:
-                # Others wait, and it holds no connection to keep for a next step.
-                self.release()
-                return
-            self._waits_on = self._waiter()
-            if self._timer is None:
+        self._waits_on = self._waiter()
+        if self._timer is None:
+            if contended:
                 # Others wait: only the loop passes of a burst's quick awaits,
                 # not the clock's grace.
                 self._timer = self._loop.call_soon(self._idle_pass, _IDLE_PASSES, self._idle_since)
-        elif self._timer is None:
-            self._waits_on = self._waiter()
-            self._timer = self._loop.call_at(self._idle_since + idle, self._idle_check)
-        else:
-            self._waits_on = self._waiter()
+            else:
+                self._timer = self._loop.call_at(self._idle_since + idle, self._idle_check)
 
     def on_contention(self):
         """A request started waiting for a thread: give this idle one back if
         the request has left its burst of blocking steps (see _idle_pass)."""
         if self._busy or self._worker is None or self.closed or self._pins:
             return
-        waiter = self._waiter()
-        if not self._worker.dirty or (waiter is not None and waiter is not self._waits_on):
+        if not self._worker.dirty or self._left_burst():
             self.release()
 
     def _waiter(self):
         """The future the request's task is suspended on (None: running or ready to)."""
         task = self._task
         return None if task is None else getattr(task, "_fut_waiter", None)
+
+    def _left_burst(self):
+        """True if the request's task is now suspended on something else than
+        what it awaited when its last job ended (a timer, a socket): it has
+        left its burst of blocking steps."""
+        waiter = self._waiter()
+        return waiter is not None and waiter is not self._waits_on
 
     def _idle_check(self):
         # Idle for the grace period by the clock, then also for a few passes
@@ -595,14 +583,9 @@ class Lane:
         self._timer = None
         if self._busy or self._worker is None or self.closed or self._pins:
             return
-        if self._pool.contended:
-            # Others wait: a task now suspended on something else than what it
-            # awaited when its last job ended (a timer, a socket) has left its
-            # burst of blocking steps.
-            waiter = self._waiter()
-            if waiter is not None and waiter is not self._waits_on:
-                self.release()
-                return
+        if self._pool.contended and self._left_burst():
+            self.release()  # others wait, and this request has left its burst
+            return
         if self._idle_since != since:  # a job came and went meanwhile: the clock again
             self._timer = self._loop.call_at(self._idle_since + self._pool.idle, self._idle_check)
         elif left > 1 and self._loop.time() < since + 4 * self._pool.idle:
@@ -713,10 +696,10 @@ class Lane:
             self._loop = asyncio.get_event_loop()
             if self._pool.on_acquire is not None:
                 func = functools.partial(_after, self._pool.on_acquire, func)
-        fut = self._loop.create_future()
-        worker.jobs.put(functools.partial(_run_job, self._loop, fut, contextvars.copy_context(), None, func, args, {}))
+        job = _Job(self._loop, contextvars.copy_context(), None, func, args, {})
+        worker.jobs.put(job)
         worker.jobs.put(functools.partial(self._pool.release, worker))
-        return await fut
+        return await job.wake_me()
 
     def close_now(self):
         """End the lane without a last job; a thread it holds goes back after its hygiene."""

@@ -70,6 +70,31 @@ def test_partial_head_gets_408_at_the_head_timeout(server):
     assert "request head not received within 2.0s (GAIOHTTP_HEAD_TIMEOUT)" in server.log()
 
 
+def test_later_requests_get_the_head_and_body_timeouts_too(server):
+    """The timer that enforces the timeouts is armed for each request's head and
+    body as they arrive, not only for a connection's first request (between
+    requests a connection holds none)."""
+    for second, setting, late in (
+        (b"GET / HTTP/1.1\r\nHost: a\r\n", "GAIOHTTP_HEAD_TIMEOUT", (1.5, 4)),
+        (b"POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nxxxx", "GAIOHTTP_BODY_TIMEOUT", (0.7, 4)),
+    ):
+        with socket.create_connection(addr_of(server)) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            sock.settimeout(5)
+            data = b""
+            while not rawhttp.parse_responses(data, False)[0]:
+                chunk = sock.recv(65536)
+                assert chunk, data
+                data += chunk
+            assert data.startswith(b"HTTP/1.1 200 "), data
+            time.sleep(0.6)  # past the connection's first tick (0.25 s here), within keepalive (1 s)
+            sock.sendall(second)
+            data, after = read_until_closed(sock, 6)
+        assert after is not None and late[0] < after < late[1], (setting, after)
+        assert data.startswith(b"HTTP/1.1 408 "), (setting, data)
+        assert setting in server.log()
+
+
 def test_slow_head_within_the_timeout_is_served_past_keepalive(server):
     """keepalive (1 s here) is the idle time between requests, not a deadline for a head."""
     head = b"GET /slow HTTP/1.1\r\nHost: a\r\nX-Slow: yes\r\n\r\n"

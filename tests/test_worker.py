@@ -134,6 +134,20 @@ def test_secure_scheme_headers_only_from_allowed_ips():
         assert got.json()["scheme"] == "https"
 
 
+def test_environ_per_request_on_a_kept_alive_connection():
+    """What stays per connection (addresses) is computed once; what a request
+    says (scheme headers, path, its own headers) is read from each request."""
+    with gunicorn("serverapps:wsgi_app", settings={"forwarded_allow_ips": "127.0.0.1"}) as server:
+        with requests.Session() as one, requests.Session() as two:
+            first = one.get(server.base + "/a%20b?x=1", headers={"X-Forwarded-Proto": "https", "X-Test": "1"}).json()
+            second = one.get(server.base + "/c", headers={"X-Test": "2"}).json()
+            other = two.get(server.base + "/d").json()
+    assert (first["scheme"], first["path"], first["query"], first["x_test"]) == ("https", "/a b", "x=1", "1")
+    assert (second["scheme"], second["path"], second["query"], second["x_test"]) == ("http", "/c", "", "2")
+    assert first["remote_port"] == second["remote_port"] != other["remote_port"]
+    assert other["x_test"] is None
+
+
 def test_access_log_uses_gunicorn_format():
     settings = {"accesslog": "-", "access_log_format": "ACCESS %(s)s %(m)s %(U)s %({x-test}i)s %(b)s"}
     with gunicorn("serverapps:wsgi_app", settings=settings, env={"GAIOHTTP_MAX_BODY_SIZE": "1000"}) as server:

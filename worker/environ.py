@@ -3,6 +3,7 @@
 import io
 import sys
 import tempfile
+from typing import Dict
 from urllib.parse import unquote_to_bytes, urlsplit
 
 #: Bodies up to this size stay in memory; larger ones spool to a temp file.
@@ -64,23 +65,34 @@ def trusted_proxy(options, remote_addr):
 def url_scheme(request, options, remote_addr):
     scheme = "https" if request.transport is not None and request.transport.get_extra_info("sslcontext") else "http"
     if options.secure_scheme_headers and trusted_proxy(options, remote_addr):
-        found = None
-        for name, secure_value in options.secure_scheme_headers.items():
-            value = request.headers.get(name)
-            if value is not None:
-                said = "https" if value.lower() == secure_value.lower() else "http"
-                if found is not None and said != found:
-                    # As gunicorn (InvalidSchemeHeaders): the proxy contradicts itself.
-                    from .protocol import RequestRejected
-
-                    raise RequestRejected(400, "Contradictory scheme headers (secure_scheme_headers)")
-                found = said
-        if found is not None:
-            return found
+        return _scheme_from_headers(request, options.secure_scheme_headers) or scheme
     return scheme
 
 
-def build_environ(request, body, body_size, options):
+def _scheme_from_headers(request, scheme_headers):
+    """What a trusted proxy's scheme headers say, or None if it sent none."""
+    found = None
+    headers = request.headers
+    for name, secure_value in scheme_headers.items():
+        value = headers.get(name)
+        if value is not None:
+            said = "https" if value.lower() == secure_value.lower() else "http"
+            if found is not None and said != found:
+                # As gunicorn (InvalidSchemeHeaders): the proxy contradicts itself.
+                from .protocol import RequestRejected
+
+                raise RequestRejected(400, "Contradictory scheme headers (secure_scheme_headers)")
+            found = said
+    return found
+
+
+def _connection_facts(request, options):
+    """The environ keys that stay the same for every request of a connection
+    (addresses, scheme from TLS, constants), computed on its first request."""
+    protocol = request.protocol
+    facts = getattr(protocol, "environ_facts", None)
+    if facts is not None:
+        return facts
     transport = request.transport
     peer = transport.get_extra_info("peername") if transport is not None else None
     sockname = transport.get_extra_info("sockname") if transport is not None else None
@@ -89,41 +101,88 @@ def build_environ(request, body, body_size, options):
         server_name, server_port = sockname[0], str(sockname[1])
     else:  # a unix socket
         server_name, server_port = str(sockname or "localhost"), ""
-    raw_uri = request.raw_path
-    path, query = split_target(raw_uri)
-    environ = {
-        "REQUEST_METHOD": request.method,
+    tls = transport is not None and bool(transport.get_extra_info("sslcontext"))
+    base = {
         "SCRIPT_NAME": "",
-        "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
-        "QUERY_STRING": query,
-        "RAW_URI": raw_uri,
-        "SERVER_PROTOCOL": "HTTP/%d.%d" % request.version,
         "SERVER_NAME": server_name,
         "SERVER_PORT": server_port,
         "REMOTE_ADDR": remote_addr or "",
         "REMOTE_PORT": remote_port,
         "SERVER_SOFTWARE": options.server_software,
         "wsgi.version": (1, 0),
-        "wsgi.url_scheme": url_scheme(request, options, remote_addr),
-        "wsgi.input": body,
+        "wsgi.url_scheme": "https" if tls else "http",
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": True,
         "wsgi.multiprocess": options.workers > 1,
         "wsgi.run_once": False,
     }
+    # Scheme headers count only from a trusted proxy (the peer does not change).
+    scheme_headers = options.secure_scheme_headers if trusted_proxy(options, remote_addr) else None
+    facts = (base, scheme_headers or None)
+    if transport is not None and protocol is not None:
+        try:
+            protocol.environ_facts = facts
+        except AttributeError:  # a protocol that takes no attributes: computed per request
+            pass
+    return facts
+
+
+#: raw header name -> its environ key ("HTTP_X_FOO", "CONTENT_TYPE", "" for
+#: one left out); bounded, so odd names from clients cannot grow it without end.
+_KEYS: Dict[bytes, str] = {}
+_KEYS_MAX = 2048
+
+
+def _environ_key(raw_name):
+    name = raw_name.decode("latin-1").upper()
+    if "_" in name:  # as gunicorn: X-Foo_Bar could spoof X-Foo-Bar
+        key = ""
+    elif name == "CONTENT-TYPE":
+        key = "CONTENT_TYPE"
+    elif name == "CONTENT-LENGTH":
+        key = "CONTENT_LENGTH"
+    else:
+        key = "HTTP_" + name.replace("-", "_")
+    if len(_KEYS) < _KEYS_MAX:
+        _KEYS[raw_name] = key
+    return key
+
+
+def build_environ(request, body, body_size, options):
+    base, scheme_headers = _connection_facts(request, options)
+    environ = base.copy()
+    raw_uri = request.raw_path
+    if raw_uri[:1] == "/" and "#" not in raw_uri:
+        path, _, query = raw_uri.partition("?")
+    else:
+        path, query = split_target(raw_uri)
+    environ["REQUEST_METHOD"] = request.method
+    # Only a %-escape (or a byte beyond ASCII) needs WSGI's latin-1 round trip.
+    environ["PATH_INFO"] = path if "%" not in path and path.isascii() else unquote_to_bytes(path).decode("latin-1")
+    environ["QUERY_STRING"] = query
+    environ["RAW_URI"] = raw_uri
+    environ["SERVER_PROTOCOL"] = "HTTP/%d.%d" % request.version
+    environ["wsgi.input"] = body
+    has_length = False
     for raw_name, raw_value in request.raw_headers:
-        name = raw_name.decode("latin-1").upper()
-        if "_" in name:  # as gunicorn: X-Foo_Bar could spoof X-Foo-Bar
+        key = _KEYS.get(raw_name)
+        if key is None:
+            key = _environ_key(raw_name)
+        if not key:
+            continue
+        if key == "CONTENT_LENGTH":
+            has_length = True
             continue
         # Trailing blanks: llhttp before aiohttp 3.9 keeps them (RFC 9110 5.5 says trim).
         value = raw_value.decode("latin-1").strip(" \t")
-        if name == "CONTENT-TYPE":
-            environ["CONTENT_TYPE"] = value
-            continue
-        if name == "CONTENT-LENGTH":
-            continue
-        key = "HTTP_" + name.replace("-", "_")
-        environ[key] = environ[key] + "," + value if key in environ else value
-    if body_size or request.method in ("POST", "PUT", "PATCH") or "Content-Length" in request.headers:
+        if key in environ and key != "CONTENT_TYPE":
+            environ[key] = environ[key] + "," + value
+        else:
+            environ[key] = value
+    if scheme_headers is not None:
+        scheme = _scheme_from_headers(request, scheme_headers)
+        if scheme is not None:
+            environ["wsgi.url_scheme"] = scheme
+    if body_size or has_length or request.method in ("POST", "PUT", "PATCH"):
         environ["CONTENT_LENGTH"] = str(body_size)
     return environ

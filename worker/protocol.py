@@ -36,7 +36,6 @@ _FOLD_OR_CTL = re.compile(rb"\n[ \t]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]").search
 #: Every byte but the control characters a head may not hold (translate() deletes them: quicker than a regex).
 _NOT_CTL = bytes(b for b in range(256) if b in (9, 10, 13) or 32 <= b < 127 or b > 127)
 _CHUNK_SIZE_DIGITS = re.compile(rb"[0-9A-Fa-f]{1,16}").fullmatch
-_BAD_TARGET = re.compile(r"[^\x21-\x7e]").search
 _ABSOLUTE = re.compile(r"https?://", re.I).match
 #: Fields with a single value (RFC 9110 5.3): a second one makes the request ambiguous.
 SINGLETONS = ("Host", "Content-Length", "Content-Type", "Transfer-Encoding", "Authorization")
@@ -120,13 +119,13 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
         self._head_start = 0.0
         self._waited_since = None
         self._ticker = None
+        self.environ_facts = None  # per-connection part of a WSGI environ (environ.py)
 
     # -- connection ------------------------------------------------------
     def connection_made(self, transport):
         super().connection_made(transport)
         self._now = self._head_start = self._loop.time()
-        if self._limits.tick:
-            self._ticker = self._loop.call_later(self._limits.tick, self._tick)
+        self._arm()  # the first request's head is due within head_timeout
 
     def connection_lost(self, exc):
         if self._ticker is not None:
@@ -155,6 +154,8 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
             self._frame(data)
         except RequestRejected as exc:
             self._reject(exc)
+        if self._ticker is None and (self._state != _HEAD or self._head or self._lines or self._leading):
+            self._arm()
 
     # -- framing ---------------------------------------------------------
     def _frame(self, data):
@@ -318,7 +319,7 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
             method = message.method
             if not (path == "*" and method == "OPTIONS" or method == "CONNECT" or _ABSOLUTE(path)):
                 raise RequestRejected(400, "Invalid request target %r for %s" % (path[:100], method))
-        if _BAD_TARGET(path):
+        if not (path.isascii() and path.isprintable()) or " " in path:  # only \x21-\x7e
             raise RequestRejected(400, "Invalid character in the request target")
 
     def _start_body(self, message):
@@ -415,6 +416,8 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
             self._frame(held)
         except RequestRejected as exc:
             self._reject(exc)
+        if self._ticker is None:
+            self._arm()
         if not self._held and not self._reading_paused and self.transport is not None:
             try:
                 self.transport.resume_reading()
@@ -470,19 +473,47 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
             return
         super()._process_keepalive()
 
+    def _arm(self):
+        """Start the timer that enforces head_timeout / body_timeout, when
+        this connection needs it: a request head or body is on its way, or a
+        new connection has sent nothing yet. Between requests (keep-alive)
+        aiohttp's own timer governs, so a busy connection holds no timer of
+        ours: no timer handle per request on the hot path."""
+        tick = self._limits.tick
+        if tick is None or self.transport is None or self._rejected:
+            return
+        state = self._state
+        if state == _HEAD:
+            if not (self._head or self._lines or self._leading or (self._request_count == 0 and not self._messages)):
+                return
+        elif state == _PASSTHROUGH:
+            return
+        self._ticker = self._loop.call_later(tick, self._tick)
+
     def _tick(self):
         self._ticker = None
         if self.transport is None or self._force_close:
             return
         limits = self._limits
         now = self._loop.time()
-        if self._state == _HEAD and not self._held and self._current_request is None:
+        state = self._state
+        if state == _HEAD:
             started = self._head or self._lines or self._leading
-            waiting = started or (self._request_count == 0 and not self._messages)
-            if waiting and limits.head_timeout and now - self._head_start >= limits.head_timeout and not self._messages:
+            if not (started or (self._request_count == 0 and not self._messages)):
+                return  # between requests; the next head's first bytes arm it again
+            if not limits.head_timeout:
+                return
+            if (
+                not self._held
+                and self._current_request is None
+                and not self._messages
+                and now - self._head_start >= limits.head_timeout
+            ):
                 self._timed_out("request head", limits.head_timeout, "GAIOHTTP_HEAD_TIMEOUT", answer=bool(started))
                 return
-        elif self._state in (_BODY, _CHUNK_SIZE, _TRAILERS) and limits.body_timeout:
+        elif state in (_BODY, _CHUNK_SIZE, _TRAILERS):
+            if not limits.body_timeout:
+                return
             # Only while the app waits for body bytes that do not come.
             if getattr(self._payload, "_waiter", None) is not None:
                 since = max(self._now, self._waited_since or now)
@@ -492,6 +523,8 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
                     return
             else:
                 self._waited_since = None
+        else:
+            return
         self._ticker = self._loop.call_later(limits.tick, self._tick)
 
     def _timed_out(self, what, seconds, setting, answer):

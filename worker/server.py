@@ -4,6 +4,7 @@ rules: a connection cap, request counting for max_requests, hooks, access log.""
 import asyncio
 import errno
 import functools
+import logging
 import socket
 
 from aiohttp import web_server
@@ -90,6 +91,19 @@ def _client_gone(request):
     return transport is None or transport.is_closing()
 
 
+def _hooks_set(cfg, log):
+    """False when pre_request and post_request are gunicorn's own defaults
+    (a debug line and nothing) and that debug line would not be written:
+    then no hook request is built per request."""
+    try:
+        from gunicorn.config import PostRequest, PreRequest
+    except ImportError:  # pragma: no cover - gunicorn without these settings
+        return True
+    error_log = getattr(log, "error_log", None)
+    debug = error_log is None or error_log.isEnabledFor(logging.DEBUG)
+    return debug or cfg.pre_request is not PreRequest.default or cfg.post_request is not PostRequest.default
+
+
 class HookRequest:
     """What gunicorn's pre_request/post_request hooks read of a request."""
 
@@ -118,6 +132,7 @@ class HTTPServer:
         self.log = worker.log
         self.cfg = worker.cfg
         self.requests = 0
+        self._hooks = _hooks_set(self.cfg, self.log)
         self.slots = asyncio.Semaphore(options.worker_connections)
         kwargs = _server_kwargs(options, worker.log)
         if getattr(bridge, "request_factory", None) is not None:
@@ -236,8 +251,10 @@ class HTTPServer:
             self.worker.max_requests_reached()
         elif self.draining:
             exchange.close = True
-        hook_request = HookRequest(request)
-        self.cfg.pre_request(self.worker, hook_request)
+        hook_request = None
+        if self._hooks:
+            hook_request = HookRequest(request)
+            self.cfg.pre_request(self.worker, hook_request)
         in_flight = self.server.in_flight
         protocol = request.protocol
         task = asyncio.current_task()
@@ -284,9 +301,10 @@ class HTTPServer:
         return response
 
     def _finished(self, hook_request, exchange):
-        try:
-            self.cfg.post_request(self.worker, hook_request, exchange.environ or {}, exchange)
-        except Exception:
-            self.log.exception("Exception in post_request hook")
+        if hook_request is not None:
+            try:
+                self.cfg.post_request(self.worker, hook_request, exchange.environ or {}, exchange)
+            except Exception:
+                self.log.exception("Exception in post_request hook")
         if self.options.access_log:
             exchange.log(self.log)
