@@ -154,7 +154,7 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
             self._frame(data)
         except RequestRejected as exc:
             self._reject(exc)
-        if self._ticker is None and (self._state != _HEAD or self._head or self._lines or self._leading):
+        if self._ticker is None and (self._state != _HEAD or self._head_started()):
             self._arm()
 
     # -- framing ---------------------------------------------------------
@@ -468,10 +468,18 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
         # aiohttp's keep-alive timer closes a connection waiting for its next
         # request even while that request's head is arriving (keepalive made
         # a deadline for the head). A head in progress is GAIOHTTP_HEAD_TIMEOUT's.
-        if self._state == _HEAD and (self._head or self._lines or self._leading) and not self._force_close:
+        if self._state == _HEAD and self._head_started() and not self._force_close:
             self._keepalive_handle = self._loop.call_later(1.0, self._process_keepalive)
             return
         super()._process_keepalive()
+
+    def _head_started(self):
+        """Bytes of a request head (or the empty lines before one) have come."""
+        return bool(self._head or self._lines or self._leading)
+
+    def _head_awaited(self, started):
+        """A head is due: one has started, or a new connection has sent nothing yet."""
+        return started or (self._request_count == 0 and not self._messages)
 
     def _arm(self):
         """Start the timer that enforces head_timeout / body_timeout, when
@@ -484,7 +492,7 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
             return
         state = self._state
         if state == _HEAD:
-            if not (self._head or self._lines or self._leading or (self._request_count == 0 and not self._messages)):
+            if not self._head_awaited(self._head_started()):
                 return
         elif state == _PASSTHROUGH:
             return
@@ -498,8 +506,8 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
         now = self._loop.time()
         state = self._state
         if state == _HEAD:
-            started = self._head or self._lines or self._leading
-            if not (started or (self._request_count == 0 and not self._messages)):
+            started = self._head_started()
+            if not self._head_awaited(started):
                 return  # between requests; the next head's first bytes arm it again
             if not limits.head_timeout:
                 return
