@@ -35,7 +35,7 @@ def four_sync_sleeps(base):
     assert requests.get(base + "/sleep/sync/?s=0").text == "slept"
     started = time.time()
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        got = list(pool.map(lambda _: requests.get(base + "/sleep/sync/?s=0.5"), range(4)))
+        got = list(pool.map(lambda _: requests.get(base + "/sleep/sync/?s=1"), range(4)))
     assert all(r.text == "slept" for r in got)
     return time.time() - started
 
@@ -43,11 +43,11 @@ def four_sync_sleeps(base):
 def test_concurrent_sync_views_do_not_queue(montage_env):
     # get_application() through the gaiohttp worker: one thread context per request.
     with gunicorn("montage.wsgi:application", env=montage_env, cwd=EXAMPLE) as server:
-        assert four_sync_sleeps(server.base) < 1.2
+        assert four_sync_sleeps(server.base) < 2.5  # 4 s if queued; wide margin for busy machines
 
 
 @pytest.mark.skipif(DJANGO_VERSION >= (4, 0), reason="Django 4.0+ gives each request its own thread context")
 def test_djangos_bare_handler_queues_them_on_3_1_and_3_2(montage_env):
     # What the wrapper fixes: the same views through Django's bare handler.
     with gunicorn("django.core.asgi:get_asgi_application()", env=montage_env, cwd=EXAMPLE) as server:
-        assert four_sync_sleeps(server.base) >= 1.9
+        assert four_sync_sleeps(server.base) >= 3.9

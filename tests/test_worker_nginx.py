@@ -90,21 +90,21 @@ def test_readme_shows_the_tested_config():
 def test_streams_event_by_event_and_forwards_client_facts(stack):
     addr, server, _ = stack
     sock = connect(addr)
-    sock.sendall(head("/faults/stream/?sse=1&n=5&delay=0.4"))
+    sock.sendall(head("/faults/stream/?sse=1&n=4&delay=1"))
     started = time.time()
     response = open_response(sock)
     assert response.getheader("X-Accel-Buffering") is None  # nginx consumes it
     arrivals = []
-    for i in range(5):
+    for i in range(4):
         line = response.fp.readline()  # chunk size
         data = response.fp.read(int(line, 16) + 2)
         assert data.startswith(b"data: event %d\n\n" % i), data
         arrivals.append(time.time() - started)
     sock.close()
-    # Each event as it is sent (0.4 s apart), not all at once at the end.
-    assert arrivals[0] < 0.35, arrivals
+    # Each event as it is sent (1 s apart), not all at once at the end.
+    assert arrivals[0] < 0.8, arrivals
     gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
-    assert min(gaps) > 0.2, arrivals
+    assert min(gaps) > 0.5, arrivals
     got = send(addr, "/faults/forwarded/", headers={"X-Forwarded-Proto": "https"})
     facts = json.loads(got[2].decode())
     # nginx overwrites a client's X-Forwarded-Proto; its X-Forwarded-For names the client.
@@ -116,9 +116,15 @@ def test_client_leaving_nginx_cancels_the_coroutine_view(stack):
     addr, server, _ = stack
     before = len(server.state("cancelled"))
     for _ in range(4):
+        polls = len(server.state("polls"))
         sock = connect(addr)
         sock.sendall(head("/faults/poll/?s=20"))
-        time.sleep(0.3)
+        # Leave only once the view runs: a client gone before nginx has
+        # passed the request on cancels nothing (busy machines are slow).
+        deadline = time.time() + 8
+        while len(server.state("polls")) == polls and time.time() < deadline:
+            time.sleep(0.05)
+        assert len(server.state("polls")) == polls + 1, "the poll never reached the view"
         sock.close()
     deadline = time.time() + 8
     while len(server.state("cancelled")) < before + 4 and time.time() < deadline:

@@ -25,12 +25,16 @@ SYNC_STREAMS_ONLY = NATIVE_ASYNC and django.VERSION < (4, 2)
 CANCELLED = {"count": 0}
 
 
-def _cancelled(request):
-    CANCELLED["count"] += 1
+def _record(name, request):
     state = os.environ.get("SERVERAPPS_STATE")  # tests/gunicorn_helpers: a file any worker appends to
     if state:
-        with open(os.path.join(state, "cancelled"), "a") as f:
+        with open(os.path.join(state, name), "a") as f:
             f.write(request.path + "\n")
+
+
+def _cancelled(request):
+    CANCELLED["count"] += 1
+    _record("cancelled", request)
 
 
 def _lane_pool():
@@ -136,7 +140,8 @@ async def stream(request):
 
 
 async def poll(request):
-    """A long poll: answers after ?s= seconds; counts cancellations."""
+    """A long poll: answers after ?s= seconds; counts starts and cancellations."""
+    _record("polls", request)
     try:
         await asyncio.sleep(float(request.GET.get("s", 1)))
     except asyncio.CancelledError:
