@@ -50,6 +50,52 @@ def test_head_has_no_body():
         assert got.status_code == 200 and got.content == b"" and int(got.headers["Content-Length"]) > 0
 
 
+#: Each write of a connection's transport, noted in the state dir: "H" when
+#: it starts with a status line, "B" for body bytes only.
+COUNT_WRITES = """
+import os
+from asyncio import selector_events
+
+def post_worker_init(worker):
+    transport = selector_events._SelectorSocketTransport
+    write, writelines = transport.write, getattr(transport, "writelines", None)
+    path = os.path.join(os.environ["SERVERAPPS_STATE"], "writes")
+
+    def note(data):
+        with open(path, "a") as f:
+            f.write("H\\n" if bytes(data[:5]) == b"HTTP/" else "B\\n")
+
+    def counted_write(self, data):
+        note(data)
+        return write(self, data)
+
+    transport.write = counted_write
+    if writelines is not None:
+        def counted_writelines(self, chunks):
+            chunks = list(chunks)
+            note(b"".join(chunks))
+            return writelines(self, chunks)
+
+        transport.writelines = counted_writelines
+"""
+
+
+@pytest.mark.parametrize("app", ["serverapps:echo_wsgi", "serverapps:echo_coroutine", "serverapps:echo_asgi"])
+def test_a_small_response_goes_out_in_one_write(app):
+    from aiohttp import web
+
+    # aiohttp >= 3.12 can hold the head back for the body; older ones send it at once.
+    coalesced = hasattr(web.StreamResponse, "_send_headers_immediately")
+    with gunicorn(app, code=COUNT_WRITES) as server:
+        with requests.Session() as session:
+            for method in ("GET", "POST", "HEAD", "GET"):
+                got = session.request(method, server.base + "/", data=b"x" * 10 if method == "POST" else None)
+                assert got.status_code == 200 and (method == "HEAD" or got.json()["method"] == method)
+        writes = server.state("writes")
+    expected = ["H"] * 4 if coalesced else ["H", "B", "H", "B", "H", "H", "B"]
+    assert writes == expected, writes
+
+
 def test_chunked_request_body_and_expect_100_continue():
     with gunicorn("serverapps:wsgi_app") as server:
         got = requests.post(server.base + "/", data=iter([b"a" * 1000, b"b" * 2000]))

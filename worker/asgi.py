@@ -77,15 +77,18 @@ class _Exchange:
             if self.finished:
                 return
             response = self.response
+            body = message.get("body", b"") if self.request.method != "HEAD" else b""
+            more = message.get("more_body", False)
             if not response.prepared:
-                await self.exchange.prepare(response, self.status, self.headers)
-            body = message.get("body", b"")
-            if body and self.request.method != "HEAD":
+                # The head goes out with this message's bytes (one send).
+                await self.exchange.prepare(response, self.status, self.headers, body_follows=bool(body) or not more)
+            if body:
                 self.exchange.sent += len(body)
-                await response.write(body)
-            if not message.get("more_body", False):
-                await response.write_eof()
+            if not more:
                 self.finished = True
+                await response.write_eof(body)
+            elif body:
+                await response.write(body)
 
 
 class ASGIBridge:

@@ -62,13 +62,20 @@ class Exchange:
         self.prepared = False
         self.response = None
 
-    async def prepare(self, response, status, headers):
-        """Send the status line and headers (Connection: close if last)."""
+    async def prepare(self, response, status, headers, body_follows=False):
+        """Send the status line and headers (Connection: close if last).
+
+        ``body_follows``: the caller writes body bytes (or the end) at once,
+        so the head can go out with them in one send, as aiohttp's own
+        web.Response does. aiohttp < 3.12 has no such switch: it sends the
+        head now, and the attribute is ignored there."""
         self.status, self.headers = status, headers
         if self.close:
             response.force_close()
         self.prepared = True
         self.response = response
+        if body_follows:
+            response._send_headers_immediately = False
         await response.prepare(self.request)
 
     def log(self, log):

@@ -47,7 +47,7 @@ class _Bridge:
         result = await self.call_app(environ, start)
         try:
             response = make_response(start.status, start.headers, self.app)
-            await exchange.prepare(response, start.status, start.headers)
+            await exchange.prepare(response, start.status, start.headers, self.body_follows(result))
             if request.method != "HEAD":
                 await self.send(result, response, exchange)
             await response.write_eof()
@@ -65,6 +65,14 @@ class CoroutineWSGIBridge(_Bridge):
         if hasattr(result, "__await__"):
             result = await result
         return result
+
+    @staticmethod
+    def body_follows(body):
+        # A plain iterable (Django's HttpResponse, a list) is read right
+        # away: the head goes out with its first bytes, as PEP 3333 has it.
+        # An async one may wait before its first chunk (server-sent events):
+        # the head goes out now.
+        return not hasattr(body, "__aiter__")
 
     async def send(self, body, response, exchange):
         if hasattr(body, "__aiter__"):
@@ -98,6 +106,11 @@ class WSGIBridge(_Bridge):
         iterator = iter(result)
         first = next(iterator, None)  # start_response may be deferred to here
         return result, iterator, first
+
+    @staticmethod
+    def body_follows(triple):
+        # The first chunk is here already: the head goes out with it.
+        return bool(triple[2])
 
     async def send(self, triple, response, exchange):
         loop = asyncio.get_event_loop()
