@@ -10,7 +10,9 @@ A coroutine-WSGI application is a WSGI callable with ``coroutine_wsgi =
    on its event loop; ``start_response(status, headers)`` has been called by
    the time the await returns the response body;
 3. iterates the body with ``async for`` when it has ``__aiter__`` (else with
-   ``for``), sending each bytes chunk as it comes;
+   ``for``), sending each bytes chunk as it comes; a body whose ``whole``
+   attribute is bytes is all in memory, and the server may send those bytes
+   instead of iterating (with the response head, in one write);
 4. always closes it afterwards - ``await body.aclose()`` when it has
    ``aclose``, else ``body.close()`` - also when the client went away;
 5. cancels the awaiting task when the client disconnects.

@@ -198,6 +198,12 @@ class ResponseBody:
         self.outer = outer
         self._closed = False
 
+    @property
+    def whole(self):
+        """The body's bytes when it is all in memory (coroutine_wsgi, point 3)."""
+        response = self.response
+        return None if response.streaming else response.content
+
     def __aiter__(self):
         response = self.response
         if not response.streaming:

@@ -96,6 +96,19 @@ def test_a_small_response_goes_out_in_one_write(app):
     assert writes == expected, writes
 
 
+def test_a_django_response_goes_out_in_one_write():
+    from aiohttp import web
+
+    coalesced = hasattr(web.StreamResponse, "_send_headers_immediately")
+    with gunicorn("testproject.served:application", code=COUNT_WRITES) as server:
+        with requests.Session() as session:
+            for method in ("GET", "HEAD", "GET"):
+                got = session.request(method, server.base + "/hello/")
+                assert got.status_code == 200 and got.content == (b"" if method == "HEAD" else b"hello")
+        writes = server.state("writes")
+    assert writes == (["H"] * 3 if coalesced else ["H", "B", "H", "H", "B"]), writes
+
+
 def test_chunked_request_body_and_expect_100_continue():
     with gunicorn("serverapps:wsgi_app") as server:
         got = requests.post(server.base + "/", data=iter([b"a" * 1000, b"b" * 2000]))

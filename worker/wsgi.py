@@ -68,13 +68,18 @@ class CoroutineWSGIBridge(_Bridge):
 
     @staticmethod
     def body_follows(body):
-        # A plain iterable (Django's HttpResponse, a list) is read right
-        # away: the head goes out with its first bytes, as PEP 3333 has it.
-        # An async one may wait before its first chunk (server-sent events):
-        # the head goes out now.
-        return not hasattr(body, "__aiter__")
+        # A body all in memory (Django's HttpResponse) or a plain iterable
+        # is read right away: the head goes out with its first bytes, as
+        # PEP 3333 has it. An async one may wait before its first chunk
+        # (server-sent events): the head goes out now.
+        return not hasattr(body, "__aiter__") or type(getattr(body, "whole", None)) is bytes
 
     async def send(self, body, response, exchange):
+        whole = getattr(body, "whole", None)
+        if type(whole) is bytes:
+            exchange.sent += len(whole)
+            await response.write_eof(whole)
+            return
         if hasattr(body, "__aiter__"):
             async for chunk in body:
                 if chunk:
