@@ -79,6 +79,7 @@ def name_of(python, django, env):
 
 
 _suite_lock = threading.Lock()
+_build_lock = threading.Lock()
 
 
 def ensure_venv(path, python, requirements, out=None, project=ROOT):
@@ -91,9 +92,12 @@ def ensure_venv(path, python, requirements, out=None, project=ROOT):
         subprocess.check_call([interpreter(python), "-m", "venv", path], **to)
         subprocess.check_call([os.path.join(bin_dir, "python"), "-m", "pip", "install", "-q", "--upgrade", "pip"], **to)
     pip = [os.path.join(bin_dir, "python"), "-m", "pip", "install", "-q"]
-    subprocess.check_call(pip + list(requirements), **to)
-    # Reinstall our own code every run (the version number does not change).
-    subprocess.check_call(pip + ["--no-deps", "--force-reinstall", project], **to)
+    # One install at a time: pip builds the project's wheel in its build/
+    # directory, and two pairs building at once collide there (File exists).
+    with _build_lock:
+        subprocess.check_call(pip + list(requirements), **to)
+        # Reinstall our own code every run (the version number does not change).
+        subprocess.check_call(pip + ["--no-deps", "--force-reinstall", project], **to)
     return bin_dir
 
 

@@ -54,7 +54,10 @@ async def asgi_app(scope, receive, send):
                 await send({"type": "lifespan.shutdown.complete"})
                 return
     body = await _asgi_body(receive)
-    data = json.dumps({"method": scope["method"], "path": scope["path"], "body_length": len(body)}).encode()
+    echo = {"method": scope["method"], "path": scope["path"], "body_length": len(body)}
+    if scope["path"].startswith("/scope/"):
+        echo.update(scheme=scope["scheme"], client=scope["client"], server=scope["server"])
+    data = json.dumps(echo).encode()
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": data})
 

@@ -207,6 +207,20 @@ def test_environ_per_request_on_a_kept_alive_connection():
     assert other["x_test"] is None
 
 
+def test_asgi_scope_per_request_on_a_kept_alive_connection():
+    with gunicorn("serverapps:asgi_app", settings={"forwarded_allow_ips": "127.0.0.1"}) as server:
+        port = int(server.base.rsplit(":", 1)[1])
+        with requests.Session() as one, requests.Session() as two:
+            first = one.get(server.base + "/scope/a", headers={"X-Forwarded-Proto": "https"}).json()
+            second = one.get(server.base + "/scope/b").json()
+            other = two.get(server.base + "/scope/c").json()
+        refused = requests.get(server.base + "/", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Ssl": "off"})
+    assert (first["scheme"], second["scheme"], other["scheme"]) == ("https", "http", "http")
+    assert first["client"] == second["client"] != other["client"] and first["client"][0] == "127.0.0.1"
+    assert first["server"] == ["127.0.0.1", port] == other["server"]
+    assert refused.status_code == 400 and "scheme headers" in refused.text  # a contradicting proxy
+
+
 def test_access_log_uses_gunicorn_format():
     settings = {"accesslog": "-", "access_log_format": "ACCESS %(s)s %(m)s %(U)s %({x-test}i)s %(b)s"}
     with gunicorn("serverapps:wsgi_app", settings=settings, env={"GAIOHTTP_MAX_BODY_SIZE": "1000"}) as server:

@@ -3,7 +3,7 @@
 import asyncio
 import logging
 
-from .environ import BodyTooLarge, split_target, url_scheme
+from .environ import BodyTooLarge, connection_facts, scheme_from_headers, split_target
 from .respond import make_response, plain
 
 logger = logging.getLogger("gunicorn.error")
@@ -14,17 +14,18 @@ READ_CHUNK = 64 * 1024
 
 
 def _scope(request, options):
-    transport = request.transport
-    peer = transport.get_extra_info("peername") if transport is not None else None
-    sock = transport.get_extra_info("sockname") if transport is not None else None
-    remote = peer[0] if isinstance(peer, tuple) else None
+    # The connection's addresses and scheme rules, computed once per connection (environ.py).
+    base, scheme_headers = connection_facts(request, options)
+    scheme = base["wsgi.url_scheme"]
+    if scheme_headers is not None:
+        scheme = scheme_from_headers(request, scheme_headers) or scheme
     raw_path, query = split_target(request.raw_path)
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
         "http_version": "%d.%d" % request.version,
         "method": request.method,
-        "scheme": url_scheme(request, options, remote),
+        "scheme": scheme,
         "path": request.path,
         "raw_path": raw_path.encode("latin-1"),
         "query_string": query.encode("latin-1"),
@@ -32,8 +33,8 @@ def _scope(request, options):
         # Names with "_" dropped, as gunicorn does: x_forwarded_for would
         # become Django's HTTP_X_FORWARDED_FOR, spoofing X-Forwarded-For.
         "headers": [(name.lower(), value.strip(b" \t")) for name, value in request.raw_headers if b"_" not in name],
-        "client": tuple(peer[:2]) if isinstance(peer, tuple) else None,
-        "server": tuple(sock[:2]) if isinstance(sock, tuple) else None,
+        "client": (base["REMOTE_ADDR"], int(base["REMOTE_PORT"])) if base["REMOTE_PORT"] else None,
+        "server": (base["SERVER_NAME"], int(base["SERVER_PORT"])) if base["SERVER_PORT"] else None,
     }
 
 

@@ -62,14 +62,7 @@ def trusted_proxy(options, remote_addr):
     return remote_addr is None or "*" in allowed or remote_addr in allowed
 
 
-def url_scheme(request, options, remote_addr):
-    scheme = "https" if request.transport is not None and request.transport.get_extra_info("sslcontext") else "http"
-    if options.secure_scheme_headers and trusted_proxy(options, remote_addr):
-        return _scheme_from_headers(request, options.secure_scheme_headers) or scheme
-    return scheme
-
-
-def _scheme_from_headers(request, scheme_headers):
+def scheme_from_headers(request, scheme_headers):
     """What a trusted proxy's scheme headers say, or None if it sent none."""
     found = None
     headers = request.headers
@@ -86,7 +79,7 @@ def _scheme_from_headers(request, scheme_headers):
     return found
 
 
-def _connection_facts(request, options):
+def connection_facts(request, options):
     """The environ keys that stay the same for every request of a connection
     (addresses, scheme from TLS, constants), computed on its first request."""
     protocol = request.protocol
@@ -149,7 +142,7 @@ def _environ_key(raw_name):
 
 
 def build_environ(request, body, body_size, options):
-    base, scheme_headers = _connection_facts(request, options)
+    base, scheme_headers = connection_facts(request, options)
     environ = base.copy()
     raw_uri = request.raw_path
     if raw_uri[:1] == "/" and "#" not in raw_uri:
@@ -180,7 +173,7 @@ def build_environ(request, body, body_size, options):
         else:
             environ[key] = value
     if scheme_headers is not None:
-        scheme = _scheme_from_headers(request, scheme_headers)
+        scheme = scheme_from_headers(request, scheme_headers)
         if scheme is not None:
             environ["wsgi.url_scheme"] = scheme
     if body_size or has_length or request.method in ("POST", "PUT", "PATCH"):
