@@ -42,59 +42,39 @@ def prepare():
 
 
 def servers(legacy, native):
-    g_conf = os.path.join(bs.BENCH_DIR, "gaiohttp.conf.py")
-    with open(g_conf, "w") as f:
-        f.write("import async_legacy.worker\nworker_class = 'gaiohttp'\nworker_connections = 4000\n")
-    common = ["-w", "1", "-b", "127.0.0.1:{port}", "--log-level", "warning"]
-    ceiling = os.path.join(bs.BENCH_DIR, "ceiling_app.py")
-    with open(ceiling, "w") as f:
-        f.write(bs.CEILING_APP)
-    uvicorn = [
-        os.path.join(native, "python"),
-        "-m",
-        "uvicorn",
-        "--port",
-        "{port}",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-        "montage.asgi:application",
-    ]
+    g_conf, plain = bs.worker_conf("gaiohttp"), bs.plain_conf_path()
+    django_wsgi = "django.core.wsgi:get_wsgi_application()"
     return {
         "ours 2.2": bs.Server(
             "ours (gaiohttp, Django 2.2)",
             "2.2",
             legacy,
-            [os.path.join(legacy, "gunicorn"), "-c", g_conf] + common + ["montage.wsgi:application"],
+            bs.gunicorn_cmd(legacy, "montage.wsgi:application", "-c", g_conf),
             "async",
         ),
         "sync 2.2": bs.Server(
             "DRF sync (gunicorn sync, Django 2.2)",
             "2.2",
             legacy,
-            [os.path.join(legacy, "gunicorn"), "-k", "sync", "-c", bs.plain_conf_path()]
-            + common
-            + ["django.core.wsgi:get_wsgi_application()"],
+            bs.gunicorn_cmd(legacy, django_wsgi, "-k", "sync", "-c", plain),
             "sync",
         ),
         "gthread 2.2": bs.Server(
             "DRF sync (gunicorn gthread x32, Django 2.2)",
             "2.2",
             legacy,
-            [os.path.join(legacy, "gunicorn"), "-k", "gthread", "--threads", "32", "-c", bs.plain_conf_path()]
-            + common
-            + ["django.core.wsgi:get_wsgi_application()"],
+            bs.gunicorn_cmd(legacy, django_wsgi, "-k", "gthread", "--threads", "32", "-c", plain),
             "sync",
         ),
         "ceiling": bs.Server(
             "bare aiohttp handler (ceiling)",
             "2.2",
             legacy,
-            [os.path.join(legacy, "python"), ceiling, "{port}"],
+            [os.path.join(legacy, "python"), bs.ceiling_path(), "{port}"],
             "async",
         ),
-        "ours 5.2": bs.Server("ours (uvicorn, Django 5.2)", "5.2", native, uvicorn, "async"),
-        "adrf 5.2": bs.Server("adrf (uvicorn, Django 5.2)", "5.2", native, uvicorn, "async"),
+        "ours 5.2": bs.Server("ours (uvicorn, Django 5.2)", "5.2", native, bs.uvicorn_cmd(native), "async"),
+        "adrf 5.2": bs.Server("adrf (uvicorn, Django 5.2)", "5.2", native, bs.uvicorn_cmd(native), "async"),
     }
 
 
@@ -131,7 +111,7 @@ def run(args):
         "upstream",
         "2.2",
         legacy,
-        [os.path.join(legacy, "python"), os.path.join(bs.BENCH_DIR, "ceiling_app.py"), "{port}"],
+        [os.path.join(legacy, "python"), bs.ceiling_path(), "{port}"],
         "async",
     )
     chosen = servers(legacy, native)

@@ -249,33 +249,56 @@ PIPELINE_REAL = "gaiohttp, Django 5.2, ASYNC_LEGACY_PIPELINE, realistic stack"
 UVICORN_REAL = "uvicorn, Django 5.2, realistic stack"
 
 
-def servers(legacy, native):
-    ceiling = os.path.join(BENCH_DIR, "ceiling_app.py")
-    with open(ceiling, "w") as f:
+GUNICORN_COMMON = ["-w", "1", "-b", "127.0.0.1:{port}", "--log-level", "warning"]
+
+
+def worker_conf(worker_class):
+    """A gunicorn config file that selects one of our workers."""
+    path = os.path.join(BENCH_DIR, "%s.conf.py" % worker_class)
+    with open(path, "w") as f:
+        f.write("import async_legacy.worker\nworker_class = %r\nworker_connections = 4000\n" % worker_class)
+    return path
+
+
+def ceiling_path():
+    """The bare aiohttp server (the ceiling; also the upstream of bench_drf's wait1000)."""
+    path = os.path.join(BENCH_DIR, "ceiling_app.py")
+    with open(path, "w") as f:
         f.write(CEILING_APP)
-    g_conf = os.path.join(BENCH_DIR, "gaiohttp.conf.py")
-    with open(g_conf, "w") as f:
-        f.write("import async_legacy.worker\nworker_class = 'gaiohttp'\nworker_connections = 4000\n")
-    u_conf = os.path.join(BENCH_DIR, "gaiohttp_uvloop.conf.py")
-    with open(u_conf, "w") as f:
-        f.write("import async_legacy.worker\nworker_class = 'gaiohttp_uvloop'\nworker_connections = 4000\n")
-    plain_conf = plain_conf_path()
-    gunicorn_common = ["-w", "1", "-b", "127.0.0.1:{port}", "--log-level", "warning"]
-    plain = ["-c", plain_conf]
+    return path
+
+
+def gunicorn_cmd(bin_dir, app, *options):
+    """One gunicorn worker on {port}, warnings only."""
+    return [os.path.join(bin_dir, "gunicorn")] + list(options) + GUNICORN_COMMON + [app]
+
+
+def uvicorn_cmd(bin_dir, *options):
+    """uvicorn serving example_montage's ASGI application on {port}, no access log."""
+    return (
+        [os.path.join(bin_dir, "python"), "-m", "uvicorn"]
+        + list(options)
+        + ["--port", "{port}", "--no-access-log", "--log-level", "warning", "montage.asgi:application"]
+    )
+
+
+def servers(legacy, native):
+    g_conf, u_conf, plain = worker_conf("gaiohttp"), worker_conf("gaiohttp_uvloop"), plain_conf_path()
+    montage, django_wsgi = "montage.wsgi:application", "django.core.wsgi:get_wsgi_application()"
     realistic = {"MONTAGE_STACK": "realistic"}
-    return [
+    rows = [
         Server(
             "bare aiohttp handler (ceiling)",
             "2.2",
             legacy,
-            [os.path.join(legacy, "python"), ceiling, "{port}"],
+            [os.path.join(legacy, "python"), ceiling_path(), "{port}"],
             "async",
         ),
         Server(
             "gaiohttp, Django 2.2",
             "2.2",
             legacy,
-            [os.path.join(legacy, "gunicorn"), "-c", g_conf] + gunicorn_common + ["montage.wsgi:application"],
+            gunicorn_cmd(legacy, montage, "-c", g_conf),
             "async",
             extras=("login", "poll1000", "s2a40"),
         ),
@@ -283,7 +306,7 @@ def servers(legacy, native):
             "gaiohttp, Django 2.2, CONN_MAX_AGE=60",
             "2.2",
             legacy,
-            [os.path.join(legacy, "gunicorn"), "-c", g_conf] + gunicorn_common + ["montage.wsgi:application"],
+            gunicorn_cmd(legacy, montage, "-c", g_conf),
             "async",
             env={"MONTAGE_CONN_MAX_AGE": "60"},
             extras=("poll1000",),
@@ -292,7 +315,7 @@ def servers(legacy, native):
             "gaiohttp, Django 2.2, realistic stack",
             "2.2",
             legacy,
-            [os.path.join(legacy, "gunicorn"), "-c", g_conf] + gunicorn_common + ["montage.wsgi:application"],
+            gunicorn_cmd(legacy, montage, "-c", g_conf),
             "async",
             env=realistic,
         ),
@@ -300,28 +323,16 @@ def servers(legacy, native):
             "gunicorn sync, Django 2.2, realistic stack",
             "2.2",
             legacy,
-            [os.path.join(legacy, "gunicorn"), "-k", "sync"]
-            + plain
-            + gunicorn_common
-            + ["django.core.wsgi:get_wsgi_application()"],
+            gunicorn_cmd(legacy, django_wsgi, "-k", "sync", "-c", plain),
             "sync",
             env=realistic,
         ),
-        Server(
-            "gaiohttp_uvloop, Django 2.2",
-            "2.2",
-            legacy,
-            [os.path.join(legacy, "gunicorn"), "-c", u_conf] + gunicorn_common + ["montage.wsgi:application"],
-            "async",
-        ),
+        Server("gaiohttp_uvloop, Django 2.2", "2.2", legacy, gunicorn_cmd(legacy, montage, "-c", u_conf), "async"),
         Server(
             "gunicorn sync, Django 2.2",
             "2.2",
             legacy,
-            [os.path.join(legacy, "gunicorn"), "-k", "sync"]
-            + plain
-            + gunicorn_common
-            + ["django.core.wsgi:get_wsgi_application()"],
+            gunicorn_cmd(legacy, django_wsgi, "-k", "sync", "-c", plain),
             "sync",
             extras=("login",),
         ),
@@ -329,114 +340,39 @@ def servers(legacy, native):
             "gunicorn gthread x8, Django 2.2",
             "2.2",
             legacy,
-            [os.path.join(legacy, "gunicorn"), "-k", "gthread", "--threads", "8"]
-            + plain
-            + gunicorn_common
-            + ["django.core.wsgi:get_wsgi_application()"],
+            gunicorn_cmd(legacy, django_wsgi, "-k", "gthread", "--threads", "8", "-c", plain),
             "sync",
         ),
-    ] + (
-        []
-        if native is None
-        else [  # native=None: the Django 2.2 rows only
-            Server(
-                "uvicorn, Django 5.2",
-                "5.2",
-                native,
-                [
-                    os.path.join(native, "python"),
-                    "-m",
-                    "uvicorn",
-                    "--port",
-                    "{port}",
-                    "--no-access-log",
-                    "--log-level",
-                    "warning",
-                    "montage.asgi:application",
-                ],
-                "async",
-            ),
-            Server(
-                "gaiohttp_uvloop, Django 5.2",
-                "5.2",
-                native,
-                [os.path.join(native, "gunicorn"), "-c", u_conf] + gunicorn_common + ["montage.wsgi:application"],
-                "async",
-            ),
-            Server(
-                "uvicorn --loop asyncio, Django 5.2",
-                "5.2",
-                native,
-                [
-                    os.path.join(native, "python"),
-                    "-m",
-                    "uvicorn",
-                    "--loop",
-                    "asyncio",
-                    "--port",
-                    "{port}",
-                    "--no-access-log",
-                    "--log-level",
-                    "warning",
-                    "montage.asgi:application",
-                ],
-                "async",
-            ),
-            Server(
-                "gaiohttp, Django 5.2",
-                "5.2",
-                native,
-                [os.path.join(native, "gunicorn"), "-c", g_conf] + gunicorn_common + ["montage.wsgi:application"],
-                "async",
-            ),
-            # ASYNC_LEGACY_PIPELINE = True (MONTAGE_PIPELINE=1): async_legacy's pipeline
-            # inside Django 5.2's ASGIHandler, next to Django's own chain under uvicorn.
-            Server(
-                PIPELINE,
-                "5.2",
-                native,
-                [os.path.join(native, "gunicorn"), "-c", g_conf] + gunicorn_common + ["montage.wsgi:application"],
-                "async",
-                env={"MONTAGE_PIPELINE": "1"},
-            ),
-            Server(
-                PIPELINE_REAL,
-                "5.2",
-                native,
-                [os.path.join(native, "gunicorn"), "-c", g_conf] + gunicorn_common + ["montage.wsgi:application"],
-                "async",
-                env=dict(realistic, MONTAGE_PIPELINE="1"),
-            ),
-            Server(
-                UVICORN_REAL,
-                "5.2",
-                native,
-                [
-                    os.path.join(native, "python"),
-                    "-m",
-                    "uvicorn",
-                    "--port",
-                    "{port}",
-                    "--no-access-log",
-                    "--log-level",
-                    "warning",
-                    "montage.asgi:application",
-                ],
-                "async",
-                env=realistic,
-            ),
-            Server(
-                "gunicorn -k asgi, Django 5.2",
-                "5.2",
-                native,
-                [os.path.join(native, "gunicorn"), "-k", "asgi"]
-                + plain
-                + gunicorn_common
-                + ["montage.asgi:application"],
-                "async",
-            ),
-        ]
-    )
+    ]
+    if native is None:  # the Django 2.2 rows only
+        return rows
+    return rows + [
+        Server("uvicorn, Django 5.2", "5.2", native, uvicorn_cmd(native), "async"),
+        Server("gaiohttp_uvloop, Django 5.2", "5.2", native, gunicorn_cmd(native, montage, "-c", u_conf), "async"),
+        Server("uvicorn --loop asyncio, Django 5.2", "5.2", native, uvicorn_cmd(native, "--loop", "asyncio"), "async"),
+        Server("gaiohttp, Django 5.2", "5.2", native, gunicorn_cmd(native, montage, "-c", g_conf), "async"),
+        # ASYNC_LEGACY_PIPELINE = True (MONTAGE_PIPELINE=1): async_legacy's pipeline
+        # inside Django 5.2's ASGIHandler, next to Django's own chain under uvicorn.
+        Server(
+            PIPELINE, "5.2", native, gunicorn_cmd(native, montage, "-c", g_conf), "async", env={"MONTAGE_PIPELINE": "1"}
+        ),
+        Server(
+            PIPELINE_REAL,
+            "5.2",
+            native,
+            gunicorn_cmd(native, montage, "-c", g_conf),
+            "async",
+            env=dict(realistic, MONTAGE_PIPELINE="1"),
+        ),
+        Server(UVICORN_REAL, "5.2", native, uvicorn_cmd(native), "async", env=realistic),
+        Server(
+            "gunicorn -k asgi, Django 5.2",
+            "5.2",
+            native,
+            gunicorn_cmd(native, "montage.asgi:application", "-k", "asgi", "-c", plain),
+            "async",
+        ),
+    ]
 
 
 def migrate(bin_dir, db, env):
@@ -851,14 +787,21 @@ def report(rows):
     return "\n".join(lines)
 
 
+def add_run_arguments(parser, rounds_help, sleep_help, readme_help):
+    """The options every server benchmark here takes, with its own help texts."""
+    parser.add_argument("--rounds", type=int, default=5, help=rounds_help + " (default 5)")
+    parser.add_argument("--duration", type=int, default=6, help="seconds per hello run (default 6)")
+    parser.add_argument("--sleep-duration", type=int, default=20, help=sleep_help)
+    parser.add_argument("--write-readme", action="store_true", help=readme_help)
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--duration", type=int, default=6, help="seconds per hello run (default 6)")
-    parser.add_argument(
-        "--rounds",
-        type=int,
-        default=5,
-        help="hello runs per server, servers taken in turn; the median is reported (default 5)",
+    add_run_arguments(
+        parser,
+        "hello runs per server, servers taken in turn; the median is reported",
+        "seconds of the 1000 x 1 s run (default 20, at least 20 for the README)",
+        "replace the table in README.md",
     )
     parser.add_argument(
         "--sleep-rounds",
@@ -867,13 +810,6 @@ def main(argv):
         help="1000 x 1 s runs for the rows with targets, one per round; the median p99 "
         "is reported (default 3; other rows run it once)",
     )
-    parser.add_argument(
-        "--sleep-duration",
-        type=int,
-        default=20,
-        help="seconds of the 1000 x 1 s run (default 20, at least 20 for the README)",
-    )
-    parser.add_argument("--write-readme", action="store_true", help="replace the table in README.md")
     parser.add_argument(
         "--only", action="append", default=[], help="run only servers whose name contains this (repeatable)"
     )

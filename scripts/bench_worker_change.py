@@ -263,15 +263,12 @@ def main(argv):
         "--before",
         help="revision whose worker/ is the before (default: the commit before worker/protocol.py was added)",
     )
-    parser.add_argument("--rounds", type=int, default=5, help="rounds, each running both builds (default 5)")
-    parser.add_argument("--duration", type=int, default=6, help="seconds per hello run (default 6)")
-    parser.add_argument(
-        "--sleep-duration",
-        type=int,
-        default=20,
-        help="seconds of each 1000 x 1 s run (default 20; shorter runs cap req/s lower)",
+    bs.add_run_arguments(
+        parser,
+        "rounds, each running both builds",
+        "seconds of each 1000 x 1 s run (default 20; shorter runs cap req/s lower)",
+        "replace this benchmark's block in README.md",
     )
-    parser.add_argument("--write-readme", action="store_true", help="replace this benchmark's block in README.md")
     args = parser.parse_args(argv)
     rev = git("rev-parse", "--verify", (args.before or default_before()) + "^{commit}")
     head = git("rev-parse", "HEAD")
