@@ -22,7 +22,8 @@ connections each holding a 1 s asyncio.sleep. Each round runs both builds
 on, so a drift of the machine's speed hits both alike. The table gives medians
 and min-max of req/s and p99, the after/before ratio of the medians, and a
 verdict per figure: "within noise" when the after median lies inside the
-before rounds' min-max. Each run proves what it served: the worker process
+before rounds' min-max, else better or WORSE beyond noise; the change costs
+the hot path when any figure is WORSE. Each run proves what it served: the worker process
 itself reports (gunicorn's post_worker_init) the file its worker class came
 from and which async_legacy.worker modules it loaded, and the script compares
 that directory's files with REV's and this tree's worker/.
@@ -248,9 +249,14 @@ def report(runs, labels):
         overall = "not judged (run at least 3 rounds)"
     elif all(v == "within noise" for v in verdicts):
         overall = "within noise: every after median lies inside the before rounds' min-max"
-    else:
-        overall = "NOT within noise: " + "; ".join(
+    elif not any(v.startswith("WORSE") for v in verdicts):
+        # Faster is no cost: the change passes, and the table says where it gained.
+        overall = "no cost: nothing worse beyond noise; " + "; ".join(
             "%s %s" % (f[0], v) for f, v in zip(FIGURES, verdicts) if v != "within noise"
+        )
+    else:
+        overall = "COSTS the hot path: " + "; ".join(
+            "%s %s" % (f[0], v) for f, v in zip(FIGURES, verdicts) if v.startswith("WORSE")
         )
     if errors["before"] or errors["after"]:
         overall += " (errors: before %d, after %d)" % (errors["before"], errors["after"])
