@@ -32,6 +32,10 @@ class _Bridge:
         self.app = app
         self.options = options
 
+    @staticmethod
+    def whole(result):
+        return None  # plain WSGI: the first chunk comes from a thread
+
     async def _environ(self, request, exchange):
         body, size = await read_body(request, self.options.max_body)
         environ = build_environ(request, body, size, self.options)
@@ -47,9 +51,15 @@ class _Bridge:
         result = await self.call_app(environ, start)
         try:
             response = make_response(start.status, start.headers, self.app)
-            await exchange.prepare(response, start.status, start.headers, self.body_follows(result))
+            whole = self.whole(result)
+            follows = whole is not None or self.body_follows(result)
+            await exchange.prepare(response, start.status, start.headers, body_follows=follows)
             if request.method != "HEAD":
-                await self.send(result, response, exchange)
+                if whole is None:
+                    await self.send(result, response, exchange)
+                else:  # all in memory: no iterating
+                    exchange.sent += len(whole)
+                    await response.write_eof(whole)
             await response.write_eof()
         finally:
             await self.close(result)
@@ -67,19 +77,19 @@ class CoroutineWSGIBridge(_Bridge):
         return result
 
     @staticmethod
+    def whole(body):
+        """The body's bytes when it says it is all in memory (coroutine_wsgi, point 3)."""
+        whole = getattr(body, "whole", None)
+        return whole if type(whole) is bytes else None
+
+    @staticmethod
     def body_follows(body):
-        # A body all in memory (Django's HttpResponse) or a plain iterable
-        # is read right away: the head goes out with its first bytes, as
-        # PEP 3333 has it. An async one may wait before its first chunk
-        # (server-sent events): the head goes out now.
-        return not hasattr(body, "__aiter__") or type(getattr(body, "whole", None)) is bytes
+        # A plain iterable is read right away: the head goes out with its
+        # first bytes, as PEP 3333 has it. An async one may wait before its
+        # first chunk (server-sent events): the head goes out now.
+        return not hasattr(body, "__aiter__")
 
     async def send(self, body, response, exchange):
-        whole = getattr(body, "whole", None)
-        if type(whole) is bytes:
-            exchange.sent += len(whole)
-            await response.write_eof(whole)
-            return
         if hasattr(body, "__aiter__"):
             async for chunk in body:
                 if chunk:
