@@ -142,6 +142,20 @@ def _aiohttp_app():
 aiohttp_app = _aiohttp_app()
 
 
+async def late_stream(environ, start_response):
+    """Coroutine WSGI streaming its first chunk only after 1 s."""
+    start_response("200 OK", [("Content-Type", "text/plain")])
+
+    async def chunks():
+        await asyncio.sleep(1)
+        yield b"late"
+
+    return chunks()
+
+
+late_stream.coroutine_wsgi = (1, 0)
+
+
 def _echo_environ(environ, body):
     return {
         "method": environ["REQUEST_METHOD"],

@@ -109,6 +109,22 @@ def test_a_django_response_goes_out_in_one_write():
     assert writes == (["H"] * 3 if coalesced else ["H", "B", "H", "H", "B"]), writes
 
 
+def test_a_streaming_body_gets_its_head_at_once():
+    with gunicorn("serverapps:late_stream") as server:
+        port = int(server.base.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            started = time.time()
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            first = sock.recv(65536)
+            head_after = time.time() - started
+            data = first
+            while b"0\r\n\r\n" not in data:
+                data += sock.recv(65536)
+            body_after = time.time() - started
+    assert first.startswith(b"HTTP/1.1 200 ") and b"late" not in first, first
+    assert head_after < 0.6 and body_after >= 1.0, (head_after, body_after)
+
+
 def test_chunked_request_body_and_expect_100_continue():
     with gunicorn("serverapps:wsgi_app") as server:
         got = requests.post(server.base + "/", data=iter([b"a" * 1000, b"b" * 2000]))
