@@ -12,7 +12,7 @@ import tempfile
 from typing import TYPE_CHECKING, Any, List, Optional
 
 from ._typing import Environ, Receive, Scope, Send
-from .coroutine_wsgi import ENVIRON_KEY, VERSION, close_body
+from .coroutine_wsgi import ENVIRON_KEY, VERSION, close_body, whole_body
 
 if TYPE_CHECKING:
     from .handler import AsyncDjangoApplication
@@ -77,6 +77,10 @@ class LegacyASGIHandler:
                     "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers],
                 }
             )
+            whole = whole_body(body)
+            if whole is not None:  # all in memory: one message, no iterating
+                await send({"type": "http.response.body", "body": whole})
+                return
             if hasattr(body, "__aiter__"):
                 async for chunk in body:
                     if chunk:

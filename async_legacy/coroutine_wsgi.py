@@ -21,7 +21,7 @@ Called by a plain WSGI server (no ``ENVIRON_KEY``), the application answers
 500 and logs how to serve it properly.
 """
 
-from typing import Any
+from typing import Any, Optional
 
 VERSION = (1, 0)
 ENVIRON_KEY = "coroutine_wsgi.version"
@@ -30,6 +30,12 @@ APP_ATTRIBUTE = "coroutine_wsgi"
 
 def is_coroutine_wsgi_app(app: Any) -> bool:
     return tuple(getattr(app, APP_ATTRIBUTE, ()) or ())[:1] == VERSION[:1]
+
+
+def whole_body(body: Any) -> Optional[bytes]:
+    """The body's bytes when it says it is all in memory (point 3), else None."""
+    whole = getattr(body, "whole", None)
+    return whole if type(whole) is bytes else None
 
 
 async def close_body(body: Any) -> None:

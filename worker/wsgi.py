@@ -3,7 +3,7 @@ WSGI (run on a bounded thread pool, streamed chunk by chunk)."""
 
 import asyncio
 
-from async_legacy.coroutine_wsgi import ENVIRON_KEY, VERSION, close_body
+from async_legacy.coroutine_wsgi import ENVIRON_KEY, VERSION, close_body, whole_body
 
 from .environ import BodyTooLarge, build_environ, read_body
 from .respond import make_response, plain
@@ -76,11 +76,7 @@ class CoroutineWSGIBridge(_Bridge):
             result = await result
         return result
 
-    @staticmethod
-    def whole(body):
-        """The body's bytes when it says it is all in memory (coroutine_wsgi, point 3)."""
-        whole = getattr(body, "whole", None)
-        return whole if type(whole) is bytes else None
+    whole = staticmethod(whole_body)
 
     @staticmethod
     def body_follows(body):
