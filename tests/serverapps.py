@@ -62,6 +62,27 @@ async def asgi_app(scope, receive, send):
     await send({"type": "http.response.body", "body": data})
 
 
+async def asgi_disconnect_app(scope, receive, send):
+    """ASGI: /listen waits for http.disconnect; /stubborn ignores it and sleeps.
+    Notes "<path> <event> <time>" in asgi-ended (event: disconnect or cancelled)."""
+    if scope["type"] != "http":
+        return
+    import time
+
+    path = scope["path"]
+    await _asgi_body(receive)
+    _note("asgi-started", path)
+    try:
+        if path == "/listen":
+            message = await receive()
+            _note("asgi-ended", "%s %s %.3f" % (path, message["type"].split(".")[-1], time.time()))
+        else:
+            await asyncio.sleep(30)
+    except asyncio.CancelledError:
+        _note("asgi-ended", "%s cancelled %.3f" % (path, time.time()))
+        raise
+
+
 class SlowCoroutineApp:
     """Coroutine WSGI: sleeps ?s= seconds; records cancellations and peak concurrency."""
 

@@ -283,6 +283,30 @@ def test_client_disconnect_cancels_the_app():
         assert server.state("cancelled") == ["/gone"]
 
 
+def test_a_client_leaving_an_asgi_app_sends_disconnect_then_cancels_it():
+    # ASGI's way: the app hears http.disconnect and may end on its own; one
+    # that does not is cancelled DISCONNECT_GRACE (1 s) later, not at once.
+    with gunicorn("serverapps:asgi_disconnect_app") as server:
+        host, port = server.bind.split(":")
+        closed = {}
+        for path in ("/listen", "/stubborn"):
+            with socket.create_connection((host, int(port))) as s:
+                s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path.encode())
+                deadline = time.time() + 10
+                while path not in server.state("asgi-started") and time.time() < deadline:
+                    time.sleep(0.05)
+                assert path in server.state("asgi-started"), "the app never started %s" % path
+            closed[path] = time.time()
+        deadline = time.time() + 10
+        while len(server.state("asgi-ended")) < 6 and time.time() < deadline:
+            time.sleep(0.1)
+        ended = server.state("asgi-ended")
+        assert ended[0:2] == ["/listen", "disconnect"] and ended[3:5] == ["/stubborn", "cancelled"], ended
+        assert float(ended[2]) - closed["/listen"] < 0.5
+        assert 0.8 < float(ended[5]) - closed["/stubborn"] < 3.0
+        assert "Error handling request" not in server.log()
+
+
 @pytest.mark.parametrize("app", ["serverapps:slow_app", "serverapps:wsgi_app", "serverapps:asgi_app"])
 @pytest.mark.parametrize("reset", [False, True], ids=["fin", "rst"])
 def test_client_gone_mid_response_is_not_logged_as_an_error(app, reset):

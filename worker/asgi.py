@@ -51,6 +51,23 @@ class _Exchange:
         self.status = None
         self.headers = ()
         self.finished = False
+        self.left = False  # the client went away
+        self._grace = None
+
+    def client_gone(self, task):
+        """The client went away: http.disconnect for the app, which gets
+        DISCONNECT_GRACE seconds to end before its task is cancelled."""
+        self.left = True
+        if not self.disconnected.done():
+            self.disconnected.set_result(None)
+        if self._grace is None:
+            self._grace = asyncio.get_event_loop().call_later(DISCONNECT_GRACE, task.cancel)
+
+    def ended(self):
+        if self._grace is not None:
+            self._grace.cancel()
+        if not self.disconnected.done():
+            self.disconnected.set_result(None)  # a task of the app still listening ends
 
     async def receive(self):
         if not self.body_done:
@@ -104,23 +121,22 @@ class ASGIBridge:
         if limit and (request.content_length or 0) > limit:
             return plain(413, "Request body larger than %s bytes.\n" % limit)
         state = _Exchange(request, self.options, exchange, self.app)
-        task = asyncio.ensure_future(self.app(_scope(request, self.options), state.receive, state.send))
+        # The app runs in the request's own task (no task of its own per
+        # request: fewer objects alive per request in flight, fewer loop
+        # turns). A client that goes away is told through receive(); the
+        # task is cancelled only if the app lingers after that.
+        exchange.gone = state.client_gone
         try:
-            await asyncio.shield(task)
-        except asyncio.CancelledError:
-            # The client went away: tell the app, then cancel it if it lingers.
-            if not state.disconnected.done():
-                state.disconnected.set_result(None)
-            await asyncio.wait([task], timeout=DISCONNECT_GRACE)
-            task.cancel()
-            raise
+            await self.app(_scope(request, self.options), state.receive, state.send)
         except BodyTooLarge:
             if state.response is None:
                 return plain(413, "Request body larger than %s bytes.\n" % limit)
             raise
         finally:
-            if not state.disconnected.done():
-                state.disconnected.set_result(None)
+            exchange.gone = None
+            state.ended()
+        if state.left:
+            raise asyncio.CancelledError()  # nobody to answer
         if state.response is None:
             raise RuntimeError("ASGI app %r returned without sending a response." % (self.app,))
         if not state.finished:

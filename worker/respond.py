@@ -49,7 +49,7 @@ def plain(status, text):
 class Exchange:
     """What gunicorn's access logger reads about one request/response."""
 
-    __slots__ = ("request", "start", "status", "headers", "sent", "environ", "close", "prepared", "response")
+    __slots__ = ("request", "start", "status", "headers", "sent", "environ", "close", "prepared", "response", "gone")
 
     def __init__(self, request):
         self.request = request
@@ -61,6 +61,9 @@ class Exchange:
         self.close = False
         self.prepared = False
         self.response = None
+        #: Called with the request's task when the client goes away, instead
+        #: of cancelling the task (a bridge that tells its app first).
+        self.gone = None
 
     async def prepare(self, response, status, headers, body_follows=False):
         """Send the status line and headers (Connection: close if last).

@@ -15,8 +15,9 @@ from .respond import Exchange, plain
 
 class _Server(web_server.Server):
     """Frees a connection slot when aiohttp drops a connection, and cancels
-    the request task still running on it (the client went away). Done here
-    rather than with aiohttp's handler_cancellation, which 3.8 lacks."""
+    the request task still running on it (the client went away), or tells
+    its bridge (``Exchange.gone``). Done here rather than with aiohttp's
+    handler_cancellation, which 3.8 lacks."""
 
     def __init__(self, handler, slots, limits, **kwargs):
         super().__init__(handler, **kwargs)
@@ -36,7 +37,11 @@ class _Server(web_server.Server):
         self.idle_since.pop(handler, None)
         entry = self.in_flight.pop(handler, None)
         if entry is not None and not entry[0].done():
-            entry[0].cancel()
+            task, exchange = entry
+            if exchange.gone is not None:
+                exchange.gone(task)
+            else:
+                task.cancel()
 
 
 def _server_kwargs(options, log):
