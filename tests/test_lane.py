@@ -466,3 +466,138 @@ def test_an_idle_thread_goes_back_at_once_when_others_wait(loop):
         return waited
 
     assert run(loop, scenario()) < 0.5  # 2 s if it waited for a holder
+
+
+def _overlap_recorder():
+    """A job that computes for about 3 ms with a short sleep in the middle (the
+    GIL let go, as a database call does), noting how many such jobs run at once."""
+    import time
+
+    active, peak = [0], [0]
+    lock = threading.Lock()
+
+    def spin(seconds):
+        end = time.thread_time() + seconds
+        while time.thread_time() < end:
+            pass
+
+    def job():
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        try:
+            spin(0.001)
+            time.sleep(0.001)
+            spin(0.001)
+        finally:
+            with lock:
+                active[0] -= 1
+
+    return job, peak
+
+
+@pytest.mark.parametrize("way", ["run", "sync_to_async"])
+def test_short_jobs_of_concurrent_requests_run_one_at_a_time(loop, way):
+    """Lane threads that all have work fight for the GIL: short jobs of
+    different requests queue for one slot instead (Lane.run and asgiref's
+    sync_to_async alike), while the loop goes on serving."""
+    from asgiref.sync import sync_to_async
+
+    job, peak = _overlap_recorder()
+    ticks = []
+
+    async def one(pool):
+        lane = Lane(pool)
+        lane.enter()
+        for _ in range(3):
+            if way == "run":
+                await lane.run(job)
+            else:
+                await sync_to_async(job)()
+        await lane.close()
+
+    async def ticker():
+        for _ in range(10):
+            ticks.append(1)
+            await asyncio.sleep(0.001)
+
+    async def scenario(pool):
+        await asyncio.gather(ticker(), *[loop.create_task(one(pool)) for _ in range(8)])
+
+    # On a crowded machine a job descheduled past 20 ms looks like one that
+    # waits and opens the gate for a while: a few tries, each with a new pool.
+    peaks = []
+    for _ in range(3):
+        job, peak = _overlap_recorder()
+        del ticks[:]
+        run(loop, scenario(LanePool(8)))
+        peaks.append(peak[0])
+        if peak[0] == 1:
+            break
+    assert peaks[-1] == 1 and len(ticks) == 10, peaks
+    # Without the gate the same jobs overlap (the sleep lets the GIL go).
+    job, peak = _overlap_recorder()
+    run(loop, scenario(LanePool(8, run_limit=None)))
+    assert peak[0] > 1
+
+
+def test_jobs_that_wait_still_overlap_after_the_first_settles(loop):
+    """A job still running 20 ms after it started, its thread mostly waiting
+    (I/O, a sleep), stops holding the slot: a burst of such calls overlaps."""
+    import time
+
+    pool = LanePool(8)
+
+    async def one():
+        lane = Lane(pool)
+        await lane.run(time.sleep, 0.2)
+        await lane.close()
+
+    async def scenario():
+        started = loop.time()
+        await asyncio.gather(*[one() for _ in range(8)])
+        return loop.time() - started
+
+    # One after another: 1.6 s; overlapping after the first 20 ms: about 0.22 s.
+    assert run(loop, scenario()) < 0.6
+
+
+def test_a_long_computing_job_does_not_hold_the_slot_to_its_end(loop):
+    """Past 20 ms a computing job stops counting: a short job of another
+    request gets its turn (by the GIL's switching) before the long one ends."""
+    import time
+
+    pool = LanePool(4)
+    ended = []
+
+    def compute(seconds, name):
+        end = time.thread_time() + seconds
+        while time.thread_time() < end:
+            pass
+        ended.append(name)
+
+    async def one(seconds, name, delay):
+        await asyncio.sleep(delay)
+        lane = Lane(pool)
+        await lane.run(compute, seconds, name)
+        await lane.close()
+
+    run(loop, asyncio.gather(one(0.3, "long", 0), one(0.001, "short", 0.005)))
+    assert ended == ["short", "long"]
+
+
+def test_the_run_gate_is_checked_per_loop_and_forgets_a_closed_one():
+    pool = LanePool(2)
+    first = asyncio.new_event_loop()
+    second = asyncio.new_event_loop()
+    try:
+        assert pool.gate(first) is pool.gate(first)
+        assert pool.gate(first) is not pool.gate(second)
+    finally:
+        first.close()
+        second.close()
+    del first, second
+    import gc
+
+    gc.collect()
+    assert len(pool._gates) == 0
