@@ -843,18 +843,20 @@ class Lane:
         gate = self._pool.gate(loop) if not self._busy else None
         site = _submitted_site(fn)
         pass_ = gate.admit(loop, site) if gate is not None else None
+        wait = gate if pass_ is gate and gate is not None else None
         self._busy += 1
         self._pool._idlers.discard(self)
-        if self._worker is not None and pass_ is not gate:
+        if self._worker is not None and wait is None:
             self._put_submitted(self._worker, future, fn, args, kwargs, pass_)
         else:
-            asyncio.ensure_future(self._submit_after_take(future, fn, args, kwargs, site, pass_))
+            asyncio.ensure_future(self._submit_after_take(future, fn, args, kwargs, site, wait, pass_))
         return future
 
-    async def _submit_after_take(self, future, fn, args, kwargs, site, pass_):
+    async def _submit_after_take(self, future, fn, args, kwargs, site, gate, pass_):
+        """Wait for the gate (if it said so) and for a thread, then queue the job."""
         try:
-            if pass_ is not None and not isinstance(pass_, _Pass):  # the gate: wait for a pass
-                gate, pass_ = pass_, None
+            if gate is not None:
+                pass_ = None
                 pass_ = await gate.wait(asyncio.get_event_loop(), site)
             worker = self._worker or await self._thread(fn)
         except BaseException as exc:  # noqa: B902 - handed to the waiting caller
