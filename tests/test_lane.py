@@ -601,3 +601,24 @@ def test_the_run_gate_is_checked_per_loop_and_forgets_a_closed_one():
 
     gc.collect()
     assert len(pool._gates) == 0
+
+
+def test_a_job_behind_another_of_its_own_request_is_not_gated(loop):
+    """A job that calls back into the loop, which sends its request's next job
+    to the same thread, holds the slot: that next job must not wait for it to
+    settle (20 ms) - it adds no thread."""
+    pool = LanePool(2)
+
+    async def scenario():
+        lane = Lane(pool)
+
+        async def inner():
+            started = loop.time()
+            await lane.run(int)
+            return loop.time() - started
+
+        waited = await lane.run(lambda: lane.call_async(inner))
+        await lane.close()
+        return waited
+
+    assert run(loop, scenario()) < 0.02
