@@ -38,15 +38,6 @@ and the job wakes the task as usual. A kind of job (its function) that
 outlasted that wait is awaited the usual way for its next few runs, so the
 loop does not idle beside a database query or a slow upstream call.
 
-One job runs at a time. Lane threads that all have work fight for the GIL,
-and every call that lets it go (each SQLite call) hands it to another: a
-logged-in request's session and user queries then cost half as much CPU again
-as in Django's sync handler. So jobs of different requests queue for one slot,
-as in a sync worker, while the loop goes on serving; a job still running
-after 20 ms stops holding it, and if its thread mostly waited meanwhile (I/O,
-a sleep), its kind of job goes ungated for a while, so slow blocking calls
-still overlap as many as the pool has threads (see ``_RunGate``).
-
 A job may call back into the event loop (:meth:`Lane.call_async`, used by
 middleware that cannot be split into hooks); while it waits, its thread keeps
 serving the lane's queue, so the coroutine it awaits can hop back onto the
@@ -61,8 +52,6 @@ import functools
 import logging
 import queue
 import threading
-import time
-import weakref
 from collections import deque
 from typing import Any, Callable, TypeVar
 
@@ -86,13 +75,6 @@ def _noop():
     pass
 
 
-def _cpu_clock(thread):
-    try:
-        return time.pthread_getcpuclockid(thread.ident)
-    except (AttributeError, OSError):  # not a POSIX platform
-        return None
-
-
 class _LaneThread:
     """One pooled thread with its own job queue."""
 
@@ -104,18 +86,6 @@ class _LaneThread:
         self.dirty = True
         self.thread = threading.Thread(target=self._main, name="async_legacy-lane-%d" % index, daemon=True)
         self.thread.start()
-        #: The thread's CPU clock (None where the platform has none): tells a
-        #: job that computes from one that waits (see _RunGate).
-        self.clock = _cpu_clock(self.thread)
-
-    def cpu(self):
-        """Seconds of CPU this thread has used, or None."""
-        if self.clock is None:
-            return None
-        try:
-            return time.clock_gettime(self.clock)
-        except OSError:  # the thread has ended
-            return None
 
     def _main(self):
         _thread.current = self
@@ -309,156 +279,6 @@ def _restore_context(ctx):
             var.set(value)
 
 
-#: Lane jobs that may start running at once (see _RunGate).
-_RUN_LIMIT = 1
-#: Seconds after which a running job no longer counts against that limit.
-_SETTLE = 0.02
-
-
-class _Pass:
-    """One admitted job: when it started, its kind, whether it still counts."""
-
-    __slots__ = ("gate", "at", "site", "live", "worker", "cpu")
-
-    def __init__(self, gate, at, site):
-        self.gate = gate
-        self.at = at
-        self.site = site
-        self.live = True
-        self.worker = self.cpu = None
-
-    def watch(self, worker):
-        """The job is handed to ``worker``: note its thread's CPU time now."""
-        self.worker = worker
-        self.cpu = worker.cpu()
-
-    def waits(self, now):
-        """True if the job has mostly waited (I/O, a sleep) since it started:
-        its thread used under a quarter of the time as CPU. Where threads
-        have no CPU clock, any job that outlasts ``settle`` counts as waiting."""
-        cpu = self.worker.cpu() if self.cpu is not None else None
-        if cpu is None:
-            return True
-        return (cpu - self.cpu) * 4 < now - self.at
-
-    def end(self, loop):
-        self.gate.leave(self, loop)
-
-
-class _RunGate:
-    """How many lane jobs may run at once (one gate per event loop, loop thread only).
-
-    Python runs one thread at a time. Lane threads that all have work fight
-    for the GIL with each other and with the loop, and every time a job lets
-    the GIL go (each SQLite call, each socket call) another takes it: a short
-    ORM step then costs dozens of thread switches instead of none, and a
-    request's blocking work costs half as much again as in Django's sync
-    handler. So one job runs at a time, the others queue in the order they
-    came, as in a sync worker, while the loop goes on serving.
-
-    Jobs that wait on I/O must still overlap: a job still running ``settle``
-    seconds after it started no longer counts, and if its thread spent that
-    time mostly waiting (its CPU clock says so), its kind of job (see
-    ``_site``) is let through ungated for its next ``SLOW_RUNS`` runs, so a
-    burst of slow calls (an upstream API, ``time.sleep``) overlaps as many as
-    the pool has threads after one ``settle``. Long computing jobs only stop
-    counting, one at a time, so they do not pile up behind each other. A
-    request whose thread already runs one of its jobs is not gated: its next
-    job adds no thread.
-    """
-
-    SLOW_RUNS = 16
-
-    def __init__(self, limit=_RUN_LIMIT, settle=_SETTLE):
-        self.limit = limit
-        self.settle = settle
-        self.count = 0
-        self.passes = deque()  # admitted jobs, oldest first
-        self.waiters = deque()  # (future, site), in arrival order
-        self.slow = {}  # {kind of job: ungated runs left}
-        self.timer = None
-
-    def admit(self, loop, site):
-        """A pass for a job to start now (None when it is let through
-        ungated), or ``self``: then the caller must ``await wait(loop, site)``."""
-        left = self.slow.get(site)
-        if left is not None:
-            if left <= 1:
-                del self.slow[site]
-            else:
-                self.slow[site] = left - 1
-            return None
-        if self.count >= self.limit:
-            self._age(loop.time())
-        if self.count < self.limit and not self.waiters:
-            return self._issue(loop.time(), site)
-        return self
-
-    async def wait(self, loop, site):
-        fut = loop.create_future()
-        self.waiters.append((fut, site))
-        self._arm(loop)
-        try:
-            return await fut
-        except asyncio.CancelledError:
-            if fut.done() and not fut.cancelled() and fut.result() is not None:
-                self.leave(fut.result(), loop)
-            raise
-
-    def leave(self, pass_, loop):
-        """The job ended (or its caller stopped waiting for it)."""
-        if not pass_.live:
-            return
-        pass_.live = False
-        self.count -= 1
-        passes = self.passes
-        while passes and not passes[0].live:
-            passes.popleft()
-        if self.waiters:
-            self._admit(loop)
-
-    def _issue(self, now, site):
-        pass_ = _Pass(self, now, site)
-        self.count += 1
-        self.passes.append(pass_)
-        return pass_
-
-    def _age(self, now):
-        passes, since = self.passes, now - self.settle
-        while passes and (not passes[0].live or passes[0].at <= since):
-            pass_ = passes.popleft()
-            if pass_.live:
-                pass_.live = False
-                self.count -= 1
-                if pass_.waits(now):
-                    self.slow[pass_.site] = self.SLOW_RUNS
-
-    def _admit(self, loop):
-        now = loop.time()
-        self._age(now)
-        waiting, self.waiters = self.waiters, deque()
-        for fut, site in waiting:
-            if fut.done():
-                continue
-            if site in self.slow:
-                fut.set_result(None)
-            elif self.count < self.limit:
-                fut.set_result(self._issue(now, site))
-            else:
-                self.waiters.append((fut, site))
-        if self.waiters:
-            self._arm(loop)
-
-    def _arm(self, loop):
-        if self.timer is None and self.passes:
-            self.timer = loop.call_at(self.passes[0].at + self.settle, self._tick, loop)
-
-    def _tick(self, loop):
-        self.timer = None
-        if self.waiters:
-            self._admit(loop)
-
-
 class LanePool:
     """At most ``size`` threads, shared by all requests of one application."""
 
@@ -471,7 +291,6 @@ class LanePool:
         idle=0.005,
         idle_name="ASYNC_LEGACY_THREAD_IDLE",
         holds=None,
-        run_limit=_RUN_LIMIT,
     ):
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
             raise ValueError(
@@ -500,18 +319,6 @@ class LanePool:
         self._idlers = set()
         self._waiters = deque()
         self._lock = threading.Lock()
-        #: Jobs that may run at once (None: no limit), and its gate per event loop.
-        self.run_limit = run_limit
-        self._gates = weakref.WeakKeyDictionary()
-
-    def gate(self, loop):
-        """The run gate of ``loop`` (None: no limit)."""
-        if self.run_limit is None:
-            return None
-        gate = self._gates.get(loop)
-        if gate is None:
-            gate = self._gates[loop] = _RunGate(self.run_limit)
-        return gate
 
     @property
     def busy(self):
@@ -661,34 +468,20 @@ class Lane:
         worker = self._worker
         if worker is None:
             worker = await self._thread(func)
+        ctx = contextvars.copy_context()
+        job = _Job(self._loop, ctx, exc, func, args, kwargs, self._first())
         # In place only when nothing of this request is queued before it.
         site = _site(func)
-        idle = not self._busy
-        in_place = idle and _in_place.worth_trying(site)
-        self._busy += 1  # the thread stays the request's while the job waits to start
+        in_place = not self._busy and _in_place.worth_trying(site)
+        self._busy += 1
         self._pool._idlers.discard(self)
-        pass_ = None
+        worker.jobs.put(job)
         try:
-            gate = self._pool.gate(self._loop) if idle else None
-            if gate is not None:
-                pass_ = gate.admit(self._loop, site)
-                if pass_ is gate:
-                    pass_, in_place = None, False
-                    pass_ = await gate.wait(self._loop, site)
-                    # Taken again if the lane gave its thread up meanwhile.
-                    worker = self._worker or await self._thread(func)
-            ctx = contextvars.copy_context()
-            job = _Job(self._loop, ctx, exc, func, args, kwargs, self._first())
-            if pass_ is not None:
-                pass_.watch(worker)
-            worker.jobs.put(job)
             if in_place and _in_place.wait(job.done, site):
                 result = job.outcome()
             else:
                 result = await job.wake_me()
         finally:
-            if pass_ is not None:
-                pass_.end(self._loop)
             self._job_done()
         _restore_context(ctx)
         return result
@@ -839,42 +632,29 @@ class Lane:
             # does outside any request.
             return SyncToAsync.single_thread_executor.submit(fn, *args, **kwargs)
         future = concurrent.futures.Future()
-        loop = self._loop or asyncio.get_event_loop()
-        gate = self._pool.gate(loop) if not self._busy else None
-        site = _submitted_site(fn)
-        pass_ = gate.admit(loop, site) if gate is not None else None
-        wait = gate if pass_ is gate and gate is not None else None
         self._busy += 1
         self._pool._idlers.discard(self)
-        if self._worker is not None and wait is None:
-            self._put_submitted(self._worker, future, fn, args, kwargs, pass_)
+        if self._worker is not None:
+            self._put_submitted(self._worker, future, fn, args, kwargs)
         else:
-            asyncio.ensure_future(self._submit_after_take(future, fn, args, kwargs, site, wait, pass_))
+            asyncio.ensure_future(self._submit_after_take(future, fn, args, kwargs))
         return future
 
-    async def _submit_after_take(self, future, fn, args, kwargs, site, gate, pass_):
-        """Wait for the gate (if it said so) and for a thread, then queue the job."""
+    async def _submit_after_take(self, future, fn, args, kwargs):
         try:
-            if gate is not None:
-                pass_ = None
-                pass_ = await gate.wait(asyncio.get_event_loop(), site)
             worker = self._worker or await self._thread(fn)
         except BaseException as exc:  # noqa: B902 - handed to the waiting caller
-            if pass_ is not None:
-                pass_.end(asyncio.get_event_loop())
             self._busy -= 1
             if future.set_running_or_notify_cancel():
                 future.set_exception(exc)
             return
-        self._put_submitted(worker, future, fn, args, kwargs, pass_)
+        self._put_submitted(worker, future, fn, args, kwargs)
 
-    def _put_submitted(self, worker, future, fn, args, kwargs, pass_):
+    def _put_submitted(self, worker, future, fn, args, kwargs):
         first = self._first()
         if first is not None:
             worker.jobs.put(functools.partial(_hygiene, first))
-        if pass_ is not None:
-            pass_.watch(worker)
-        worker.jobs.put(functools.partial(_run_submitted, self, future, fn, args, kwargs, pass_))
+        worker.jobs.put(functools.partial(_run_submitted, self, future, fn, args, kwargs))
 
     def call_async(self, coro_func, *args, **kwargs):
         """From a job on this lane: run a coroutine on the loop and wait for it."""
@@ -944,18 +724,7 @@ class _LaneExecutor:
         return self.lane.submit(fn, *args, **kwargs)
 
 
-def _submitted_site(fn):
-    """The kind of an asgiref job: the function the caller passed to
-    ``sync_to_async`` (asgiref >= 3.8 binds it in a partial among the
-    handler's arguments), else asgiref's handler itself."""
-    if isinstance(fn, functools.partial):
-        for arg in reversed(fn.args):
-            if isinstance(arg, functools.partial):
-                return _site(arg)
-    return _site(fn)
-
-
-def _run_submitted(lane, future, fn, args, kwargs, pass_):
+def _run_submitted(lane, future, fn, args, kwargs):
     """On the lane thread: run an asgiref job, report back on the loop."""
     if not future.set_running_or_notify_cancel():
         ok, value = True, None  # cancelled before it started: nothing to run
@@ -968,14 +737,12 @@ def _run_submitted(lane, future, fn, args, kwargs, pass_):
     if worker is not None:
         worker.note_clean()
     try:
-        lane._loop.call_soon_threadsafe(_submitted_done, lane, future, ok, value, pass_)
+        lane._loop.call_soon_threadsafe(_submitted_done, lane, future, ok, value)
     except RuntimeError:  # the loop is closed: nobody is waiting any more
         pass
 
 
-def _submitted_done(lane, future, ok, value, pass_):
-    if pass_ is not None:
-        pass_.end(lane._loop)
+def _submitted_done(lane, future, ok, value):
     lane._job_done()
     if future.done():  # cancelled before it ran
         return
