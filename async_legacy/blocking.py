@@ -75,7 +75,12 @@ class LoopWatch:
         now = time.monotonic()
         late = now - self._due
         if late > self.threshold:
-            self._report(late, self._stall)
+            if self._stall is _IDLE:
+                # The loop sat in select(): no code of the worker blocked it; the
+                # process did not get a CPU (or the GIL) in time.
+                logger.debug("The event loop ran %.3f s late while idle: the process was not scheduled.", late)
+            else:
+                self._report(late, self._stall)
         self._stall = None
         self._last_beat = now
         self._due = now + self.interval
@@ -87,7 +92,7 @@ class LoopWatch:
             time.sleep(self.interval)
             if self._stall is None and time.monotonic() - self._last_beat > self.threshold + self.interval:
                 frame = sys._current_frames().get(self._loop_thread)
-                self._stall = describe(frame)
+                self._stall = _IDLE if _waiting_for_io(frame) else describe(frame)
         _watching.pop(self.loop, None)
 
     def _report(self, late: float, stall: Optional[str]) -> None:
@@ -101,6 +106,19 @@ class LoopWatch:
         )
 
 
+#: What the watchdog saw when the loop was waiting in select() (not blocked).
+_IDLE = " (idle)"
+
+
+def _waiting_for_io(frame: Optional[FrameType]) -> bool:
+    """True if the loop's innermost frame is its selector's wait for I/O."""
+    return (
+        frame is not None
+        and frame.f_code.co_name in ("select", "poll", "control")
+        and os.path.basename(frame.f_code.co_filename) == "selectors.py"
+    )
+
+
 def _is_library(filename: str) -> bool:
     path = os.path.normcase(os.path.realpath(filename))
     return path.startswith(_LIBRARY_DIRS) or not os.path.isabs(filename)
@@ -109,9 +127,11 @@ def _is_library(filename: str) -> bool:
 def describe(frame: Optional[FrameType]) -> str:
     """' while serving GET /path in view module.func at file.py:12' from the loop's stack."""
     request = user_frame = None
+    innermost = frame
     while frame is not None:
         code = frame.f_code
-        if user_frame is None and not _is_library(code.co_filename):
+        # The outermost frame (the server's entry script) runs the loop; it is never the culprit.
+        if user_frame is None and frame.f_back is not None and not _is_library(code.co_filename):
             user_frame = frame
         if request is None and "request" in code.co_varnames:
             candidate = frame.f_locals.get("request")
@@ -125,9 +145,12 @@ def describe(frame: Optional[FrameType]) -> str:
         if match is not None:
             parts.append(" (view %s)" % getattr(match, "_func_path", match.url_name))
     if user_frame is not None:
-        code = user_frame.f_code
-        parts.append(
-            " in %s.%s at %s:%d"
-            % (user_frame.f_globals.get("__name__", "?"), code.co_name, code.co_filename, user_frame.f_lineno)
-        )
+        parts.append(" in " + _where(user_frame))
+    elif innermost is not None:
+        parts.append(" in library code: " + _where(innermost))
     return "".join(parts)
+
+
+def _where(frame: FrameType) -> str:
+    code = frame.f_code
+    return "%s.%s at %s:%d" % (frame.f_globals.get("__name__", "?"), code.co_name, code.co_filename, frame.f_lineno)

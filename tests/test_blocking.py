@@ -2,6 +2,9 @@
 
 import concurrent.futures
 import re
+import selectors
+import sys
+import threading
 import time
 
 import pytest
@@ -40,14 +43,16 @@ def test_debug_names_the_request_view_line_and_duration(montage_env):
                 )
             )
         assert requests.get(server.base + "/sleep/blocking/?s=0.4").status_code == 200
-        found = wait_for(server, r"event loop was blocked for (\d+\.\d+) s[^\n]*")
+        found = wait_for(server, r"event loop was blocked for (\d+\.\d+) s[^\n]*/sleep/blocking/[^\n]*")
         assert found, server.log()
         line = found.group(0)
         assert 0.25 <= float(found.group(1)) <= 1.0, line
         assert "while serving GET /sleep/blocking/" in line
         assert "montage.views.sleep_blocking" in line
         assert re.search(r"views\.py:\d+", line), line
-        assert server.log().count("event loop was blocked") == 1, server.log()
+        # Only that view is named (a loaded CI machine may add an unattributed stall).
+        named = re.findall(r"event loop was blocked[^\n]*while serving \S+ (\S+)", server.log())
+        assert named == ["/sleep/blocking/"], server.log()
 
 
 def test_off_without_debug(montage_env):
@@ -72,3 +77,22 @@ def test_defaults_follow_debug():
         assert blocking.threshold_from_settings() is None
     with override_settings(DEBUG=False, ASYNC_LEGACY_BLOCKING_THRESHOLD=0.5):
         assert blocking.threshold_from_settings() == 0.5
+
+
+def test_a_loop_waiting_in_select_is_idle_not_blocked():
+    # A heartbeat late while the loop sat in select() means the process got no
+    # CPU (a loaded machine): no code of the worker to name, so no warning.
+    selector = selectors.DefaultSelector()
+    waiting = threading.Thread(target=selector.select, args=(0.5,))
+    waiting.start()
+    try:
+        time.sleep(0.1)
+        frame = sys._current_frames()[waiting.ident]
+        assert blocking._waiting_for_io(frame)
+        assert not blocking._waiting_for_io(sys._getframe())
+        # A stack of library code only (the thread runs the selector directly)
+        # names its innermost frame, not the outermost entry point.
+        assert re.fullmatch(r" in library code: selectors\.select at \S+selectors\.py:\d+", blocking.describe(frame))
+    finally:
+        waiting.join()
+        selector.close()
