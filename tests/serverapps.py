@@ -304,3 +304,12 @@ def _plain_aiohttp_echo():
 
 
 plain_aiohttp_echo = _plain_aiohttp_echo()
+
+
+def affinity_wsgi(environ, start_response):
+    """The CPUs each thread of this worker may run on (this one serves from the thread pool)."""
+    pid = os.getpid()
+    threads = {tid: sorted(os.sched_getaffinity(int(tid))) for tid in os.listdir("/proc/%d/task" % pid)}
+    data = json.dumps({"pid": pid, "threads": threads}).encode()
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]

@@ -164,6 +164,7 @@ def test_app_startup_objects_are_frozen_out_of_the_cyclic_gc():
     "name, value, message",
     [
         ("GAIOHTTP_GC_FREEZE", "maybe", "GAIOHTTP_GC_FREEZE must be 1 or 0; got 'maybe'"),
+        ("GAIOHTTP_CPU_AFFINITY", "2", "GAIOHTTP_CPU_AFFINITY must be 1 or 0; got '2'"),
         ("GAIOHTTP_MAX_BODY_SIZE", "10MB", "GAIOHTTP_MAX_BODY_SIZE must be a number of bytes"),
     ],
 )

@@ -13,6 +13,7 @@ from gunicorn.workers import base
 
 from async_legacy.tasks import drain as drain_tasks
 
+from . import affinity
 from .apps import bridge_for
 from .asgi import Lifespan
 from .options import Options
@@ -39,6 +40,9 @@ class GaiohttpWorker(base.Worker):
         # gunicorn with "Worker failed to boot" instead of a restart loop.
         self.options = Options(self.cfg, self.max_requests)
         check_c_parser(self.log)
+        if self.options.cpu_affinity:
+            # Before any thread starts: they all inherit it.
+            affinity.pin(self.age, self.ppid, self.log)
         super().init_process()
 
     def new_event_loop(self) -> asyncio.AbstractEventLoop:

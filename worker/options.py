@@ -11,6 +11,8 @@ MAX_BODY_ENV = "GAIOHTTP_MAX_BODY_SIZE"
 DEFAULT_MAX_BODY = 100 * 1024 * 1024
 #: "0" keeps the app's startup objects under the cyclic GC (environment variable).
 GC_FREEZE_ENV = "GAIOHTTP_GC_FREEZE"
+#: "0" leaves the worker free to run on any CPU (environment variable; see affinity.py).
+CPU_AFFINITY_ENV = "GAIOHTTP_CPU_AFFINITY"
 #: Seconds a client has to send a whole request head (environment variable).
 HEAD_TIMEOUT_ENV = "GAIOHTTP_HEAD_TIMEOUT"
 DEFAULT_HEAD_TIMEOUT = 10.0
@@ -40,6 +42,7 @@ class Options:
         self.ssl_context = make_ssl_context(cfg) if cfg.is_ssl else None
         self.max_body = _max_body()
         self.gc_freeze = _flag(GC_FREEZE_ENV, True)
+        self.cpu_affinity = _flag(CPU_AFFINITY_ENV, True)
         self.head_timeout = _seconds(HEAD_TIMEOUT_ENV, DEFAULT_HEAD_TIMEOUT)
         self.body_timeout = _seconds(BODY_TIMEOUT_ENV, DEFAULT_BODY_TIMEOUT)
         self.server_software = "gunicorn (gaiohttp)"
