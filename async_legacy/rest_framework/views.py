@@ -7,7 +7,9 @@ dispatch for sync views and, when a handler is a coroutine function, returns an
 
 * ``initial()`` (content negotiation, versioning, authentication - with
   ``SessionAuthentication``'s CSRF check -, permissions, throttles) runs off the
-  loop in one trip to the request's lane when none of those classes is async;
+  loop in one trip to the request's lane when none of those classes is async
+  (on the loop when DRF's own classes do no I/O for the request: an anonymous
+  request to a public endpoint, see ``policies.py``);
   ``async def authenticate/has_permission/allow_request`` are awaited on the
   loop and only the sync ones go to the lane.
 * the handler is awaited (sync handlers such as DRF's ``options`` run on the
@@ -36,6 +38,7 @@ from rest_framework.views import (  # noqa: F401 - DRF's names, re-exported
 
 from ..compat import iscoroutinefunction
 from ..lane import _handling, run_sync
+from .policies import initial_is_io_free
 
 __all__ = ["APIView", "AsyncAPIView", "exception_handler", "get_view_description", "get_view_name"]
 
@@ -159,8 +162,11 @@ class APIView(drf_views.APIView):
         )
 
     async def ainitial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        """``initial()``: one lane trip, unless some policy class is async."""
+        """``initial()``: one lane trip, unless some policy class is async or
+        nothing in it does I/O for this request (then on the loop: policies.py)."""
         if not self.has_async_policies(request):
+            if initial_is_io_free(self, request):
+                return self.initial(request, *args, **kwargs)
             return await run_sync(self.initial, request, *args, **kwargs)
         await run_sync(self._negotiate, request, *args, **kwargs)
         await self.aperform_authentication(request)
