@@ -88,3 +88,10 @@ def test_ties_follow_the_arbiter_order_and_pinned_siblings_are_avoided(monkeypat
     assert affinity.choose_cpu([0, 1, 2, 3], age=1, ppid=1) == 1
     assert affinity.choose_cpu([0, 1, 2, 3], age=2, ppid=1) == 3
     assert affinity.choose_cpu([0, 2], age=1, ppid=1) == 2  # a tie: the order decides
+
+
+def test_the_order_is_one_per_arbiter():
+    # Every worker of an arbiter computes the same; another arbiter (another
+    # pid, or the same pid started at another time) another.
+    assert affinity._arbiter_offset(os.getpid()) == affinity._arbiter_offset(os.getpid())
+    assert affinity._arbiter_offset(os.getpid()) != affinity._arbiter_offset(os.getppid())

@@ -81,10 +81,6 @@ def _header_auth(keyword: Callable[[Any], bytes]) -> Callable[[Any, Request], bo
     return io_free
 
 
-def _io_free(*args: Any) -> bool:
-    return True
-
-
 #: {DRF's own method: predicate (policy object, request) -> no I/O for this request}.
 _AUTHENTICATE: Dict[Any, Callable[[Any, Request], bool]] = {
     authentication.SessionAuthentication.authenticate: _session_auth,
