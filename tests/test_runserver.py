@@ -88,7 +88,7 @@ def test_static_files_as_the_stock_runserver_serves_them(runserver):
 
 def test_autoreload_picks_up_a_changed_module(runserver):
     base, project, log_path = runserver
-    assert requests.get(base + "/hello/sync/").text == "Hello, world!"
+    assert text_once_up(base + "/hello/sync/") == "Hello, world!"
     views = os.path.join(project, "montage", "views.py")
     with open(views) as f:
         source = f.read()
@@ -100,7 +100,24 @@ def test_autoreload_picks_up_a_changed_module(runserver):
         try:
             if requests.get(base + "/hello/sync/", timeout=1).text == "Hello, reloaded!":
                 return
-        except requests.ConnectionError:
+        except RESTARTING:
             pass  # the new process is starting
         time.sleep(0.2)
     raise AssertionError("no reload:\n" + open(log_path).read())
+
+
+#: What a request meets while the autoreloader swaps processes (one may be cut mid-response).
+RESTARTING = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
+
+
+def text_once_up(url, seconds=10):
+    """The page's text; retried across a restart (on a loaded machine Django 1.11's
+    reloader has been seen to restart once at start-up)."""
+    deadline = time.time() + seconds
+    while True:
+        try:
+            return requests.get(url, timeout=5).text
+        except RESTARTING:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
