@@ -105,3 +105,61 @@ class Overrides(TestCase):
             request = self.request(view)
             assert isinstance(request, Request)
             assert initial_is_io_free(view, request) is expected, view_class
+
+
+class LoggedIn(TestCase):
+    """A user some middleware already loaded: no query left, so only the CSRF check matters."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.ada = User.objects.create_user("ada", password="lovelace")
+
+    def request(self, method, session_key=None, loaded=False):
+        from django.contrib.auth.middleware import AuthenticationMiddleware
+        from django.contrib.sessions.middleware import SessionMiddleware
+
+        django_request = getattr(APIRequestFactory(), method)("/")
+        if session_key:
+            django_request.COOKIES["sessionid"] = session_key
+        SessionMiddleware(lambda r: None).process_request(django_request)
+        AuthenticationMiddleware(lambda r: None).process_request(django_request)
+        if loaded:
+            str(django_request.user)  # evaluated, as a middleware reading request.user does
+        view = views.APIView()
+        view.args, view.kwargs = (), {}
+        return view, view.initialize_request(django_request)
+
+    def test_loaded_user_safe_method_only_and_a_stored_session_keeps_the_trip(self):
+        from django.test import Client
+
+        client = Client()
+        client.force_login(self.ada)
+        key = client.cookies["sessionid"].value
+        # A session cookie, user not read yet: loading it would query.
+        view, request = self.request("get", key)
+        assert initial_is_io_free(view, request) is False
+        # The same user already loaded by a middleware: a GET needs no I/O...
+        view, request = self.request("get", key, loaded=True)
+        assert request._request.user.username == "ada"
+        assert initial_is_io_free(view, request) is True
+        # ...a POST does: the CSRF check may read the token from the body.
+        view, request = self.request("post", key, loaded=True)
+        assert initial_is_io_free(view, request) is False
+        # No cookie at all: anonymous without a query.
+        view, request = self.request("post")
+        assert initial_is_io_free(view, request) is True
+
+    def test_drfs_versioning_classes_keep_it_on_the_loop_others_do_not(self):
+        from rest_framework.versioning import BaseVersioning, QueryParameterVersioning
+
+        class Versioned(views.APIView):
+            versioning_class = QueryParameterVersioning
+
+        class OwnVersioning(views.APIView):
+            versioning_class = type("V", (BaseVersioning,), {"determine_version": lambda *a, **k: "1"})
+
+        for view_class, expected in ((Versioned, True), (OwnVersioning, False)):
+            view = view_class()
+            view.args, view.kwargs = (), {}
+            request = view.initialize_request(APIRequestFactory().get("/"))
+            assert initial_is_io_free(view, request) is expected, view_class
