@@ -82,11 +82,14 @@ class InitialOnTheLoop(TestCase):
         assert not self.async_initial_ran_on_the_loop()
 
 
-class Overrides(TestCase):
-    def request(self, view):
-        factory_request = APIRequestFactory().get("/")
-        return view.initialize_request(factory_request)
+def view_and_request(view_class, django_request=None):
+    """A view instance as as_view() sets it up, and the DRF request it would make."""
+    view = view_class()
+    view.args, view.kwargs = (), {}
+    return view, view.initialize_request(django_request or APIRequestFactory().get("/"))
 
+
+class Overrides(TestCase):
     def test_a_view_overriding_a_step_or_using_other_classes_keeps_the_trip(self):
         class Plain(views.APIView):
             authentication_classes = []
@@ -100,9 +103,7 @@ class Overrides(TestCase):
             permission_classes = [type("P", (object,), {"has_permission": lambda self, request, view: True})]
 
         for view_class, expected in ((Plain, True), (OwnCheck, False), (OtherPermission, False)):
-            view = view_class()
-            view.args, view.kwargs = (), {}
-            request = self.request(view)
+            view, request = view_and_request(view_class)
             assert isinstance(request, Request)
             assert initial_is_io_free(view, request) is expected, view_class
 
@@ -125,9 +126,7 @@ class LoggedIn(TestCase):
         AuthenticationMiddleware(lambda r: None).process_request(django_request)
         if loaded:
             str(django_request.user)  # evaluated, as a middleware reading request.user does
-        view = views.APIView()
-        view.args, view.kwargs = (), {}
-        return view, view.initialize_request(django_request)
+        return view_and_request(views.APIView, django_request)
 
     def test_loaded_user_safe_method_only_and_a_stored_session_keeps_the_trip(self):
         from django.test import Client
@@ -159,7 +158,5 @@ class LoggedIn(TestCase):
             versioning_class = type("V", (BaseVersioning,), {"determine_version": lambda *a, **k: "1"})
 
         for view_class, expected in ((Versioned, True), (OwnVersioning, False)):
-            view = view_class()
-            view.args, view.kwargs = (), {}
-            request = view.initialize_request(APIRequestFactory().get("/"))
+            view, request = view_and_request(view_class)
             assert initial_is_io_free(view, request) is expected, view_class
