@@ -4,6 +4,7 @@ import asyncio
 import gc
 import json
 import os
+import time
 
 STATE_DIR = os.environ.get("SERVERAPPS_STATE", "/tmp")
 _active = {"now": 0, "peak": 0}
@@ -26,6 +27,7 @@ def wsgi_app(environ, start_response):
         "body_length": len(body),
         "x_test": environ.get("HTTP_X_TEST"),
         "gc_frozen": gc.get_freeze_count(),
+        "gc_threshold": gc.get_threshold(),
     }
     data = json.dumps(payload).encode()
     start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
@@ -313,3 +315,20 @@ def affinity_wsgi(environ, start_response):
     data = json.dumps({"pid": pid, "threads": threads}).encode()
     start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
     return [data]
+
+
+async def burst_coroutine(environ, start_response):
+    """Coroutine WSGI: /cpu/ spends 5 ms of CPU before answering (a heavy
+    first step, as middleware and a view's code before its first await);
+    /tick/ sleeps 0.3 s and answers (a request in flight, waiting on I/O)."""
+    if environ["PATH_INFO"] == "/tick/":
+        await asyncio.sleep(0.3)
+    else:
+        end = time.perf_counter() + 0.005
+        while time.perf_counter() < end:
+            pass
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+
+
+burst_coroutine.coroutine_wsgi = (1, 0)

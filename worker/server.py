@@ -9,6 +9,7 @@ import socket
 
 from aiohttp import web_server
 
+from .pacing import Pacer
 from .protocol import GuardedRequestHandler, Limits, RequestRejected
 from .respond import Exchange, plain
 
@@ -146,6 +147,7 @@ class HTTPServer:
         self._accepting = []
         self._connecting = set()
         self.draining = False
+        self.pacer = Pacer(asyncio.get_event_loop())
 
     # -- connections ---------------------------------------------------
     def start(self, sockets):
@@ -268,6 +270,10 @@ class HTTPServer:
         # a draining worker must not close the connection under it.
         task.add_done_callback(functools.partial(_forget, self.server, protocol))
         try:
+            waited = self.pacer.admit()  # a burst of new requests takes turns with I/O (pacing.py)
+            if waited is not None:
+                await waited
+                self.pacer.resumed()
             response = await self.bridge(request, exchange)
         except asyncio.CancelledError:
             raise
