@@ -54,6 +54,25 @@ _FAILED = "failed"
 _ASYNC = "async"  # an async-capable middleware: awaited on the loop
 
 
+# {response class: render_on_loop}: render_on_loop(response) renders it on the
+# loop and returns True, or returns False (nothing done) when rendering it may
+# block; then it renders on the lane. async_legacy.rest_framework registers DRF's
+# Response (its JSON needs no I/O for plain data).
+_loop_renderers = {}
+
+
+def render_on_loop_for(cls, render_on_loop):
+    """Let responses of ``cls`` render on the loop when ``render_on_loop`` can."""
+    _loop_renderers[cls] = render_on_loop
+
+
+async def _render(lane, response):
+    for cls, render_on_loop in _loop_renderers.items():
+        if isinstance(response, cls) and render_on_loop(response):
+            return response
+    return await lane.run(response.render)
+
+
 def splittable(factory):
     """True for a MiddlewareMixin class keeping its __call__: run as split hooks."""
     return (
@@ -277,7 +296,7 @@ class AsyncBaseHandler(BaseHandler):
                 compat.log_response("%s: %s", response.reason_phrase, request.path, response=response, request=request)
         else:  # Django 1.11
             if not getattr(response, "is_rendered", True) and callable(getattr(response, "render", None)):
-                response = await current_lane.get().run(response.render)
+                response = await _render(current_lane.get(), response)
             if response.status_code == 404:
                 logger.warning("Not Found: %s", request.path, extra={"status_code": 404, "request": request})
         return response
@@ -451,7 +470,7 @@ class AsyncBaseHandler(BaseHandler):
                     "It returned None instead." % hook.__self__.__class__.__name__
                 )
         try:
-            response = await lane.run(response.render)
+            response = await _render(lane, response)
         except CancelledError:
             raise
         except Exception as exc:

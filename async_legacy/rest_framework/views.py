@@ -38,6 +38,7 @@ from rest_framework.views import (  # noqa: F401 - DRF's names, re-exported
 
 from ..compat import iscoroutinefunction
 from ..lane import _handling, run_sync
+from . import response as _response  # noqa: F401 - DRF's Response renders on the loop when it can
 from .policies import initial_is_io_free
 
 __all__ = ["APIView", "AsyncAPIView", "exception_handler", "get_view_description", "get_view_name"]

@@ -30,6 +30,47 @@ except ImportError:  # Django 1.11
 
 #: Threads on which the async build's coroutine policies ran (the loop's).
 POLICY_THREADS = []
+#: Threads on which RecordingJSON encoded a response, and post-render callbacks ran.
+ENCODE_THREADS = []
+
+
+class RecordingEncoder(JSONRenderer.encoder_class):
+    def encode(self, obj):
+        ENCODE_THREADS.append(threading.current_thread())
+        return super().encode(obj)
+
+
+class RecordingJSON(JSONRenderer):
+    """DRF's JSONRenderer (render() not overridden), telling which thread encoded."""
+
+    encoder_class = RecordingEncoder
+
+
+def rendered_data(kind):
+    """What the Rendered view answers: plain data, or values the encoder evaluates."""
+    import datetime
+    import decimal
+    import uuid
+
+    from django.utils.translation import gettext_lazy
+
+    if kind == "queryset":
+        return {"titles": Book.objects.order_by("title").values_list("title", flat=True)}
+    if kind == "lazy":
+        return {"detail": gettext_lazy("Not found.")}
+    if kind == "generator":
+        return {"squares": (i * i for i in range(4))}
+    return {
+        "when": datetime.datetime(2020, 1, 2, 3, 4, 5, 678000),
+        "day": datetime.date(2020, 1, 2),
+        "at": datetime.time(3, 4, 5),
+        "took": datetime.timedelta(seconds=90),
+        "price": decimal.Decimal("1.50"),
+        "id": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+        "blob": b"bytes",
+        "mixed": [1, 2.5, None, True, "\u00e9", ("t", "u")],
+        "nested": {"a": {"b": []}},
+    }
 
 
 def build(kind):
@@ -172,6 +213,18 @@ def build(kind):
         },
     )
 
+    def rendered(self, request):
+        response = Response(rendered_data(request.query_params.get("kind")))
+        if request.query_params.get("callback"):
+            response.add_post_render_callback(lambda r: ENCODE_THREADS.append(threading.current_thread()))
+        return response
+
+    Rendered = type(
+        "Rendered",
+        (views.APIView,),
+        {"renderer_classes": [RecordingJSON], "permission_classes": [], "get": handler_of(rendered)},
+    )
+
     class OncePerMinute(AnonRateThrottle):
         scope = "anon-" + kind
         rate = "1/min"
@@ -288,6 +341,7 @@ def build(kind):
         re_path(r"^books/(?P<pk>[^/]+)/$", BookDetail.as_view()),
         re_path(r"^echo/$", Echo.as_view()),
         re_path(r"^json-only/$", JsonOnly.as_view()),
+        re_path(r"^rendered/$", Rendered.as_view()),
         re_path(r"^throttled/$", Throttled.as_view()),
         re_path(r"^policies/$", Policies.as_view()),
         re_path(r"^policy-books/(?P<pk>[^/]+)/$", PolicyBook.as_view()),
