@@ -234,9 +234,14 @@ def report(results, chosen):
                 % (name, v, target, "" if minimum is None else ("met" if v >= minimum else "MISSED"))
             )
     if ("wait1000", "ours 2.2") in med:
-        p99 = med["wait1000", "ours 2.2"]["p99"] or 99.0
+        # The median of the rounds' p99s, each round's shown: one lucky round is not enough.
+        p99s = [r["p99"] or 99.0 for r in results["wait1000", "ours 2.2"]]
+        p99 = sorted(p99s)[(len(p99s) - 1) // 2]
+        worst = max(p99s)
         lines.append(
-            "| 1000 x 1 s upstream: ours (2.2) p99 seconds | %.2f | <= 1.5 | %s |"
-            % (p99, "met" if p99 <= 1.5 else "MISSED")
+            "| 1000 x 1 s upstream: ours (2.2) p99 seconds, median of rounds (each: %s) | %.2f | <= 1.5 | %s |"
+            % (", ".join("%.2f" % x for x in p99s), p99, "met" if p99 <= 1.5 else "MISSED")
         )
+        if worst > 1.5 >= p99:
+            lines.append("| 1000 x 1 s upstream: the worst round's p99 | %.2f | <= 1.5 | not in every round |" % worst)
     return "\n".join(lines)
