@@ -1,8 +1,9 @@
 """async_legacy.rest_framework.policies: initial() on the loop only when DRF's own classes do no I/O.
 
 Under the test client a trip to the lane runs on the test's own thread (where
-its transaction lives); the loop runs on another. Content negotiation, the
-first step of initial(), tells which one ran it.
+its transaction lives); the loop runs on another. Authentication, a step of
+initial() (after content negotiation, whose choices are remembered), tells
+which one ran it.
 """
 
 import threading
@@ -15,9 +16,9 @@ from django.contrib.auth.models import User  # noqa: E402
 from django.core.cache import cache  # noqa: E402
 from drfapp.compare import TestCase, same  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
-from rest_framework.negotiation import DefaultContentNegotiation  # noqa: E402
 from rest_framework.request import Request  # noqa: E402
 from rest_framework.test import APIRequestFactory  # noqa: E402
+from rest_framework.views import APIView as DRFAPIView  # noqa: E402
 
 from async_legacy.lane import run_sync  # noqa: E402
 from async_legacy.rest_framework import views  # noqa: E402
@@ -35,14 +36,14 @@ class InitialOnTheLoop(TestCase):
         self.client = AsyncAPIClient()
         self.test_thread = threading.current_thread()
         self.threads = []
-        select = DefaultContentNegotiation.select_renderer
+        authenticate = DRFAPIView.perform_authentication
 
-        def recording(negotiator, *args, **kwargs):
+        def recording(view, *args, **kwargs):
             self.threads.append(threading.current_thread())
-            return select(negotiator, *args, **kwargs)
+            return authenticate(view, *args, **kwargs)
 
-        DefaultContentNegotiation.select_renderer = recording
-        self.addCleanup(setattr, DefaultContentNegotiation, "select_renderer", select)
+        DRFAPIView.perform_authentication = recording
+        self.addCleanup(setattr, DRFAPIView, "perform_authentication", authenticate)
         cache.clear()
 
     def async_initial_ran_on_the_loop(self):

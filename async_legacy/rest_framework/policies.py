@@ -26,7 +26,11 @@ from rest_framework import authentication, negotiation, permissions, versioning
 from rest_framework import views as drf_views
 from rest_framework.request import Request
 
+from . import negotiation as own_negotiation
+
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
+#: DRF's content negotiation, and ours that remembers its choices.
+_NEGOTIATION = (negotiation.DefaultContentNegotiation, own_negotiation.DefaultContentNegotiation)
 #: The steps initial() takes: a view overriding one of them keeps the trip.
 _VIEW_STEPS = (
     "initial",
@@ -123,7 +127,7 @@ def initial_is_io_free(view: drf_views.APIView, request: Request) -> bool:
             return False
     if view.get_throttles():
         return False
-    if type(view.get_content_negotiator()) is not negotiation.DefaultContentNegotiation:
+    if type(view.get_content_negotiator()) not in _NEGOTIATION:
         return False
     if view.versioning_class is not None and view.versioning_class not in _VERSIONING:
         return False

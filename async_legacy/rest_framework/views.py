@@ -27,6 +27,7 @@ from typing import Any, Callable, List, Optional
 
 from django.http import HttpRequest
 from rest_framework import exceptions, permissions
+from rest_framework import negotiation as drf_negotiation
 from rest_framework import views as drf_views
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -39,6 +40,7 @@ from rest_framework.views import (  # noqa: F401 - DRF's names, re-exported
 from ..compat import iscoroutinefunction
 from ..lane import _handling, run_sync
 from . import response as _response  # noqa: F401 - DRF's Response renders on the loop when it can
+from .negotiation import DefaultContentNegotiation
 from .policies import initial_is_io_free
 
 __all__ = ["APIView", "AsyncAPIView", "exception_handler", "get_view_description", "get_view_name"]
@@ -120,6 +122,14 @@ class APIView(drf_views.APIView):
     def as_view(cls, **initkwargs: Any) -> Any:
         view = super().as_view(**initkwargs)
         return async_view(view) if cls.view_is_async else view
+
+    def get_content_negotiator(self) -> Any:
+        # DRF's own class: the subclass that remembers its choices (negotiation.py).
+        if self.content_negotiation_class is drf_negotiation.DefaultContentNegotiation:
+            if not getattr(self, "_negotiator", None):
+                self._negotiator = DefaultContentNegotiation()
+            return self._negotiator
+        return super().get_content_negotiator()
 
     def dispatches_async(self) -> bool:
         return type(self).view_is_async
