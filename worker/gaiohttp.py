@@ -78,12 +78,6 @@ class GaiohttpWorker(base.Worker):
             if not self.cfg.preload_app:
                 gc.collect()  # the app's start-up garbage, before freezing for good
             gc.freeze()
-            # Python < 3.13 starts a young collection every 700 allocations:
-            # with a thousand requests in flight, objects that live as long as
-            # a request are walked again and again, and pile up for full
-            # collections. 3.13 raised it to 2000; an app's own setting stays.
-            if gc.get_threshold() == (700, 10, 10):
-                gc.set_threshold(2000, 10, 10)
         server = HTTPServer(self, bridge, options)
         server.start(self.sockets)
         self.log.debug("gaiohttp worker serving a %s app: %r", bridge.kind, self.wsgi)
