@@ -27,7 +27,6 @@ def wsgi_app(environ, start_response):
         "body_length": len(body),
         "x_test": environ.get("HTTP_X_TEST"),
         "gc_frozen": gc.get_freeze_count(),
-        "gc_threshold": gc.get_threshold(),
     }
     data = json.dumps(payload).encode()
     start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
