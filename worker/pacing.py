@@ -12,8 +12,8 @@ back all at once, as late as its last member.
 
 The pacer gives new requests a slice of each turn (``SLICE`` seconds of loop
 time). Past it, they wait in arrival order for the next turn, which comes after
-the selector was polled. Requests already in flight are never held, and a
-worker that keeps up with its traffic never gets past the slice.
+the selector was polled. Requests already in flight are never held; new ones
+whose first steps fit in the slice go on at once.
 """
 
 import asyncio
