@@ -73,7 +73,7 @@ class Rendering(TestCase):
         encoded, called_back = api.ENCODE_THREADS[-2:]
         assert encoded is self.test_thread and called_back is self.test_thread
 
-    async def test_the_browsable_api_is_rendered_on_the_lane(self):
+    async def test_the_browsable_api_answers_as_the_sync_view_does(self):
         status, body, headers = await same(self.client, "GET", "/echo/", HTTP_ACCEPT="text/html")
         assert status == 200 and headers["Content-Type"].startswith("text/html")
 

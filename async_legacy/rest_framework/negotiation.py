@@ -38,3 +38,7 @@ class DefaultContentNegotiation(negotiation.DefaultContentNegotiation):
             self._choices.clear()
         self._choices[key] = (renderers.index(renderer), media_type)
         return renderer, media_type
+
+
+#: It keeps nothing per request: one for every view.
+REMEMBERING = DefaultContentNegotiation()

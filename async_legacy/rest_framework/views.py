@@ -40,7 +40,7 @@ from rest_framework.views import (  # noqa: F401 - DRF's names, re-exported
 from ..compat import iscoroutinefunction
 from ..lane import _handling, run_sync
 from . import response as _response  # noqa: F401 - DRF's Response renders on the loop when it can
-from .negotiation import DefaultContentNegotiation
+from .negotiation import REMEMBERING
 from .policies import initial_is_io_free
 
 __all__ = ["APIView", "AsyncAPIView", "exception_handler", "get_view_description", "get_view_name"]
@@ -126,9 +126,7 @@ class APIView(drf_views.APIView):
     def get_content_negotiator(self) -> Any:
         # DRF's own class: the subclass that remembers its choices (negotiation.py).
         if self.content_negotiation_class is drf_negotiation.DefaultContentNegotiation:
-            if not getattr(self, "_negotiator", None):
-                self._negotiator = DefaultContentNegotiation()
-            return self._negotiator
+            return REMEMBERING
         return super().get_content_negotiator()
 
     def dispatches_async(self) -> bool:
