@@ -319,14 +319,16 @@ def affinity_wsgi(environ, start_response):
 async def burst_coroutine(environ, start_response):
     """Coroutine WSGI: /cpu/ spends 5 ms of CPU before answering (a heavy
     first step, as middleware and a view's code before its first await);
-    /tick/ sleeps 0.3 s and answers (a request in flight, waiting on I/O)."""
+    /tick/ sleeps 0.3 s and answers (a request in flight, waiting on I/O).
+    X-Gc says whether the cyclic collector was on when its first step ran."""
+    collecting = "on" if gc.isenabled() else "off"
     if environ["PATH_INFO"] == "/tick/":
         await asyncio.sleep(0.3)
     else:
         end = time.perf_counter() + 0.005
         while time.perf_counter() < end:
             pass
-    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2"), ("X-Gc", collecting)])
     return [b"ok"]
 
 

@@ -1,11 +1,13 @@
 """worker/pacing.py: a burst of new requests takes turns with the requests in flight."""
 
 import asyncio
+import gc
 import socket
 import time
 
 from gunicorn_helpers import gunicorn
 
+from async_legacy.worker import pacing
 from async_legacy.worker.pacing import Pacer
 
 BURST = 300  # x 5 ms of CPU each in serverapps.burst_coroutine: 1.5 s in one loop turn if unpaced
@@ -16,7 +18,7 @@ def _get(path):
 
 
 def _answer(sock, seconds=30):
-    """Reads one response to its end (Content-Length: 2); its status line and when it ended."""
+    """Reads one response to its end (Content-Length: 2); its status line, when it ended, all of it."""
     sock.settimeout(seconds)
     data = b""
     while not (b"\r\n\r\n" in data and data.endswith(b"ok")):
@@ -24,7 +26,7 @@ def _answer(sock, seconds=30):
         if not chunk:
             raise AssertionError("connection closed after %r" % data)
         data += chunk
-    return data.split(b"\r\n", 1)[0], time.monotonic()
+    return data.split(b"\r\n", 1)[0], time.monotonic(), data
 
 
 def test_a_request_in_flight_is_answered_during_a_burst_of_new_ones():
@@ -41,13 +43,20 @@ def test_a_request_in_flight_is_answered_during_a_burst_of_new_ones():
             time.sleep(0.05)  # the tick is in flight: its timer fires at 0.3 s
             for sock in burst:
                 sock.sendall(_get("/cpu/"))
-            status, ended = _answer(tick)
+            status, ended, _ = _answer(tick)
             assert status == b"HTTP/1.1 200 OK"
             # Unpaced, the tick's timer fires during one turn that runs every
             # first step of the burst, and it is answered at about 1.5 s.
             assert ended - sent < 0.3 + 0.35, "the tick took %.2f s" % (ended - sent)
             # Paced, none of the burst is lost or refused.
-            assert [_answer(sock)[0] for sock in burst] == [b"HTTP/1.1 200 OK"] * BURST
+            answers = [_answer(sock) for sock in burst]
+            assert [answer[0] for answer in answers] == [b"HTTP/1.1 200 OK"] * BURST
+            # The collector was held while the burst waited its turns, and is
+            # on again once it is over.
+            assert any(b"X-Gc: off" in answer[2] for answer in answers)
+            time.sleep(0.1)
+            tick.sendall(_get("/cpu/"))
+            assert b"X-Gc: on" in _answer(tick)[2]
         finally:
             for sock in [tick] + burst:
                 sock.close()
@@ -125,3 +134,82 @@ def test_a_cancelled_waiter_does_not_hold_up_the_others():
     admitted, cancelled = _run(main())
     assert cancelled
     assert admitted == ["first", 0, 2, "late"]
+
+
+async def _noting_gc(pacer, name, seen, cost):
+    """A request whose first step notes whether the collector was on."""
+    waited = pacer.admit()
+    if waited is not None:
+        await waited
+        pacer.resumed()
+    seen.append((name, gc.isenabled()))
+    end = time.perf_counter() + cost
+    while time.perf_counter() < end:
+        pass
+
+
+def _burst(pacer, count, cost=0.001):
+    async def main():
+        seen = []
+        loop = asyncio.get_event_loop()
+        await asyncio.gather(*[loop.create_task(_noting_gc(pacer, n, seen, cost)) for n in range(count)])
+        return [on for _, on in seen], gc.isenabled()
+
+    return main()
+
+
+def test_the_collector_is_held_while_a_burst_waits_and_on_again_after():
+    async def main():
+        pacer = Pacer(asyncio.get_event_loop(), 0.002)
+        return await _burst(pacer, 40)
+
+    assert gc.isenabled()
+    seen, after = _run(main())
+    assert seen[0] is True  # the first went on before anyone waited
+    assert seen.count(False) >= 20, seen  # the ones woken from the queue
+    assert after is True
+
+
+def test_a_collector_the_application_turned_off_stays_off():
+    async def main():
+        pacer = Pacer(asyncio.get_event_loop(), 0.002)
+        return await _burst(pacer, 20)
+
+    gc.disable()
+    try:
+        seen, after = _run(main())
+        assert seen == [False] * 20
+        assert after is False
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_hold_is_bounded(monkeypatch):
+    monkeypatch.setattr(pacing, "GC_HOLD", 0.01)
+
+    async def main():
+        pacer = Pacer(asyncio.get_event_loop(), 0.002)
+        return await _burst(pacer, 60)  # ~60 ms of first steps: held for the first 10 ms only
+
+    seen, after = _run(main())
+    assert False in seen
+    released = seen.index(False) + seen[seen.index(False) :].index(True)
+    assert released <= 20, seen  # ~10 ms of 1 ms steps, not the whole burst
+    assert all(seen[released:]), seen  # not held again within the burst
+    assert after is True
+
+
+def test_after_a_hold_the_collector_runs_at_least_as_long():
+    async def main():
+        pacer = Pacer(asyncio.get_event_loop(), 0.002)
+        first = await _burst(pacer, 40)  # held for most of its ~40 ms
+        right_after = await _burst(pacer, 10)  # starts within the ~40 ms owed to the collector
+        await asyncio.sleep(0.1)
+        later = await _burst(pacer, 10)
+        return first, right_after, later
+
+    first, right_after, later = _run(main())
+    assert first[0].count(False) >= 20, first
+    assert right_after == ([True] * 10, True)
+    assert False in later[0] and later[1] is True
