@@ -20,7 +20,7 @@ While a burst waits its turns, the cyclic garbage collector is held (at most
 heap by every new request's objects, all alive, and CPython starts a full
 collection each time the old generation grew by a quarter: a burst of a
 thousand requests that each hold an upstream call paid for half a dozen full
-passes over a growing heap, ~0.2 s of loop time, with nothing to free. Held,
+passes over a growing heap, ~0.2 s of loop time, nearly all of it alive. Held,
 the burst's objects are examined once, by the collections that follow it.
 """
 
