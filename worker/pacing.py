@@ -72,7 +72,7 @@ class Pacer:
             self._full = True
         future = self._loop.create_future()
         if not self._waiting:
-            self._hold_gc()
+            self._hold_gc(now)
         self._waiting.append(future)
         self._schedule_tick()
         return future
@@ -82,18 +82,17 @@ class Pacer:
         if self._batch_started is None:
             self._batch_started = perf_counter()
 
-    def _hold_gc(self) -> None:
+    def _hold_gc(self, now: float) -> None:
         # Only a collector that is on, so that one the application turned off
         # stays off when the burst is over.
-        now = perf_counter()
         if self._gc_held is None and now >= self._gc_free_at and gc.isenabled():
             gc.disable()
             self._gc_held = now
 
-    def _release_gc(self) -> None:
+    def _release_gc(self, held_since: float) -> None:
         now = perf_counter()
         gc.enable()
-        self._gc_free_at = now + (now - self._gc_held) if self._gc_held is not None else now
+        self._gc_free_at = now + (now - held_since)
         self._gc_held = None
 
     def _schedule_tick(self) -> None:
@@ -124,7 +123,8 @@ class Pacer:
                 future.set_result(None)
                 woken += 1
         self._batch = woken
-        if self._gc_held is not None and (not self._waiting or perf_counter() - self._gc_held >= GC_HOLD):
-            self._release_gc()
+        held_since = self._gc_held
+        if held_since is not None and (not self._waiting or perf_counter() - held_since >= GC_HOLD):
+            self._release_gc(held_since)
         if woken or self._waiting:
             self._schedule_tick()
