@@ -168,6 +168,42 @@ def _keep_context_local(module, attr, name):
     setattr(module, attr, None)
 
 
+_thread_shims_installed = False
+
+
+def install_thread_shims():
+    """Third-party code that files per-request state by thread, told the request's thread.
+
+    django-debug-toolbar (< 4.0: its logging panel) keeps log records per
+    ``threading.current_thread()``: a coroutine view logs on the loop's
+    thread, so its records were filed under the loop, not under the thread
+    its request's middleware runs on. Idempotent; a no-op without the toolbar.
+    """
+    global _thread_shims_installed
+    if _thread_shims_installed:
+        return
+    _thread_shims_installed = True
+    from django.conf import settings
+
+    if "debug_toolbar" not in settings.INSTALLED_APPS:
+        return
+    try:
+        from debug_toolbar.utils import ThreadCollector  # type: ignore[import-not-found]
+    except ImportError:  # a release without it
+        return
+    from .lane import request_thread
+
+    get_collection, clear_collection = ThreadCollector.get_collection, ThreadCollector.clear_collection
+
+    def get(self, thread=None):
+        return get_collection(self, request_thread() if thread is None else thread)
+
+    def clear(self, thread=None):
+        return clear_collection(self, request_thread() if thread is None else thread)
+
+    ThreadCollector.get_collection, ThreadCollector.clear_collection = get, clear
+
+
 def install_test_shims():
     """Django < 3.1's test decorators, async-aware as they are from 3.1.
 

@@ -6,11 +6,18 @@ from django.conf import settings
 
 DEFAULTS: Dict[str, Any] = {
     # Threads one worker process may use for blocking work (sync views, hooks
-    # that may do I/O, templates, the ORM). One thread per request at most.
-    "ASYNC_LEGACY_THREADS": 32,
-    # Seconds a request keeps a lane thread it has left idle before giving it
-    # back (0: at once). A burst of blocking steps keeps one thread and one
-    # DB connection; a view that then waits holds none.
+    # that may do I/O, templates, the ORM): one per request in flight that has
+    # run sync code, so also the bound on its database connections. Created on
+    # demand; beyond 32, unused ones exit after 30 s. 1000: gunicorn's default
+    # worker_connections, so requests never queue for a thread by default.
+    "ASYNC_LEGACY_THREADS": 1000,
+    # True: a request keeps the thread it took until it ends, so all its sync
+    # code runs on one thread (thread-locals as in Django's sync handler).
+    # False (opt-in): it gives the thread back while it awaits; see lane.py.
+    "ASYNC_LEGACY_THREAD_AFFINITY": True,
+    # Without affinity: seconds a request keeps a lane thread it has left idle
+    # before giving it back (0: at once). A burst of blocking steps keeps one
+    # thread and one DB connection; a view that then waits holds none.
     "ASYNC_LEGACY_THREAD_IDLE": 0.005,
     # Dotted paths of middleware classes whose hooks never block.
     "ASYNC_LEGACY_INLINE_MIDDLEWARE": (),

@@ -45,6 +45,24 @@ def _thread_holds():
     return any(conn.connection is not None for conn in db.connections.all())
 
 
+def _thread_retires():
+    # A thread that exits closes its connections (they would stay open until collected).
+    db.connections.close_all()
+
+
+def lane_pool() -> LanePool:
+    """The pool of threads for one application's requests, from the settings."""
+    return LanePool(
+        conf.get("ASYNC_LEGACY_THREADS"),
+        on_acquire=_thread_taken,
+        on_release=_thread_given_back,
+        holds=_thread_holds,
+        idle=conf.get("ASYNC_LEGACY_THREAD_IDLE"),
+        affinity=conf.get("ASYNC_LEGACY_THREAD_AFFINITY"),
+        on_retire=_thread_retires,
+    )
+
+
 def _safe_receivers():
     safe = {db.reset_queries, db.close_old_connections}
     try:
@@ -82,13 +100,7 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.lanes = LanePool(
-            conf.get("ASYNC_LEGACY_THREADS"),
-            on_acquire=_thread_taken,
-            on_release=_thread_given_back,
-            holds=_thread_holds,
-            idle=conf.get("ASYNC_LEGACY_THREAD_IDLE"),
-        )
+        self.lanes = lane_pool()
         self._safe_receivers = _safe_receivers()
         self._inline_cache: Dict[Any, Any] = {}
         self._blocking_threshold = blocking.threshold_from_settings()

@@ -1,22 +1,43 @@
 """The thread lane: every sync <-> async hop of a request goes through here.
 
 A request that needs blocking work (a sync view, a middleware hook that may do
-I/O, template rendering, the ORM, ``sync_to_async``) borrows ONE thread from a
-bounded pool the first time it needs one. All of its blocking work runs on
-that thread while it holds it, so Django's per-thread database connection is
-opened, reused and closed where it lives: ``close_old_connections`` runs there
-when the request takes the thread and when it gives it back (CONN_MAX_AGE is
-honoured), and a request never uses two threads at once.
+I/O, template rendering, the ORM, ``sync_to_async``) takes ONE thread from a
+pool the first time it needs one, and all of its blocking work runs on that
+thread. Django's per-thread database connection is opened, reused and closed
+where it lives: ``close_old_connections`` runs there when the request takes the
+thread and when it gives it back (CONN_MAX_AGE is honoured), and a request never
+uses two threads at once.
 
-The thread goes back to the pool once the request has left it idle for
-``ASYNC_LEGACY_THREAD_IDLE`` seconds (default 0.005). So a coroutine view that reads the database
-and then long-polls holds no thread while it waits, and a burst of blocking
-steps separated by quick awaits keeps one thread and one connection, as
-Django's sync handler would. When other requests wait for a thread, the grace
+Thread affinity (``ASYNC_LEGACY_THREAD_AFFINITY = True``, the default): the
+request keeps its thread until it ends, parked while the request awaits, as
+Django >= 4.0's handler keeps one per request (its ``ThreadSensitiveContext``).
+So every sync step of one request - middleware hooks of any style,
+``sync_to_async``, the async ORM names, template rendering, signal receivers -
+sees the same ``threading.local`` state, as in Django's sync handler (audit-log
+and history packages keep the request there), and no other request's. A
+request holding a thread never waits for another one, so no request can wait
+for a thread that its own later steps hold: no nested-pool deadlock at any
+``ASYNC_LEGACY_THREADS``. A parked thread costs about 20 kB of memory (50 kB on
+Python 3.8) and no CPU; threads beyond ``KEEP_THREADS`` that stay unused for
+``RETIRE_AFTER`` seconds close their database connections and exit.
+
+Without affinity (``ASYNC_LEGACY_THREAD_AFFINITY = False``, opt-in) the thread
+goes back to the pool once the request has left it idle for
+``ASYNC_LEGACY_THREAD_IDLE`` seconds (default 0.005), so a coroutine view that
+reads the database and then long-polls holds no thread while it waits. What
+breaks then: thread-locals set by one step of a request may be gone, or another
+request's, at its next step. When other requests wait for a thread, the grace
 shrinks: a thread holding no database connection goes back as soon as it is
 idle, and one holding a connection goes back as soon as its request is
 suspended on something new (a timer, a socket: it has left its burst), or
-after the loop passes of a burst otherwise.
+after the loop passes of a burst otherwise. A thread is never given back while
+a job of its request runs on it (a middleware frame waiting for the rest of the
+chain), so that request's later steps never wait for a thread either.
+
+Every job of one request runs in ONE ``contextvars.Context``, the request's,
+brought up to date with the caller's context before the job and copied back
+after it: a contextvar set in ``process_request`` can be reset with its token
+in ``process_response``, as in Django's sync handler.
 
 asgiref's thread-sensitive ``sync_to_async`` (the default, also behind
 ``async_legacy.sync_to_async`` and Channels' ``database_sync_to_async``) runs
@@ -52,6 +73,7 @@ import functools
 import logging
 import queue
 import threading
+import time
 from collections import deque
 from typing import Any, Callable, TypeVar
 
@@ -65,6 +87,12 @@ current_lane = contextvars.ContextVar("async_legacy.lane", default=None)
 _MISSING = object()
 #: Passes of the event loop a thread must also stay idle before it goes back.
 _IDLE_PASSES = 6
+#: Threads a pool keeps however long they stay unused.
+KEEP_THREADS = 32
+#: Seconds a thread beyond KEEP_THREADS may stay unused before it exits.
+RETIRE_AFTER = 30.0
+#: Per thread: ``current``, the _LaneThread running there; ``entered``, the
+#: request contexts entered on it (jobs nested in a job of the same request).
 _thread = threading.local()
 
 
@@ -83,7 +111,11 @@ class _LaneThread:
         self.jobs = queue.SimpleQueue()
         #: False only when a job just ended leaving nothing for the release
         #: hygiene (LanePool's ``holds``): the thread can go back without a trip.
+        #: Written by the thread at a job's end, read on the loop after the
+        #: job's end was delivered there (so it is the job's own value).
         self.dirty = True
+        #: time.monotonic() when it last went back to the pool (under the pool's lock).
+        self.freed_at = 0.0
         self.thread = threading.Thread(target=self._main, name="async_legacy-lane-%d" % index, daemon=True)
         self.thread.start()
 
@@ -131,6 +163,36 @@ def _handling(exc, func, *args, **kwargs):
         raise exc
     except BaseException:
         return func(*args, **kwargs)
+
+
+def _in_request_context(ctx, caller, exc, func, args, kwargs):
+    """On a lane thread: run ``func`` in the request's context ``ctx``.
+
+    A job nested in another job of the same request (a middleware frame
+    waiting for the rest of the chain serves the request's jobs) is already
+    inside ``ctx``, which cannot be entered twice: it runs there as it is.
+    """
+    entered = getattr(_thread, "entered", None)
+    if entered is None:
+        entered = _thread.entered = []
+    for outer in entered:
+        if outer is ctx:  # by identity: contexts with equal contents compare equal
+            return _up_to_date(caller, exc, func, args, kwargs)
+    entered.append(ctx)
+    try:
+        return ctx.run(_up_to_date, caller, exc, func, args, kwargs)
+    finally:
+        entered.pop()
+
+
+def _up_to_date(caller, exc, func, args, kwargs):
+    # What the caller's task set since the request's last job, then the job.
+    for var, value in caller.items():
+        if var.get(_MISSING) is not value:
+            var.set(value)
+    if exc is None:
+        return func(*args, **kwargs)
+    return _handling(exc, func, *args, **kwargs)
 
 
 #: Seconds the loop waits in place for a job of a kind known to be quick.
@@ -205,6 +267,7 @@ class _Job:
     __slots__ = (
         "loop",
         "ctx",
+        "caller",
         "exc",
         "func",
         "args",
@@ -218,8 +281,9 @@ class _Job:
         "value",
     )
 
-    def __init__(self, loop, ctx, exc, func, args, kwargs, first=None):
+    def __init__(self, loop, ctx, caller, exc, func, args, kwargs, first=None):
         self.loop, self.ctx, self.exc, self.func, self.args, self.kwargs = loop, ctx, exc, func, args, kwargs
+        self.caller = caller  # a copy of the caller's context when it submitted the job
         self.first = first  # the thread's on_acquire hygiene, when this is its first job
         self.done = threading.Lock()
         self.done.acquire()
@@ -231,10 +295,7 @@ class _Job:
         if self.first is not None:
             _hygiene(self.first)
         try:
-            if self.exc is None:
-                value = self.ctx.run(self.func, *self.args, **self.kwargs)
-            else:
-                value = self.ctx.run(_handling, self.exc, self.func, *self.args, **self.kwargs)
+            value = _in_request_context(self.ctx, self.caller, self.exc, self.func, self.args, self.kwargs)
         except BaseException as error:  # noqa: B902 - handed to the awaiting task
             ok, value = False, error
         else:
@@ -280,7 +341,14 @@ def _restore_context(ctx):
 
 
 class LanePool:
-    """At most ``size`` threads, shared by all requests of one application."""
+    """At most ``size`` threads, shared by all requests of one application.
+
+    Threads are created when a request needs one and none is free, and kept;
+    the most recently freed is taken first, so under a steady load the same
+    few stay warm and the rest, beyond ``KEEP_THREADS``, retire after
+    ``RETIRE_AFTER`` seconds unused (``on_retire`` runs on them first: their
+    database connections are closed, not leaked).
+    """
 
     def __init__(
         self,
@@ -291,6 +359,8 @@ class LanePool:
         idle=0.005,
         idle_name="ASYNC_LEGACY_THREAD_IDLE",
         holds=None,
+        affinity=True,
+        on_retire=None,
     ):
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
             raise ValueError(
@@ -302,28 +372,46 @@ class LanePool:
                 "%s must be a number of seconds from 0 to 60 (how long a request keeps an idle "
                 "thread before giving it back; 0 gives it back at once); got %r." % (idle_name, idle)
             )
+        if not isinstance(affinity, bool):
+            raise ValueError(
+                "ASYNC_LEGACY_THREAD_AFFINITY must be True (a request keeps its thread until it "
+                "ends: thread-locals as in Django's sync handler) or False (a request gives its "
+                "thread back while it awaits); got %r." % (affinity,)
+            )
         self.size = size
-        #: Seconds a request keeps a thread it leaves idle (see the module doc).
+        #: True: a request keeps the thread it took until it ends (see the module doc).
+        self.affinity = affinity
+        #: Seconds a request keeps a thread it leaves idle, without affinity.
         self.idle = idle
         #: Run on the thread when a request takes it / gives it back
         #: (connection hygiene: request_started / request_finished's part).
         self.on_acquire = on_acquire
         self.on_release = on_release
+        #: Run on a thread before it exits (close its database connections).
+        self.on_retire = on_retire
         #: Run on a thread at a job's end: True if ``on_release`` has work there
         #: (an open DB connection). None: it always has.
         self.holds = holds
+        # Guarded by _lock: _threads, _free, _waiters, _created.
         self._threads = []
         self._free = []
+        self._waiters = deque()
+        self._created = 0
+        self._lock = threading.Lock()
         #: Lanes holding a thread they left idle (loop thread only): asked to
         #: give it back early when a request starts waiting for one.
         self._idlers = set()
-        self._waiters = deque()
-        self._lock = threading.Lock()
+        self._reaper = None  # the loop whose timer retires unused threads, while one is set (loop thread only)
 
     @property
     def busy(self):
         with self._lock:
             return len(self._threads) - len(self._free)
+
+    @property
+    def threads(self):
+        """Threads the pool has now (busy or free)."""
+        return len(self._threads)
 
     @property
     def contended(self):
@@ -335,8 +423,12 @@ class LanePool:
             if self._free:
                 return self._free.pop()
             if len(self._threads) < self.size:
-                worker = _LaneThread(self, len(self._threads))
+                worker = _LaneThread(self, self._created)
+                self._created += 1
                 self._threads.append(worker)
+                if len(self._threads) > KEEP_THREADS and (self._reaper is None or self._reaper.is_closed()):
+                    self._reaper = asyncio.get_event_loop()
+                    self._reaper.call_later(RETIRE_AFTER, self._reap)
                 return worker
             fut = asyncio.get_event_loop().create_future()
             self._waiters.append(fut)
@@ -365,7 +457,28 @@ class LanePool:
                 except RuntimeError:  # that waiter's loop is closed
                     continue
                 return
+            worker.freed_at = time.monotonic()
             self._free.append(worker)
+
+    def _reap(self):
+        """On the loop: threads beyond KEEP_THREADS unused for RETIRE_AFTER exit."""
+        retired = []
+        with self._lock:
+            cutoff = time.monotonic() - RETIRE_AFTER
+            # _free is oldest first: the least recently used are at its start.
+            while len(self._threads) > KEEP_THREADS and self._free and self._free[0].freed_at <= cutoff:
+                worker = self._free.pop(0)
+                self._threads.remove(worker)
+                retired.append(worker)
+            more = len(self._threads) > KEEP_THREADS
+        for worker in retired:
+            if self.on_retire is not None:
+                worker.jobs.put(functools.partial(_hygiene, self.on_retire))
+            worker.jobs.put(None)
+        if more:
+            self._reaper.call_later(RETIRE_AFTER / 4, self._reap)
+        else:
+            self._reaper = None
 
     def _release_after_hygiene(self, worker):
         try:
@@ -385,8 +498,12 @@ class Lane:
     """The blocking-work lane of one request.
 
     ``await lane.run(func, *args)`` runs ``func`` on the request's thread (taken
-    from the pool on first use, given back when left idle) in a copy of the
-    caller's context, copying context changes back afterwards.
+    from the pool on first use; kept until the request ends with affinity, else
+    given back when left idle) in the request's context, brought up to date with
+    the caller's first and copied back to it afterwards.
+
+    Fields are the loop thread's, but ``_ctx``, which the request's jobs enter
+    on its thread (the loop only reads it, between jobs or while one runs).
     """
 
     __slots__ = (
@@ -403,6 +520,8 @@ class Lane:
         "_fresh",
         "_task",
         "_waits_on",
+        "_keeps",
+        "_ctx",
     )
 
     def __init__(self, pool):
@@ -419,6 +538,8 @@ class Lane:
         self._fresh = False  # the thread was just taken: its first job runs on_acquire first
         self._task = None  # the request's task (set by enter())
         self._waits_on = None  # what that task awaited when its last job ended
+        self._keeps = pool.affinity  # the thread, once taken, stays until the request ends
+        self._ctx = None  # the context every job of the request runs in (made at the first)
 
     @property
     def used(self):
@@ -442,7 +563,7 @@ class Lane:
         if self._pins <= 0:
             raise RuntimeError("Lane.unpin() without a matching pin().")
         self._pins -= 1
-        if not self._pins and self._worker is not None and not self._busy and not self.closed:
+        if not self._kept():
             self._busy += 1  # an empty job's end starts the idle clock
             self._job_done()
 
@@ -468,8 +589,8 @@ class Lane:
         worker = self._worker
         if worker is None:
             worker = await self._thread(func)
-        ctx = contextvars.copy_context()
-        job = _Job(self._loop, ctx, exc, func, args, kwargs, self._first())
+        ctx = self._context()
+        job = _Job(self._loop, ctx, contextvars.copy_context(), exc, func, args, kwargs, self._first())
         # In place only when nothing of this request is queued before it.
         site = _site(func)
         in_place = not self._busy and _in_place.worth_trying(site)
@@ -485,6 +606,16 @@ class Lane:
             self._job_done()
         _restore_context(ctx)
         return result
+
+    def _context(self):
+        ctx = self._ctx
+        if ctx is None:
+            ctx = self._ctx = contextvars.copy_context()
+        return ctx
+
+    def _kept(self):
+        """True while the thread must stay (or there is none to give back)."""
+        return bool(self._busy or self._worker is None or self.closed or self._pins or self._keeps)
 
     async def _thread(self, func):
         """The request's thread: taken from the pool (one taker at a time) if it holds none."""
@@ -522,7 +653,7 @@ class Lane:
     def _job_done(self):
         """On the loop, after a job: give the thread back once the request leaves it idle."""
         self._busy -= 1
-        if self._busy or self._worker is None or self.closed or self._pins:
+        if self._kept():
             return
         idle = self._pool.idle
         if not idle:
@@ -547,7 +678,7 @@ class Lane:
     def on_contention(self):
         """A request started waiting for a thread: give this idle one back if
         the request has left its burst of blocking steps (see _idle_pass)."""
-        if self._busy or self._worker is None or self.closed or self._pins:
+        if self._kept():
             return
         if not self._worker.dirty or self._left_burst():
             self.release()
@@ -571,7 +702,7 @@ class Lane:
         # wake its caller), and the clock alone would take its thread between
         # two steps of a burst.
         self._timer = None
-        if self._busy or self._worker is None or self.closed or self._pins:
+        if self._kept():
             return
         due = self._idle_since + self._pool.idle
         if self._loop.time() < due:
@@ -581,7 +712,7 @@ class Lane:
 
     def _idle_pass(self, left, since):
         self._timer = None
-        if self._busy or self._worker is None or self.closed or self._pins:
+        if self._kept():
             return
         if self._pool.contended and self._left_burst():
             self.release()  # others wait, and this request has left its burst
@@ -601,10 +732,12 @@ class Lane:
     def release(self):
         """Give the thread back now; its hygiene runs on it after the jobs queued before.
 
-        The next :meth:`run` takes a thread again. A no-op while pinned
-        (until the lane is closed).
+        The next :meth:`run` takes a thread again. A no-op until the lane is
+        closed while it is pinned, keeps its thread (affinity) or a job of the
+        request runs (a middleware frame on the thread waiting for the rest of
+        the chain: the request's later steps go to that thread).
         """
-        if self._pins and not self.closed:
+        if (self._pins or self._keeps or self._busy) and not self.closed:
             return
         worker, self._worker = self._worker, None
         self._fresh = False
@@ -696,7 +829,7 @@ class Lane:
             self._loop = asyncio.get_event_loop()
             if self._pool.on_acquire is not None:
                 func = functools.partial(_after, self._pool.on_acquire, func)
-        job = _Job(self._loop, contextvars.copy_context(), None, func, args, {})
+        job = _Job(self._loop, self._context(), contextvars.copy_context(), None, func, args, {})
         worker.jobs.put(job)
         worker.jobs.put(functools.partial(self._pool.release, worker))
         return await job.wake_me()
@@ -763,6 +896,23 @@ def _hygiene(func):
         func()
     except Exception:
         logger.exception("Connection hygiene failed on a lane thread (%r)", func)
+
+
+def request_thread():
+    """The thread that stands for the current request's thread.
+
+    On a lane thread, itself. On the event loop, inside a request that holds a
+    thread, that thread: the loop runs every request's coroutines, so code that
+    files what it collects by ``threading.current_thread()`` (debug-toolbar's
+    logging panel) finds a coroutine's records with the rest of its request's.
+    Elsewhere, the current thread.
+    """
+    if getattr(_thread, "current", None) is None:
+        lane = current_lane.get()
+        worker = getattr(lane, "_worker", None)
+        if worker is not None:
+            return worker.thread
+    return threading.current_thread()
 
 
 def active_lane():

@@ -26,9 +26,9 @@ from asgiref.sync import SyncToAsync
 from django.core import signals
 from django.core.handlers.asgi import ASGIHandler
 
-from . import blocking, compat, conf
-from .handler import _safe_receivers, _thread_given_back, _thread_holds, _thread_taken
-from .lane import Lane, LanePool, ThreadSensitiveLane, current_lane
+from . import blocking, compat
+from .handler import _safe_receivers, lane_pool
+from .lane import Lane, ThreadSensitiveLane, current_lane
 
 if TYPE_CHECKING:
     from ._typing import ASGIApp
@@ -72,7 +72,7 @@ class PipelineASGIHandler(_Pipeline, ASGIHandler):
     _signals_checked = None  # (their receiver lists, whether all are safe)
 
     def __init__(self):
-        self.lanes = _lane_pool()
+        self.lanes = lane_pool()
         self._blocking_threshold = blocking.threshold_from_settings()
         self._safe = _safe_receivers()
         super().__init__()
@@ -83,7 +83,7 @@ class PipelineASGIHandler(_Pipeline, ASGIHandler):
         if self._blocking_threshold is not None:
             blocking.watch(self._blocking_threshold)
         if self.lanes is None:
-            self.lanes = _lane_pool()
+            self.lanes = lane_pool()
         lane = self.lane_class(self.lanes)
         outer = current_lane.get()
         previous_context = SyncToAsync.thread_sensitive_context.get(None)
@@ -176,16 +176,6 @@ def _executor():
     key = SyncToAsync.thread_sensitive_context.get(None)
     executor = SyncToAsync.context_to_thread_executor.get(key) if key is not None else None
     return executor if isinstance(executor, _RequestExecutor) else None
-
-
-def _lane_pool():
-    return LanePool(
-        conf.get("ASYNC_LEGACY_THREADS"),
-        on_acquire=_thread_taken,
-        on_release=_thread_given_back,
-        holds=_thread_holds,
-        idle=conf.get("ASYNC_LEGACY_THREAD_IDLE"),
-    )
 
 
 def get_pipeline_application() -> "ASGIApp":

@@ -223,6 +223,7 @@ class AsyncBaseHandler(BaseHandler):
 
     def load_middleware(self):
         compat.install_legacy_shims()
+        compat.install_thread_shims()
         self._atomic_requests = views.any_atomic_requests()
         if compat.uses_legacy_middleware_classes(settings):
             super().load_middleware()  # Django fills the five hook lists

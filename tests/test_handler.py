@@ -7,6 +7,7 @@ import time
 
 import pytest
 from django.core import signals
+from django.test import override_settings
 from helpers import call, environ, gather, lanes_idle, run
 
 
@@ -51,7 +52,12 @@ def test_generator_based_coroutine(app, loop):
     assert run(loop, call(app, "/generator/")).body == b"generator-based"
 
 
-def test_views_run_concurrently(app, loop):
+def test_views_run_concurrently(loop):
+    from async_legacy import AsyncDjangoApplication
+
+    # A thread for each (the test settings' pool of 8 would make 7 waves).
+    with override_settings(ASYNC_LEGACY_THREADS=50):
+        app = AsyncDjangoApplication()
     started = loop.time()
     results = gather(loop, *[call(app, "/hello/", query={"s": "0.3"}) for _ in range(50)])
     assert all(r.body == b"hello" for r in results)

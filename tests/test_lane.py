@@ -204,8 +204,19 @@ def test_async_to_sync_from_the_lane_gets_back_to_the_loop(app, loop):
     assert got["nested"] == got["caller"]  # and hopped back onto the same lane thread
 
 
-def test_a_long_poll_holds_no_thread_while_it_waits(app, loop):
+@pytest.fixture
+def releasing_app():
+    """An application whose requests give their thread back while they await
+    (ASYNC_LEGACY_THREAD_AFFINITY = False, the opt-in mode)."""
+    from async_legacy import AsyncDjangoApplication
+
+    with override_settings(ASYNC_LEGACY_THREAD_AFFINITY=False):
+        return AsyncDjangoApplication()
+
+
+def test_a_long_poll_holds_no_thread_while_it_waits_without_affinity(releasing_app, loop):
     """40 polls (read, then wait 1 s) on 8 threads: all wait at once, holding none."""
+    app = releasing_app
 
     async def scenario():
         polls = [asyncio.ensure_future(call(app, "/lane/poll/", query={"s": "1.0"})) for _ in range(40)]
@@ -251,7 +262,7 @@ def test_a_burst_of_blocking_steps_keeps_one_thread_and_one_connection(loop):
 def test_thread_idle_setting_zero_gives_the_thread_back_at_once(loop):
     from async_legacy import AsyncDjangoApplication
 
-    with override_settings(ASYNC_LEGACY_THREAD_IDLE=0):
+    with override_settings(ASYNC_LEGACY_THREAD_IDLE=0, ASYNC_LEGACY_THREAD_AFFINITY=False):
         app = AsyncDjangoApplication()
 
     async def scenario():
@@ -292,7 +303,7 @@ def test_concurrent_first_steps_of_one_request_take_one_thread(loop):
 
 
 def test_a_pinned_lane_keeps_its_thread_however_idle(loop):
-    pool = LanePool(2, idle=0.01)
+    pool = LanePool(2, idle=0.01, affinity=False)
     lane = Lane(pool)
 
     async def steps():
@@ -441,7 +452,7 @@ def test_a_thread_without_a_connection_goes_back_without_a_trip(loop):
 def test_an_idle_thread_goes_back_at_once_when_others_wait(loop):
     """With every thread held idle by requests that have moved on to a long
     wait, a new request gets one at once, not after the idle grace."""
-    pool = LanePool(2, idle=30)  # a grace far longer than the test
+    pool = LanePool(2, idle=30, affinity=False)  # a grace far longer than the test
 
     async def holder(started):
         lane = Lane(pool)
@@ -466,3 +477,136 @@ def test_an_idle_thread_goes_back_at_once_when_others_wait(loop):
         return waited
 
     assert run(loop, scenario()) < 0.5  # 2 s if it waited for a holder
+
+
+FRAMES = ["testproject.middleware.function_middleware", "testproject.middleware.CallOverride"]
+LOCAL = ["testproject.middleware.RequestInThreadLocal"]
+
+
+@pytest.mark.parametrize("affinity", [True, False])
+def test_middleware_frames_never_deadlock_the_pool(loop, affinity):
+    """Function and __call__ middleware wait on their thread for the rest of
+    the chain (a coroutine view, then a TemplateResponse rendered on a thread):
+    3x ASYNC_LEGACY_THREADS such requests at once are all answered."""
+    from django.conf import settings
+
+    from async_legacy import AsyncDjangoApplication
+
+    if settings.MIDDLEWARE is None:
+        pytest.skip("function middleware needs settings.MIDDLEWARE")
+    with override_settings(MIDDLEWARE=FRAMES + LOCAL, ASYNC_LEGACY_THREADS=2, ASYNC_LEGACY_THREAD_AFFINITY=affinity):
+        app = AsyncDjangoApplication()
+
+        async def scenario():
+            calls = [call(app, "/lane/template-after-wait/", query={"s": "0.2"}) for _ in range(6)]
+            return await asyncio.wait_for(asyncio.gather(*calls), 20)  # a deadlock never ends
+
+        results = run(loop, scenario())
+    assert [r.status_code for r in results] == [200] * 6
+    assert all(r.header("X-Function") == "wrapped" and r.header("X-Call") == "overridden" for r in results)
+    run(loop, lanes_idle(app))
+    assert app.lanes.busy == 0
+
+
+def test_a_requests_sync_code_sees_its_own_thread_locals(loop):
+    """With affinity (the default) every sync step of a request runs on one
+    thread: a thread-local set in process_request is the request's own in a
+    sync_to_async call after an await, and in process_response."""
+    from async_legacy import AsyncDjangoApplication
+
+    with override_settings(MIDDLEWARE=LOCAL):
+        app = AsyncDjangoApplication()
+        calls = [
+            call(app, "/lane/template-after-wait/", query={"s": "0.05"}, headers={"X-User": "user-%d" % i})
+            for i in range(10)
+        ]
+        results = gather(loop, *calls)
+    assert [r.header("X-Local-User") for r in results] == ["user-%d" % i for i in range(10)]
+    assert [r.header("X-Local-At-Response") for r in results] == ["own"] * 10
+    for r in results:
+        hooks = set(r.header("X-Hook-Threads").split(","))
+        assert hooks == {r.header("X-Sync-Thread")}, (hooks, r.header("X-Sync-Thread"))
+
+
+def test_without_affinity_thread_locals_may_be_another_requests(loop):
+    """What ASYNC_LEGACY_THREAD_AFFINITY = False gives up (documented): with
+    fewer threads than requests, a thread-local set before an await is gone
+    or another request's after it."""
+    from async_legacy import AsyncDjangoApplication
+
+    with override_settings(MIDDLEWARE=LOCAL, ASYNC_LEGACY_THREADS=2, ASYNC_LEGACY_THREAD_AFFINITY=False):
+        app = AsyncDjangoApplication()
+        calls = [
+            call(app, "/lane/template-after-wait/", query={"s": "0.05"}, headers={"X-User": "user-%d" % i})
+            for i in range(10)
+        ]
+        results = gather(loop, *calls)
+    assert [r.status_code for r in results] == [200] * 10
+    assert [r.header("X-Local-User") for r in results] != ["user-%d" % i for i in range(10)]
+
+
+@pytest.mark.parametrize("path", ["/lane/template-after-wait/", "/sync-db/"])
+@pytest.mark.parametrize("frames", [[], FRAMES])
+def test_a_contextvar_set_in_process_request_resets_with_its_token(loop, path, frames):
+    """process_request and process_response of one middleware run in one
+    context, as in Django's sync handler, also nested in middleware frames."""
+    from django.conf import settings
+
+    from async_legacy import AsyncDjangoApplication
+
+    if frames and settings.MIDDLEWARE is None:
+        pytest.skip("function middleware needs settings.MIDDLEWARE")
+    with override_settings(MIDDLEWARE=frames + ["testproject.middleware.ContextVarToken"]):
+        app = AsyncDjangoApplication()
+        got = run(loop, call(app, path, query={"s": "0"}))
+    assert got.status_code == 200, got.body[:500]
+    assert got.header("X-Var-Reset") == "yes"
+
+
+def test_unused_threads_beyond_the_kept_ones_retire_and_close_their_connections(loop, monkeypatch):
+    """Threads started for a burst do not stay forever with an open persistent
+    connection each: beyond KEEP_THREADS, unused ones close it and exit."""
+    from django.db import connection, connections
+
+    from async_legacy import AsyncDjangoApplication
+    from async_legacy import lane as lane_module
+
+    monkeypatch.setattr(lane_module, "KEEP_THREADS", 1)
+    monkeypatch.setattr(lane_module, "RETIRE_AFTER", 0.1)
+    app = AsyncDjangoApplication()
+    retired = []
+    original = app.lanes.on_retire
+
+    def counted():
+        original()
+        retired.append(connection.connection is None)  # on the retiring thread
+
+    app.lanes.on_retire = counted
+
+    def query():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return threading.current_thread()
+
+    async def scenario():
+        lanes = [Lane(app.lanes) for _ in range(4)]
+        threads = await asyncio.gather(*[lane.run(query) for lane in lanes])
+        for lane in lanes:
+            lane.close_now()
+        for _ in range(100):  # bounded: retired 0.1 s after, checked every 0.025 s
+            await asyncio.sleep(0.02)
+            if app.lanes.threads == 1 and sum(t.is_alive() for t in threads) == 1:
+                break
+        return threads
+
+    database = connections.databases["default"]
+    saved = database.get("CONN_MAX_AGE", 0)
+    database["CONN_MAX_AGE"] = 600  # persistent: kept open by the release hygiene
+    try:
+        threads = run(loop, scenario())
+    finally:
+        database["CONN_MAX_AGE"] = saved
+    assert len(set(threads)) == 4
+    assert app.lanes.threads == 1
+    assert sum(t.is_alive() for t in threads) == 1
+    assert retired == [True, True, True]

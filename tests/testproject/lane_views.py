@@ -140,3 +140,23 @@ async def pg_burst(request):
         await asyncio.sleep(0)
         pids.append(await run_sync(_backend_pid))
     return JsonResponse({"pids": pids})
+
+
+def _local_request_user():
+    from testproject.middleware import REQUEST_LOCAL
+
+    request = getattr(REQUEST_LOCAL, "request", None)
+    return (None if request is None else request.META.get("HTTP_X_USER")), threading.get_ident()
+
+
+async def template_after_wait(request):
+    """Waits, then reads the request kept in a thread-local from sync code and
+    answers with a TemplateResponse (rendered on the request's thread)."""
+    from django.template.response import TemplateResponse
+
+    await asyncio.sleep(float(request.GET.get("s", 0.2)))
+    user, ident = await sync_to_async(_local_request_user)()
+    response = TemplateResponse(request, "hello.html", {"name": user, "lang": "en"})
+    response["X-Local-User"] = str(user)
+    response["X-Sync-Thread"] = str(ident)
+    return response

@@ -1,5 +1,6 @@
 """Middleware that records what happens, for comparing with Django's handler."""
 
+import contextvars
 import threading
 
 from django.http import HttpResponse
@@ -208,3 +209,43 @@ def async_undecorated(get_response):
         return await get_response(request)
 
     return middleware
+
+
+#: What RequestInThreadLocal keeps, per thread (as audit-log and history packages do).
+REQUEST_LOCAL = threading.local()
+
+
+class RequestInThreadLocal(MiddlewareMixin):
+    """Keeps the request in a threading.local for the request's later sync code."""
+
+    def process_request(self, request):
+        REQUEST_LOCAL.request = request
+        request.hook_threads = [threading.get_ident()]
+
+    def process_response(self, request, response):
+        seen = getattr(REQUEST_LOCAL, "request", None)
+        response["X-Local-At-Response"] = "own" if seen is request else "other" if seen is not None else "none"
+        if hasattr(REQUEST_LOCAL, "request"):
+            del REQUEST_LOCAL.request
+        if hasattr(request, "hook_threads"):
+            request.hook_threads.append(threading.get_ident())
+            response["X-Hook-Threads"] = ",".join(str(t) for t in request.hook_threads)
+        return response
+
+
+REQUEST_VAR = contextvars.ContextVar("testproject.request_var")
+
+
+class ContextVarToken(MiddlewareMixin):
+    """Sets a contextvar in process_request and resets it with its token in
+    process_response, which Django's sync handler allows."""
+
+    def process_request(self, request):
+        request.var_token = REQUEST_VAR.set(request.path)
+
+    def process_response(self, request, response):
+        token = getattr(request, "var_token", None)
+        if token is not None:
+            REQUEST_VAR.reset(token)
+            response["X-Var-Reset"] = "yes"
+        return response
