@@ -49,6 +49,10 @@ class ThreadPerRequest:
                 if close and context in SyncToAsync.context_to_thread_executor:
                     await sync_to_async(_close_connections)()  # on the request's thread
 
+    def __getattr__(self, name):
+        # Look like the wrapped ASGIHandler (request_class, get_response...).
+        return getattr(self.app, name)
+
 
 def _close_connections():
     from django.db import connections
@@ -61,10 +65,6 @@ def _persistent_connections():
     from django.conf import settings
 
     return any(db.get("CONN_MAX_AGE", 0) != 0 for db in settings.DATABASES.values())
-
-    def __getattr__(self, name):
-        # Look like the wrapped ASGIHandler (request_class, get_response...).
-        return getattr(self.app, name)
 
 
 class Watched:

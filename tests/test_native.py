@@ -30,6 +30,18 @@ def test_entry_points_are_djangos_handler():
     assert type(legacy_style) is type(app)
 
 
+def test_the_wrapped_application_looks_like_djangos_handler():
+    """Code that reads the handler's attributes off the application (request_class,
+    get_response, load_middleware...) finds Django's, through the wrappers."""
+    from django.core.handlers.asgi import ASGIHandler
+
+    from async_legacy import get_application
+
+    app = get_application()
+    assert app.request_class is ASGIHandler.request_class
+    assert app.get_response.__func__ is ASGIHandler.get_response
+
+
 def four_sync_sleeps(base):
     # Warm up first (URLconf, first DB connection): the figure is about queueing.
     assert requests.get(base + "/sleep/sync/?s=0").text == "slept"
