@@ -1,8 +1,17 @@
+import os
+import re
+
 from setuptools import setup
+
+# One version source: async_legacy/__init__.py.
+with open(
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "async_legacy", "__init__.py"), encoding="utf-8"
+) as f:
+    VERSION = re.search(r'^__version__ = "([^"]+)"', f.read(), re.M).group(1)
 
 setup(
     name="django-async-legacy",
-    version="0.1.0",
+    version=VERSION,
     description="Coroutine views on Django 1.11-3.0, the gaiohttp gunicorn worker, and a path to native ASGI.",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
