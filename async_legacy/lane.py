@@ -103,6 +103,13 @@ def _noop():
     pass
 
 
+class _StartedEvent(threading.Event):
+    """A Thread's ``_started`` whose ``wait()`` (in ``Thread.start()``) does not block."""
+
+    def wait(self, timeout=None):
+        return True
+
+
 class _LaneThread:
     """One pooled thread with its own job queue."""
 
@@ -117,6 +124,10 @@ class _LaneThread:
         #: time.monotonic() when it last went back to the pool (under the pool's lock).
         self.freed_at = 0.0
         self.thread = threading.Thread(target=self._main, name="async_legacy-lane-%d" % index, daemon=True)
+        # Thread.start() waits until the new thread has run its first lines:
+        # 0.25 ms of the loop's time each, 0.25 s for a burst of 1000 requests
+        # that each start one. Jobs queue until it runs, so the loop need not wait.
+        self.thread._started = _StartedEvent()
         self.thread.start()
 
     def _main(self):
@@ -128,13 +139,20 @@ class _LaneThread:
             self.dirty = True
             job()
 
-    def serve_until(self, future):
-        """Run queued jobs on this thread until ``future`` (concurrent) is done."""
-        future.add_done_callback(lambda _: self.jobs.put(_noop))
-        while not future.done():
+    def serve_until(self, call):
+        """Run queued jobs on this thread until ``call`` (a :class:`_Call`) is done."""
+        while not call.done:
             self.jobs.get()()
             self.dirty = True  # the job that waits here goes on
-        return future.result()
+        if call.cancelled:
+            # The request was cancelled (its client left): asyncio's
+            # CancelledError, a BaseException from Python 3.8, unwinds the
+            # middleware frame waiting here like the task it belongs to, and
+            # is no "Internal Server Error" with a traceback to log and mail.
+            raise asyncio.CancelledError()
+        if call.error is not None:
+            raise call.error
+        return call.value
 
     def note_clean(self):
         """At a job's end, before its caller learns of it: may the thread go back without hygiene?"""
@@ -145,6 +163,31 @@ class _LaneThread:
             self.dirty = bool(holds())
         except Exception:  # noqa: BLE001 - then the hygiene runs, as it always did
             self.dirty = True
+
+
+class _Call:
+    """A coroutine a lane thread waits for (:meth:`Lane.call_async`).
+
+    Written on the loop, read by the waiting thread once ``done`` is set
+    (the wake-up through its job queue orders the two).
+    """
+
+    __slots__ = ("worker", "task", "done", "cancelled", "error", "value")
+
+    def __init__(self, worker):
+        self.worker = worker
+        self.task = None
+        self.done = self.cancelled = False
+        self.error = self.value = None
+
+    def cancel(self):
+        self.cancelled = True  # also when the task has not started yet
+        if self.task is not None:
+            self.task.cancel()
+
+    def finish(self):
+        self.done = True
+        self.worker.jobs.put(_noop)  # wakes the thread in serve_until
 
 
 def _deliver(fut, ok, value):
@@ -529,7 +572,7 @@ class Lane:
         self._worker = None
         self._loop = None
         self.closed = False
-        self._calls = None  # futures of call_async() still running on the loop
+        self._calls = None  # call_async() calls not yet ended (added on the thread, removed on the loop)
         self._busy = 0  # jobs queued or running on the thread
         self._idle_since = 0.0
         self._timer = None
@@ -790,21 +833,47 @@ class Lane:
         worker.jobs.put(functools.partial(_run_submitted, self, future, fn, args, kwargs))
 
     def call_async(self, coro_func, *args, **kwargs):
-        """From a job on this lane: run a coroutine on the loop and wait for it."""
+        """From a job on this lane: run a coroutine on the loop and wait for it.
+
+        The thread serves the request's jobs meanwhile (the coroutine's own
+        blocking steps come back to it). One wake-up of the loop to start the
+        task and one of the thread when it ends: no concurrent Future chained
+        to an asyncio one (run_coroutine_threadsafe's way, twice the objects
+        and callbacks on a path every middleware frame takes).
+        """
         worker = getattr(_thread, "current", None)
         if worker is None or worker is not self._worker:
             raise RuntimeError("Lane.call_async() must be called from the request's own lane thread.")
-        future = asyncio.run_coroutine_threadsafe(coro_func(*args, **kwargs), self._loop)
+        call = _Call(worker)
         if self._calls is None:
             self._calls = set()
-        self._calls.add(future)
-        future.add_done_callback(self._calls.discard)
-        return worker.serve_until(future)
+        self._calls.add(call)  # now: cancel_calls() may come before the task starts
+        self._loop.call_soon_threadsafe(self._start_call, call, coro_func, args, kwargs)
+        return worker.serve_until(call)
+
+    def _start_call(self, call, coro_func, args, kwargs):
+        # On the loop, in a copy of the calling job's context.
+        if call.cancelled:  # cancel_calls() came first
+            self._calls.discard(call)
+            call.finish()
+            return
+        call.task = self._loop.create_task(coro_func(*args, **kwargs))
+        call.task.add_done_callback(functools.partial(self._call_done, call))
+
+    def _call_done(self, call, task):
+        self._calls.discard(call)
+        if task.cancelled():
+            call.cancelled = True
+        else:
+            call.error = task.exception()
+            if call.error is None:
+                call.value = task.result()
+        call.finish()
 
     def cancel_calls(self):
-        """Cancel coroutines a lane job is waiting for (the request was cancelled)."""
-        for future in list(self._calls or ()):
-            future.cancel()
+        """Cancel coroutines a lane job is waiting for (the request was cancelled). On the loop."""
+        for call in list(self._calls or ()):
+            call.cancel()
 
     async def close(self, func=None, *args):
         """Run ``func`` as the request's last job, then return the thread.

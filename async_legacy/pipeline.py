@@ -133,10 +133,11 @@ def _sync_mode(hook):
 
 
 class _RestOfChain:
-    """``get_response`` handed to middleware: the layers inside it, on the loop.
+    """``get_response`` handed to middleware: the layers inside it.
 
-    Only opaque middleware calls it (from its lane thread); split middleware
-    never calls its ``get_response``.
+    Only opaque middleware calls it, from its lane thread (split middleware
+    never calls its ``get_response``): the inner layers' hooks run there, as
+    in Django's sync handler, and only the view goes back to the loop.
     """
 
     def __init__(self, handler):
@@ -144,7 +145,7 @@ class _RestOfChain:
         self.index = None
 
     def __call__(self, request):
-        return current_lane.get().call_async(self.handler._run_layers, self.index, request)
+        return self.handler._run_layers_on_thread(self.index, request)
 
 
 def _async_rest(handler, rest, inner):
@@ -181,6 +182,8 @@ def _converting(handler, middleware):
 def _call_opaque(middleware, request):
     try:
         return middleware(request)
+    except CancelledError:  # an Exception on Python 3.7: the request was cancelled, no error
+        raise
     except Exception as exc:
         return response_for_exception(request, exc)
 
@@ -333,6 +336,21 @@ class AsyncBaseHandler(BaseHandler):
                 index -= 1
                 continue
             return value
+
+    def _run_layers_on_thread(self, start, request):
+        """What :meth:`_run_layers` does, on the request's thread: the inner
+        chain of a middleware that called its ``get_response`` there. The
+        hooks run in place (no trip to the loop and back per layer); the view,
+        or an async-capable middleware, is awaited on the loop meanwhile."""
+        lane = current_lane.get()
+        index, value, state = self._request_phase(start, request, True)
+        if state is _ASYNC:
+            value = lane.call_async(self._layers[index].call, request)
+            index -= 1  # the middleware did its own response phase
+        elif state is _VIEW:
+            value = lane.call_async(self._get_response_converted, request)
+            index = len(self._layers) - 1
+        return self._response_phase(start, index, request, value, True)[1]
 
     def _request_phase(self, index, request, on_thread):
         """Request hooks from layer ``index`` inwards, Django's rules.
