@@ -180,6 +180,29 @@ def venv_for(python, django, out=None):
     driver = postgres_driver(python, django)
     if driver:
         requirements.append(driver)
+    # tests/test_thread_affinity.py serves two third-party packages that keep
+    # per-request state per thread; pinned to a release declaring support for
+    # the Django (their tests skip where none is installed).
+    # django-simple-history: 2.12.0 declares 1.11-3.1 and keeps the request in
+    # a threading.local; 3.x keeps it in asgiref's Local (3.3.0: 3.2-4.1,
+    # 3.8.0: 4.2-5.2, 3.13.0: 5.2/6.0 on Python 3.10+). None declares 6.1 yet.
+    history = {
+        "1.11": "2.12.0",
+        "2.2": "2.12.0",
+        "3.0": "2.12.0",
+        "3.1": "2.12.0",
+        "3.2": "3.3.0",
+        "4.2": "3.8.0",
+        "5.2": "3.13.0",
+    }.get(django)
+    if history:
+        requirements.append("django-simple-history==" + history)
+    # django-debug-toolbar, for its Logging panel (keyed by thread): removed in
+    # 4.0, so 2.2.1 on 1.11 (the last 2.x: 1.11/2.2/3.0), 3.2.4 on 2.2-3.1,
+    # 3.8.1 (the last with the panel: 3.2-4.1) on 3.2; none on 4.2 and later.
+    toolbar = {"1.11": "2.2.1", "2.2": "3.2.4", "3.0": "3.2.4", "3.1": "3.2.4", "3.2": "3.8.1"}.get(django)
+    if toolbar:
+        requirements.append("django-debug-toolbar==" + toolbar)
     return ensure_venv(path, python, requirements, out)
 
 
