@@ -1014,6 +1014,15 @@ def _thread_sensitive(func, *args, **kwargs):
     return sync_to_async(func, thread_sensitive=True)(*args, **kwargs)
 
 
+def _in_copied_context(ctx, exc, func, args, kwargs):
+    # In asgiref's copy of the caller's context: the job runs in the request's
+    # context ``ctx``, whose changes go to the copy, which asgiref copies back.
+    try:
+        return _in_request_context(ctx, contextvars.copy_context(), exc, func, args, kwargs)
+    finally:
+        _restore_context(ctx)
+
+
 class ThreadSensitiveLane:
     """A lane over asgiref's thread-sensitive mode, for the test client.
 
@@ -1023,19 +1032,25 @@ class ThreadSensitiveLane:
     own test client. Same interface as :class:`Lane`.
     """
 
-    __slots__ = ("used", "closed")
+    __slots__ = ("used", "closed", "_ctx")
     pool_contended = False
 
     def __init__(self, pool=None):
         self.used = False
         self.closed = False
+        self._ctx = None  # the request's context, as Lane's
 
     async def run(self, func, *args, **kwargs):
-        self.used = True
-        return await _thread_sensitive(func, *args, **kwargs)
+        return await self._run(None, func, args, kwargs)
 
     async def run_handling(self, exc, func, *args, **kwargs):
-        return await self.run(_handling, exc, func, *args, **kwargs)
+        return await self._run(exc, func, args, kwargs)
+
+    def _run(self, exc, func, args, kwargs):
+        self.used = True
+        if self._ctx is None:
+            self._ctx = contextvars.copy_context()
+        return _thread_sensitive(_in_copied_context, self._ctx, exc, func, args, kwargs)
 
     def enter(self):
         pass

@@ -126,6 +126,14 @@ class SettingsOfTheTestApplyTests(TestCase):
         response = _get(self.async_client, "/hello/")
         assert "Content-Language" in response and "X-Frame-Options" not in response
 
+    @override_settings(MIDDLEWARE=["testproject.middleware.ContextVarToken"])
+    @unittest.skipIf(NATIVE_ASYNC, "Django's own client and handler: each hook runs in a context copy of its own")
+    def test_a_contextvar_set_in_process_request_resets_in_process_response(self):
+        # As under the server (tests/test_lane.py): one context for the request's sync code.
+        for path in ("/sync-db/", "/async/"):
+            response = _get(self.async_client, path)
+            assert response.status_code == 200 and response["X-Var-Reset"] == "yes", path
+
     @override_settings(DEBUG=True)
     @unittest.skipIf(NATIVE_ASYNC, "Django's own client: 3.1-4.2 send request_started in a worker thread")
     def test_query_log_is_reset_per_request(self):
