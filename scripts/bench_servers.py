@@ -9,6 +9,13 @@ Servers (example_montage in each):
   gunicorn sync / gthread + Django 2.2 (the same app's sync views)
   gaiohttp and gunicorn sync + Django 2.2 on the realistic stack (MONTAGE_STACK=realistic:
             the typical middleware plus LocaleMiddleware and a project middleware)
+  gaiohttp + Django 2.2 on the docs stack (MONTAGE_STACK=docs: the realistic stack plus a
+            class middleware with __call__ and process_view and a function middleware,
+            as Django's docs teach them since 1.10), its 1000 x 1 s run on /docs-stack/
+            (asyncio.sleep(1), then a TemplateResponse)
+  gunicorn -k gevent + Django 2.2, typical and realistic stacks (the same app's sync views;
+            its 1000 x 1 s run on /sleep/sync/, time.sleep(1) made cooperative by
+            gevent's monkey-patching): what a legacy site runs instead of us
   uvicorn (uvloop; and --loop asyncio), gunicorn -k asgi, gaiohttp + Django 5.2 (native ASGI)
   gaiohttp + Django 5.2 with ASYNC_LEGACY_PIPELINE = True (async_legacy's pipeline inside
             Django's ASGIHandler), typical and realistic stacks, against uvicorn + Django 5.2
@@ -16,8 +23,9 @@ Servers (example_montage in each):
   a bare aiohttp handler, no Django: the ceiling for the sleep scenario
 Scenarios:
   hello     64 connections, a view returning "Hello, world!"
-  sleep1000 1000 connections, each request a view awaiting asyncio.sleep(1)
-            (worker RSS sampled meanwhile). Requests in flight when wrk stops are
+  sleep1000 1000 connections, each request a view awaiting asyncio.sleep(1) (the gevent
+            rows: a sync view calling time.sleep(1); the docs stack: /docs-stack/)
+            (worker RSS and thread count sampled meanwhile). Requests in flight when wrk stops are
             not counted, so a run of D seconds shows at most (D-1)/D x 1000 req/s:
             it runs at least 20 s, next to the bare aiohttp ceiling.
   login     64 connections of a logged-in user (session cookie): an async view
@@ -78,11 +86,14 @@ def ensure_wrk():
 
 
 class Server:
-    def __init__(self, name, django, venv, cmd, kind, env=None, extras=()):
+    def __init__(self, name, django, venv, cmd, kind, env=None, extras=(), sleep_path=None):
         self.name, self.django, self.venv, self.cmd, self.kind = name, django, venv, cmd, kind
         self.env = env or {}
         #: Scenarios run after hello on this server (names of SCENARIOS).
         self.extras = extras
+        #: The path the 1000 x 1 s scenario requests (None: no such run): the
+        #: async rows' /hello_world/ unless given (a sync row given one runs it too).
+        self.sleep_path = sleep_path or ("/hello_world/" if kind == "async" else None)
         self.proc = None
         # The rows whose 1000 x 1 s figures have targets (or are the ceiling).
         self.sleep_target = kind == "async" and (django == "2.2" or name == PIPELINE)
@@ -109,12 +120,19 @@ class Server:
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
+            children = _children(self.proc.pid)
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+                # A worker stuck in its graceful shutdown would outlive its killed arbiter.
+                for pid in children:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
 
 
 def _children(pid):
@@ -136,6 +154,18 @@ def rss_mb(pid):
     return 0.0
 
 
+def thread_count(pid):
+    """The process's threads (the Threads: line of /proc/<pid>/status), 0 if gone."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("Threads:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
 
 
@@ -144,10 +174,14 @@ def parse_wrk(out):
         value, unit = re.match(r"([\d.]+)(us|ms|s|m)", text).groups()
         return float(value) * UNITS[unit]
 
-    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    result = {"rps": float(rps.group(1)) if rps else 0.0}
+    done = re.search(r"(\d+) requests in", out)
     for pct in ("50", "99"):
         m = re.search(r"^\s+%s%%\s+(\S+)" % pct, out, re.M)
-        result["p" + pct] = seconds(m.group(1)) if m else None
+        # No request answered (all timed out): no latency, not a latency of 0.
+        answered = m and re.match(r"[\d.]+(us|ms|s|m)", m.group(1)) and not (done and done.group(1) == "0")
+        result["p" + pct] = seconds(m.group(1)) if answered else None
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     result["errors"] = (sum(int(x) for x in errors.groups()) if errors else 0) + (int(non2xx.group(1)) if non2xx else 0)
@@ -199,10 +233,15 @@ SCENARIOS = {"login": scenario_login, "poll1000": scenario_poll1000, "s2a40": sc
 
 
 def legacy_venv():
-    """Django 2.2 on the newest Python it runs on (3.11), as a project would pick for speed."""
+    """Django 2.2 on the newest Python it runs on (3.11), as a project would pick for speed.
+    With gevent (gunicorn's extra: gevent, and packaging, which its gevent worker
+    imports) for the gunicorn -k gevent rows; psycogreen, which makes psycopg2
+    cooperative, is only needed with Postgres: this bench's database is SQLite."""
     os.makedirs(BENCH_DIR, exist_ok=True)
     return ensure_venv(
-        os.path.join(BENCH_DIR, "py3.11-django2.2"), "3.11", ["Django~=2.2.0", ROOT + "[worker,uvloop,drf]"]
+        os.path.join(BENCH_DIR, "py3.11-django2.2"),
+        "3.11",
+        ["Django~=2.2.0", ROOT + "[worker,uvloop,drf]", "gunicorn[gevent]"],
     )
 
 
@@ -245,6 +284,9 @@ def plain_conf_path():
 
 
 PIPELINE = "gaiohttp, Django 5.2, ASYNC_LEGACY_PIPELINE"
+DOCS = "gaiohttp, Django 2.2, docs stack"
+GEVENT = "gunicorn -k gevent, Django 2.2"
+GEVENT_REAL = "gunicorn -k gevent, Django 2.2, realistic stack"
 PIPELINE_REAL = "gaiohttp, Django 5.2, ASYNC_LEGACY_PIPELINE, realistic stack"
 UVICORN_REAL = "uvicorn, Django 5.2, realistic stack"
 
@@ -302,6 +344,16 @@ def servers(legacy, native):
             "async",
             extras=("login", "poll1000", "s2a40"),
         ),
+        # What a legacy shop runs today instead of us: the sync views, made
+        # cooperative by gevent's monkey-patching (gunicorn patches at worker start).
+        Server(
+            GEVENT,
+            "2.2",
+            legacy,
+            gunicorn_cmd(legacy, django_wsgi, "-k", "gevent", "--worker-connections", "1000", "-c", plain),
+            "sync",
+            sleep_path="/sleep/sync/",
+        ),
         Server(
             "gaiohttp, Django 2.2, CONN_MAX_AGE=60",
             "2.2",
@@ -312,12 +364,30 @@ def servers(legacy, native):
             extras=("poll1000",),
         ),
         Server(
+            DOCS,
+            "2.2",
+            legacy,
+            gunicorn_cmd(legacy, montage, "-c", g_conf),
+            "async",
+            env={"MONTAGE_STACK": "docs"},
+            sleep_path="/docs-stack/",
+        ),
+        Server(
             "gaiohttp, Django 2.2, realistic stack",
             "2.2",
             legacy,
             gunicorn_cmd(legacy, montage, "-c", g_conf),
             "async",
             env=realistic,
+        ),
+        Server(
+            GEVENT_REAL,
+            "2.2",
+            legacy,
+            gunicorn_cmd(legacy, django_wsgi, "-k", "gevent", "--worker-connections", "1000", "-c", plain),
+            "sync",
+            env=realistic,
+            sleep_path="/sleep/sync/",
         ),
         Server(
             "gunicorn sync, Django 2.2, realistic stack",
@@ -456,26 +526,29 @@ def measure(server, env, duration, sleep_duration, args=None):
         before = cpu_ticks()
         row["hello"] = wrk(base + path, 64, duration)
         row["hello"]["steal"] = steal_share(before, cpu_ticks())
-        if server.kind == "async" and sleep_duration:
+        if server.sleep_path and sleep_duration:
             peak = [0.0]
+            threads = [0]
             stop = threading.Event()
             pid = server.worker_pid()
 
             def sample():
                 while not stop.is_set():
                     peak[0] = max(peak[0], rss_mb(pid))
+                    threads[0] = max(threads[0], thread_count(pid))
                     time.sleep(0.2)
 
             sampler = threading.Thread(target=sample)
             sampler.start()
             try:
                 before = cpu_ticks()
-                row["sleep1000"] = wrk(base + "/hello_world/", 1000, sleep_duration)
+                row["sleep1000"] = wrk(base + server.sleep_path, 1000, sleep_duration)
                 row["sleep1000"]["steal"] = steal_share(before, cpu_ticks())
             finally:
                 stop.set()
                 sampler.join()
             row["rss"] = peak[0]
+            row["threads"] = threads[0]
         for name in server.extras:
             if name == "poll1000" and not sleep_duration:
                 continue  # a 20 s run: with the 1000 x 1 s runs only
@@ -489,7 +562,7 @@ def measure(server, env, duration, sleep_duration, args=None):
 
 def median_row(runs):
     """The median hello round; the 1000 x 1 s run with the median p99 (and the
-    largest worker RSS of those runs)."""
+    largest worker RSS and thread count of those runs)."""
     row = {"server": runs[0]["server"]}
     by_rps = sorted((r["hello"] for r in runs), key=lambda h: h["rps"])
     row["hello"] = by_rps[(len(by_rps) - 1) // 2]  # the lower middle one if even
@@ -512,6 +585,7 @@ def median_row(runs):
         row["sleep1000"] = by_p99[len(by_p99) // 2]["sleep1000"]  # the worse middle one if even
         row["sleep_p99_all"] = [(r["sleep1000"]["p99"], r["sleep1000"]["steal"]) for r in sleeps]
         row["rss"] = max(r["rss"] for r in sleeps)
+        row["threads"] = max(r.get("threads", 0) for r in sleeps)
     return row
 
 
@@ -522,13 +596,14 @@ def fmt_s(value):
 def report(rows):
     by = {r["server"]: r for r in rows}
     lines = [
-        "| server | hello req/s (64 conns) | hello rounds | hello p99 | 1000 x 1 s: req/s | p50 | p99 | p99 of each run | errors | worker RSS |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| server | hello req/s (64 conns) | hello rounds | hello p99 | 1000 x 1 s: req/s | p50 | p99 | p99 of each run "
+        "| errors | worker RSS | worker threads |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         h, s = r["hello"], r.get("sleep1000")
         lines.append(
-            "| %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s |"
+            "| %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s |"
             % (
                 r["server"],
                 h["rps"],
@@ -540,6 +615,7 @@ def report(rows):
                 ", ".join(fmt_s(v) + ("*" if steal > 0.05 else "") for v, steal in r.get("sleep_p99_all", [])) or "-",
                 "%d" % (h["errors"] + (s["errors"] if s else 0)),
                 "%.0f MB" % r["rss"] if "rss" in r else "-",
+                "%d" % r["threads"] if "threads" in r else "-",
             )
         )
 
@@ -758,12 +834,100 @@ def report(rows):
             lambda v: v <= 100,
         )
     )
+    checks.append(
+        (
+            (DOCS, ceiling),
+            "1000 x 1 s, docs stack (function + __call__ middleware, process_view, TemplateResponse): "
+            "gaiohttp (2.2) / bare aiohttp ceiling req/s",
+            lambda: ratio(DOCS, ceiling, "sleep1000"),
+            ">= 0.9",
+            lambda v: v >= 0.9,
+        )
+    )
+    checks.append(
+        (
+            (DOCS,),
+            "1000 x 1 s, docs stack (function + __call__ middleware, process_view, TemplateResponse): "
+            "gaiohttp (2.2) p99 seconds",
+            lambda: by[DOCS]["sleep1000"]["p99"] or 99.0,
+            "<= 1.5",
+            lambda v: v <= 1.5,
+        )
+    )
+    for server, label in ((ours_real, "realistic stack"), (DOCS, "docs stack")):
+        checks.append(
+            (
+                (server,),
+                "worker RSS at 1000 in flight, gaiohttp (2.2), %s, MB" % label,
+                lambda server=server: by[server]["rss"],
+                "(reference)",
+                None,
+            )
+        )
+        checks.append(
+            (
+                (server,),
+                "worker threads at 1000 in flight, gaiohttp (2.2), %s" % label,
+                lambda server=server: by[server]["threads"],
+                "(reference)",
+                None,
+            )
+        )
+    # gunicorn -k gevent: the same app's sync views, time.sleep(1) made cooperative.
+    checks.append(
+        (
+            (ours, GEVENT),
+            "hello, typical stack: gaiohttp (2.2, async view) / gunicorn -k gevent (2.2, sync view)",
+            lambda: ratio(ours, GEVENT),
+            "(reference)",
+            None,
+        )
+    )
+    checks.append(
+        (
+            (ours_real, GEVENT_REAL),
+            "hello, realistic stack: gaiohttp (2.2, async) / gunicorn -k gevent (2.2, sync)",
+            lambda: ratio(ours_real, GEVENT_REAL),
+            "(reference)",
+            None,
+        )
+    )
+    checks.append(
+        (
+            (ours, GEVENT),
+            "1000 x 1 s: gaiohttp (2.2, asyncio.sleep) / gunicorn -k gevent (2.2, time.sleep patched) req/s",
+            lambda: ratio(ours, GEVENT, "sleep1000"),
+            "(reference)",
+            None,
+        )
+    )
+    checks.append(
+        (
+            (ours_real, GEVENT_REAL),
+            "1000 x 1 s, realistic stack: gaiohttp (2.2) / gunicorn -k gevent (2.2) req/s",
+            lambda: ratio(ours_real, GEVENT_REAL, "sleep1000"),
+            "(reference)",
+            None,
+        )
+    )
+    for server in (GEVENT, GEVENT_REAL):
+        checks.append(
+            (
+                (server,),
+                "1000 x 1 s: %s p99 seconds" % server,
+                lambda server=server: by[server]["sleep1000"]["p99"] or 99.0,
+                "(reference)",
+                None,
+            )
+        )
     checks = [(name, value, target, test) for needs, name, value, target, test in checks if all(n in by for n in needs)]
     values = []
     for name, value, target, test in checks:
         try:
             values.append((name, value(), target, test))
         except KeyError:  # a scenario not run (--only, or no sleep run)
+            pass
+        except ZeroDivisionError:  # nothing answered at all (see the errors column)
             pass
     checks = values
     checks = [(name, v, target, None if test is None else test(v)) for name, v, target, test in checks]

@@ -28,11 +28,17 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
-if os.environ.get("MONTAGE_STACK") == "realistic":
+if os.environ.get("MONTAGE_STACK") in ("realistic", "docs"):
     # What most sites add to the typical stack: i18n and a middleware of their own.
     MIDDLEWARE.insert(2, "django.middleware.locale.LocaleMiddleware")
     MIDDLEWARE.append("montage.middleware.ClientTag")
     LANGUAGES = [("en", "English"), ("de", "German")]
+if os.environ.get("MONTAGE_STACK") == "docs":
+    # The realistic stack plus the two styles Django's docs teach since 1.10, as
+    # users write them (no async_capable / sync_capable): a class with __call__
+    # and process_view (outermost, it times the whole chain), and a function.
+    MIDDLEWARE.insert(0, "montage.middleware.Timing")
+    MIDDLEWARE.append("montage.middleware.request_id")
 # Django >= 3.1: serve through async_legacy's pipeline inside Django's ASGIHandler
 # (Django < 3.1 always does).
 ASYNC_LEGACY_PIPELINE = os.environ.get("MONTAGE_PIPELINE") == "1"

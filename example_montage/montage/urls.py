@@ -17,6 +17,7 @@ urlpatterns = [
     re_path(r"^sleep/async/$", views.sleep_async),
     re_path(r"^sleep/sync/$", views.sleep_sync),
     re_path(r"^sleep/blocking/$", views.sleep_blocking),
+    re_path(r"^docs-stack/$", views.docs_stack),
     re_path(r"^fanout/$", views.fanout, name="fanout"),
     re_path(r"^upstream/(?P<name>\w+)/$", views.upstream),
     re_path(r"^guestbook/$", views.guestbook, name="guestbook"),

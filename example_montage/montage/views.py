@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.response import TemplateResponse
 
 from async_legacy.auth import auser
 from async_legacy.decorators import login_required, never_cache
@@ -39,6 +40,17 @@ async def sleep_async(request):
 def sleep_sync(request):
     time.sleep(float(request.GET.get("s", 1)))
     return HttpResponse("slept")
+
+
+async def docs_stack(request):
+    """One second of waiting, then a TemplateResponse (MONTAGE_STACK=docs: through
+    the docs' class and function middleware)."""
+    await asyncio.sleep(1)
+    return TemplateResponse(
+        request,
+        "montage/docs_stack.html",
+        {"request_id": getattr(request, "request_id", "-"), "view": getattr(request, "view_name", "-")},
+    )
 
 
 async def sleep_blocking(request):
