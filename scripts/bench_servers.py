@@ -32,7 +32,7 @@ Scenarios:
             awaiting auser(request) vs the same sync view (gaiohttp / gunicorn sync, 2.2)
   poll1000  1000 connections, each request one ORM read then asyncio.sleep(1)
   s2a40     40 requests at once, each 0.2 s of sync_to_async work: seconds until
-            all are answered (the default pool of 32 threads: two waves, 0.4 s)
+            all are answered (one wave of 0.2 s when the pool has a thread for each)
 
 Hello is measured in rounds (servers in turn, each restarted) and the median
 round reported: single runs on a shared machine vary by 15-20 % (on Django 5.2's
