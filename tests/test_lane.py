@@ -610,3 +610,31 @@ def test_unused_threads_beyond_the_kept_ones_retire_and_close_their_connections(
     assert app.lanes.threads == 1
     assert sum(t.is_alive() for t in threads) == 1
     assert retired == [True, True, True]
+
+
+def test_signal_receivers_run_on_the_requests_thread(loop):
+    """A project's request_started / request_finished receivers (not Django's
+    own I/O-free ones) run on the thread the request's hooks run on."""
+    from django.core import signals
+
+    from async_legacy import AsyncDjangoApplication
+
+    seen = {}
+
+    def started(**kwargs):
+        seen["started"] = threading.get_ident()
+
+    def finished(**kwargs):
+        seen["finished"] = threading.get_ident()
+
+    signals.request_started.connect(started, dispatch_uid="t-affinity-started")
+    signals.request_finished.connect(finished, dispatch_uid="t-affinity-finished")
+    try:
+        with override_settings(MIDDLEWARE=LOCAL):
+            app = AsyncDjangoApplication()
+            got = run(loop, call(app, "/lane/template-after-wait/", query={"s": "0.01"}, headers={"X-User": "u"}))
+    finally:
+        signals.request_started.disconnect(dispatch_uid="t-affinity-started")
+        signals.request_finished.disconnect(dispatch_uid="t-affinity-finished")
+    hooks = set(got.header("X-Hook-Threads").split(","))
+    assert hooks == {str(seen["started"])} == {str(seen["finished"])} == {got.header("X-Sync-Thread")}
