@@ -237,6 +237,31 @@ def check_middleware(app_configs=None, **kwargs):
     return messages
 
 
+@checks.register(TAG)
+def check_thread_affinity(app_configs=None, **kwargs):
+    """Warning: requests give their thread back while they await (the pipeline only)."""
+    if not _pipeline_serves():
+        return []
+    from . import conf
+
+    value = conf.get("ASYNC_LEGACY_THREAD_AFFINITY")
+    if value is not False:
+        return []  # True; anything else is refused, naming the setting, when the application is made
+    return [
+        checks.Warning(
+            "ASYNC_LEGACY_THREAD_AFFINITY is False: a request gives its thread back while it awaits, so its "
+            "sync steps (middleware hooks, sync_to_async, templates, signal receivers) may run on different "
+            "threads, and a threading.local set by one step may be gone, or another request's, at the next "
+            "(django-simple-history's HistoryRequestMiddleware, audit-log and current-user middleware).",
+            hint="Remove the setting (True, the default: one thread per request, as Django's sync handler) "
+            "unless no middleware, receiver or view of the project keeps per-request state in a "
+            "threading.local; for many waiting requests raise ASYNC_LEGACY_THREADS instead.",
+            obj="ASYNC_LEGACY_THREAD_AFFINITY",
+            id="async_legacy.W008",
+        )
+    ]
+
+
 #: The code flag of an ``async def``.
 _CO_COROUTINE = inspect.CO_COROUTINE
 

@@ -180,3 +180,13 @@ def test_async_middleware_not_marked_async_capable_is_a_warning():
     assert "not async_capable" in unflagged.msg and "async_capable = True" in unflagged.hint
     assert "markcoroutinefunction" in unflagged.hint
     assert "async_only_middleware" in warnings["testproject.middleware.async_undecorated"].hint
+
+
+def test_giving_threads_back_is_warned_about():
+    from django.test import override_settings
+
+    assert messages({"async_legacy.W008"}) == []  # the default: affinity
+    with override_settings(ASYNC_LEGACY_THREAD_AFFINITY=False, ASYNC_LEGACY_PIPELINE=True):
+        found = messages({"async_legacy.W008"})
+    assert len(found) == 1 and "threading.local" in found[0].msg
+    assert found[0].obj == "ASYNC_LEGACY_THREAD_AFFINITY"
