@@ -17,9 +17,10 @@ sees the same ``threading.local`` state, as in Django's sync handler (audit-log
 and history packages keep the request there), and no other request's. A
 request holding a thread never waits for another one, so no request can wait
 for a thread that its own later steps hold: no nested-pool deadlock at any
-``ASYNC_LEGACY_THREADS``. A parked thread costs about 20 kB of memory (50 kB on
-Python 3.8) and no CPU; threads beyond ``KEEP_THREADS`` that stay unused for
-``RETIRE_AFTER`` seconds close their database connections and exit.
+``ASYNC_LEGACY_THREADS``. A parked thread costs no CPU and about 70 kB of the
+worker's memory (a bare one 20 kB; its stack and allocator share make up the
+rest); threads beyond ``KEEP_THREADS`` that stay unused for ``RETIRE_AFTER``
+seconds close their database connections and exit.
 
 Without affinity (``ASYNC_LEGACY_THREAD_AFFINITY = False``, opt-in) the thread
 goes back to the pool once the request has left it idle for

@@ -67,6 +67,8 @@ def render_on_loop_for(cls, render_on_loop):
 
 
 async def _render(lane, response):
+    if iscoroutinefunction(response.render):  # awaited, as Django >= 3.1 does
+        return await response.render()
     for cls, render_on_loop in _loop_renderers.items():
         if isinstance(response, cls) and render_on_loop(response):
             return response

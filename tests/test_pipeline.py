@@ -176,3 +176,13 @@ def test_hooks_added_to_djangos_lists_after_loading_run_as_in_django(app, loop):
     if hasattr(app, "_request_middleware") and app._request_middleware is not None:  # MIDDLEWARE_CLASSES
         app._request_middleware.insert(0, inserted.process_request)
     assert run(loop, call(app, "/hello/")).body == b"from the inserted hook"
+
+
+def test_a_coroutine_render_is_awaited(loop):
+    """A response whose render() is ``async def`` is awaited, as Django >= 3.1 does."""
+    from async_legacy import AsyncDjangoApplication
+
+    with override_settings(MIDDLEWARE=[] if settings.MIDDLEWARE is not None else None, MIDDLEWARE_CLASSES=[]):
+        app = AsyncDjangoApplication()
+        got = run(loop, call(app, "/lane/async-render/"))
+    assert got.status_code == 200 and got.body == b"rendered by a coroutine"

@@ -160,3 +160,16 @@ async def template_after_wait(request):
     response["X-Local-User"] = str(user)
     response["X-Sync-Thread"] = str(ident)
     return response
+
+
+async def async_render(request):
+    """A response whose render() is a coroutine function (awaited, as Django >= 3.1 does)."""
+    from django.http import HttpResponse
+
+    class AsyncRendered(HttpResponse):
+        async def render(self):
+            await asyncio.sleep(0)
+            self.content = b"rendered by a coroutine"
+            return self
+
+    return AsyncRendered("not rendered")

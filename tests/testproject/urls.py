@@ -69,6 +69,7 @@ urlpatterns = [
     re_path(r"^lane/s2a-count/$", lane_views.s2a_count),
     re_path(r"^lane/pg-burst/$", lane_views.pg_burst),
     re_path(r"^lane/template-after-wait/$", lane_views.template_after_wait),
+    re_path(r"^lane/async-render/$", lane_views.async_render),
     re_path(r"^faults/census/$", fault_views.census),
     re_path(r"^faults/raise/$", fault_views.raises),
     re_path(r"^faults/forwarded/$", fault_views.forwarded),
