@@ -638,3 +638,28 @@ def test_signal_receivers_run_on_the_requests_thread(loop):
         signals.request_finished.disconnect(dispatch_uid="t-affinity-finished")
     hooks = set(got.header("X-Hook-Threads").split(","))
     assert hooks == {str(seen["started"])} == {str(seen["finished"])} == {got.header("X-Sync-Thread")}
+
+
+def test_a_client_leaving_unwinds_middleware_frames_without_a_logged_error(loop, caplog):
+    """The server cancels a request whose client left: the function and __call__
+    middleware frames waiting on its thread unwind, with no 500 logged."""
+    from django.conf import settings
+
+    from async_legacy import AsyncDjangoApplication
+
+    if settings.MIDDLEWARE is None:
+        pytest.skip("function middleware needs settings.MIDDLEWARE")
+    with override_settings(MIDDLEWARE=FRAMES):
+        app = AsyncDjangoApplication()
+
+        async def scenario():
+            request = asyncio.ensure_future(call(app, "/lane/template-after-wait/", query={"s": "30"}))
+            await asyncio.sleep(0.3)
+            request.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await request
+            await lanes_idle(app)
+
+        run(loop, scenario())
+    assert app.lanes.busy == 0
+    assert "Internal Server Error" not in caplog.text
