@@ -172,23 +172,21 @@ def test_three_times_the_threads_in_wrapping_middleware_are_all_answered(affinit
                 continue
             if "Page for u%d in en" % i not in response.text:
                 problems.append("request %d: body %r" % (i, response.text[:200]))
-            if styles in ("both", "class"):
-                if response.headers.get("X-Class-Middleware") != "called":
-                    problems.append("request %d: no X-Class-Middleware header" % i)
-                threads = response.headers.get("X-Class-Threads", "").split()
-                if len(set(threads)) != 1:
-                    problems.append(
-                        "request %d: the class middleware's __call__ before/after get_response and its "
-                        "process_view ran on different threads (%s)" % (i, " / ".join(threads))
-                    )
-            if styles in ("both", "function"):
-                if response.headers.get("X-Function-Middleware") != "called":
-                    problems.append("request %d: no X-Function-Middleware header" % i)
-                threads = response.headers.get("X-Function-Threads", "").split()
-                if len(set(threads)) != 1:
-                    problems.append(
-                        "request %d: the function middleware ran on two threads (%s)" % (i, " / ".join(threads))
-                    )
+            for style, header, what in (
+                (
+                    "class",
+                    "Class",
+                    "the class middleware's __call__ before/after get_response and its process_view ran",
+                ),
+                ("function", "Function", "the function middleware ran"),
+            ):
+                if styles not in ("both", style):
+                    continue
+                if response.headers.get("X-%s-Middleware" % header) != "called":
+                    problems.append("request %d: no X-%s-Middleware header" % (i, header))
+                seen = response.headers.get("X-%s-Threads" % header, "").split()
+                if len(set(seen)) != 1:
+                    problems.append("request %d: %s on different threads (%s)" % (i, what, " / ".join(seen)))
         _check(server, "wrong answers after %.1f s" % elapsed, problems, results)
         # Three waves of 0.5 s at most; generous for a crowded machine.
         assert elapsed < BOUND, "%d requests took %.1f s" % (count, elapsed)
