@@ -139,6 +139,9 @@ class _LaneThread:
                 return
             self.dirty = True
             job()
+            # Parked, the thread would hold its last job (its request's
+            # context, lane and result) until the next one.
+            job = None
 
     def serve_until(self, call):
         """Run queued jobs on this thread until ``call`` (a :class:`_Call`) is done."""
@@ -900,6 +903,7 @@ class Lane:
             if self._pool.on_acquire is not None:
                 func = functools.partial(_after, self._pool.on_acquire, func)
         job = _Job(self._loop, self._context(), contextvars.copy_context(), None, func, args, {})
+        self._ctx = None  # see close_now()
         worker.jobs.put(job)
         worker.jobs.put(functools.partial(self._pool.release, worker))
         return await job.wake_me()
@@ -908,6 +912,10 @@ class Lane:
         """End the lane without a last job; a thread it holds goes back after its hygiene."""
         self.closed = True
         self._task = None
+        # The request's context holds asgiref's key to this lane's entry in
+        # its WeakKeyDictionary, whose value holds the lane: kept, it would
+        # keep the entry, the lane and the context for the process's life.
+        self._ctx = None
         self.release()
 
 

@@ -563,6 +563,45 @@ def test_a_contextvar_set_in_process_request_resets_with_its_token(loop, path, f
     assert got.header("X-Var-Reset") == "yes"
 
 
+@pytest.mark.parametrize("path", ["/lane/template-after-wait/", "/sync-db/"])
+def test_an_ended_requests_lane_and_context_are_freed(loop, path):
+    """Nothing keeps a request's lane once it has ended: its context holds
+    asgiref's key to the lane's entry in a WeakKeyDictionary whose value holds
+    the lane, so a lane keeping that context lived as long as the process
+    (every request that ran a job leaked its lane, context and thread-sensitive
+    entry)."""
+    import gc
+    import weakref
+
+    from asgiref.sync import SyncToAsync
+    from django.conf import settings
+
+    from async_legacy import AsyncDjangoApplication
+
+    frames = FRAMES if settings.MIDDLEWARE is not None else []
+    made = []
+
+    class Recorded(Lane):
+        __slots__ = ("__weakref__",)
+
+        def __init__(self, pool):
+            super().__init__(pool)
+            made.append(weakref.ref(self))
+
+    with override_settings(MIDDLEWARE=frames + LOCAL):
+        app = AsyncDjangoApplication()
+        app.lane_class = Recorded
+        before = len(SyncToAsync.context_to_thread_executor)
+        results = gather(loop, *[call(app, path, query={"s": "0.01"}) for _ in range(20)])
+        run(loop, lanes_idle(app))
+    assert [r.status_code for r in results] == [200] * 20
+    assert len(made) == 20
+    del results
+    gc.collect()
+    assert [ref for ref in made if ref() is not None] == []
+    assert len(SyncToAsync.context_to_thread_executor) <= before
+
+
 def test_unused_threads_beyond_the_kept_ones_retire_and_close_their_connections(loop, monkeypatch):
     """Threads started for a burst do not stay forever with an open persistent
     connection each: beyond KEEP_THREADS, unused ones close it and exit."""

@@ -121,6 +121,24 @@ def test_sync_view_and_signals_share_the_request_thread(loop):
 
 
 @native
+def test_an_ended_requests_lane_is_freed(loop):
+    # As on the legacy path (test_lane): a lane kept by its own context
+    # outlived its request through asgiref's executor table.
+    import gc
+
+    from asgiref.sync import SyncToAsync
+
+    app = pipeline_app(MIDDLEWARE=TYPICAL + [P + "ClientTag", P + "Timing"])
+    before = len(SyncToAsync.context_to_thread_executor)
+    results = [run(loop, call_asgi(app, path)) for path in ["/sync-db/", "/hello/"] * 5]
+    assert [r.status for r in results] == [200] * 10
+    assert len(CountingLane.trips) >= 10  # the requests ran jobs on their lanes
+    gc.collect()
+    assert [o for o in gc.get_objects() if type(o) is CountingLane] == []
+    assert len(SyncToAsync.context_to_thread_executor) <= before
+
+
+@native
 def test_connections_closed_or_kept_as_conn_max_age_says(loop):
     from django.db import connections
 
