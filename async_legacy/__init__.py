@@ -42,6 +42,7 @@ _LAZY = {
 def get_application() -> "Union[AsyncDjangoApplication, ASGIApp]":
     """The application object for wsgi.py, whatever the Django version.
 
+    Sets Django up first, as ``get_wsgi_application()`` does.
     Django < 3.1: :class:`AsyncDjangoApplication` (coroutine WSGI, served by
     the gaiohttp worker). Django >= 3.1: Django's own ASGI handler (served by
     the same worker, or any ASGI server); with ``ASYNC_LEGACY_PIPELINE = True``
@@ -72,9 +73,14 @@ def get_asgi_application() -> "ASGIApp":
 def _native_application() -> "Optional[ASGIApp]":
     """Django >= 3.1: Django's ASGIHandler, or with ASYNC_LEGACY_PIPELINE = True
     async_legacy's pipeline inside Django's handler. None on older Django."""
+    import django
+
     from . import conf
     from .compat import NATIVE_ASYNC
 
+    # As Django's get_wsgi_application() / get_asgi_application(), which
+    # wsgi.py files call before anything else (it does nothing the second time).
+    django.setup(set_prefix=False)
     pipeline = conf.pipeline()  # checked on every Django
     if not NATIVE_ASYNC:
         return None

@@ -34,7 +34,7 @@ def asgi_handle(asgi_handler_class, handler, scope, receive, send):
     whole request and opens no context.
     """
     if DJANGO_VERSION >= (4, 0):
-        return handler.handle(scope, receive, send)
+        return asgi_handler_class.handle(handler, scope, receive, send)
     return asgi_handler_class.__call__(handler, scope, receive, send)
 
 

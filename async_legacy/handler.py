@@ -8,9 +8,10 @@ from django.conf import settings
 from django.core import signals
 from django.core.cache import close_caches
 from django.core.handlers.wsgi import WSGIHandler, get_script_name
+from django.http import HttpResponse
 from django.urls import set_script_prefix
 
-from . import blocking, conf
+from . import blocking, conf, entry_points
 from ._typing import Environ
 from .coroutine_wsgi import ENVIRON_KEY, VERSION
 from .lane import Lane, LanePool, current_lane
@@ -106,17 +107,59 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
         self._blocking_threshold = blocking.threshold_from_settings()
 
     def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Any:
-        if ENVIRON_KEY not in environ:
-            return self._called_as_plain_wsgi(environ, start_response)
-        return self.serve(environ, start_response)
+        if ENVIRON_KEY in environ:
+            return self.serve(environ, start_response)
+        lane = current_lane.get()
+        if lane is not None and lane.serving_here():
+            # A WSGI wrapper's call, on the request's thread (serve_wrapped):
+            # Django's own entry, the chain awaited on the loop.
+            return WSGIHandler.__call__(self, environ, start_response)
+        return self._called_as_plain_wsgi(environ, start_response)
+
+    async def serve_wrapped(
+        self, wrapper: Callable[..., Any], environ: Environ, start_response: Callable[..., Any]
+    ) -> Any:
+        """Serve ``wrapper``, a plain WSGI middleware around this application
+        (``WhiteNoise(get_application())``, ``SentryWsgiMiddleware(...)``).
+
+        The wrapper runs on the request's thread, as under a WSGI server; when
+        it calls this application, Django's own entry code runs there too and
+        the middleware chain and view are awaited on the loop. The gaiohttp
+        worker calls this when it finds the application inside the wrapper.
+        """
+        lane = self.lane_class(self.lanes)
+        outer = current_lane.get()
+        current_lane.set(lane)
+        lane.enter()
+        environ.pop(ENVIRON_KEY, None)  # the wrapper calls us as plain WSGI
+        lane.pin()  # one thread from the wrapper's call to the body's close
+        try:
+            body = await lane.run(wrapper, environ, start_response)
+        except BaseException:
+            await self._abort(lane, None, None, outer)
+            raise
+        return EntryBody(self, lane, body, outer)
 
     def _called_as_plain_wsgi(self, environ, start_response):
-        message = (
-            "%s is a coroutine-WSGI application and this server called it as "
-            "plain WSGI (%s). Serve it with gunicorn's gaiohttp worker: add "
-            "'import async_legacy.worker' and worker_class = 'gaiohttp' to "
-            "gunicorn.conf.py." % (type(self).__name__, environ.get("SERVER_SOFTWARE", "unknown server"))
-        )
+        server = environ.get("SERVER_SOFTWARE", "unknown server")
+        if "gaiohttp" in server:
+            message = (
+                "%s was called as plain WSGI by a WSGI middleware wrapped around it "
+                "in wsgi.py that the gaiohttp worker could not see through (it looks "
+                "for the wrapped application in the wrapper's attributes application, "
+                "app, wsgi, wsgi_app, __wrapped__). Use the package's Django middleware "
+                "instead (WhiteNoise: whitenoise.middleware.WhiteNoiseMiddleware in "
+                "MIDDLEWARE; Sentry: sentry_sdk.init(integrations=[DjangoIntegration()]) "
+                "without SentryWsgiMiddleware), or keep the wrapped application in one "
+                "of those attributes." % type(self).__name__
+            )
+        else:
+            message = (
+                "%s is a coroutine-WSGI application and this server called it as "
+                "plain WSGI (%s). Serve it with gunicorn's gaiohttp worker: add "
+                "'import async_legacy.worker' and worker_class = 'gaiohttp' to "
+                "gunicorn.conf.py." % (type(self).__name__, server)
+            )
         logger.error(message)
         start_response("500 Internal Server Error", [("Content-Type", "text/plain; charset=utf-8")])
         return [message.encode()]
@@ -129,6 +172,8 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
         outer = current_lane.get()  # a request served from inside a view's request
         current_lane.set(lane)
         lane.enter()
+        if entry_points.wsgi_entry_patched():
+            return await self._serve_through_entry_points(lane, environ, start_response, outer)
         request = response = None
         try:
             set_script_prefix(get_script_name(environ))
@@ -144,6 +189,24 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
             await self._abort(lane, request, response, outer)
             raise
         return ResponseBody(self, lane, response, outer)
+
+    async def _serve_through_entry_points(self, lane, environ, start_response, outer):
+        """Serve through Django's own ``WSGIHandler.__call__`` and
+        ``get_response``, which an agent has patched (see .entry_points).
+
+        They run on the request's thread, as under Django's sync handler, so
+        what the agent keeps per request (Sentry's scope, a transaction)
+        wraps the whole request; the chain they call is awaited on the loop
+        (``_sync_chain_called``), and the body they return is iterated and
+        closed on that thread.
+        """
+        lane.pin()  # one thread from the entry to the body's close, with or without affinity
+        try:
+            body = await lane.run(WSGIHandler.__call__, self, environ, start_response)
+        except BaseException:
+            await self._abort(lane, None, None, outer)
+            raise
+        return EntryBody(self, lane, body, outer)
 
     def _inline_ok(self, signal):
         """True when every receiver of ``signal`` is known not to block."""
@@ -163,14 +226,15 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
         else:
             signal.send(sender=self.__class__, **kwargs)
 
-    async def finish(self, lane, func, outer=None):
+    async def finish(self, lane, func, outer=None, on_thread=False):
         """Run ``func`` (response.close: request_finished) and give the lane back.
 
         ``outer`` is the lane that was current before this request's (a request
-        served from inside a view): it becomes current again.
+        served from inside a view): it becomes current again. ``on_thread``:
+        ``func`` runs on the request's thread whatever the receivers.
         """
         try:
-            if self._inline_ok(signals.request_finished):
+            if not on_thread and self._inline_ok(signals.request_finished):
                 # Django's own receivers: on the loop. A thread the request
                 # holds gets the same hygiene (close_old_connections) on itself
                 # as it goes back, without a round trip.
@@ -237,6 +301,39 @@ class ResponseBody:
         if not self._closed:
             self._closed = True
             await self.app.finish(self.lane, self.response.close, self.outer)
+
+
+class EntryBody(ResponseBody):
+    """The body Django's patched ``WSGIHandler.__call__`` returned (an
+    HttpResponse, or an agent's wrapper of it): read and closed on the
+    request's thread, where the agent's per-request state lives."""
+
+    __slots__ = ()
+
+    @property
+    def whole(self):
+        response = self.response
+        if getattr(type(response), "__iter__", None) is HttpResponse.__iter__ and not response.streaming:
+            return response.content
+        return None
+
+    def __aiter__(self):
+        return self._entry_chunks()
+
+    async def _entry_chunks(self):
+        iterator = await self.lane.run(iter, self.response)
+        async for chunk in self._sync_chunks(iterator):
+            yield chunk
+
+    async def aclose(self):
+        if not self._closed:
+            self._closed = True
+            close = getattr(self.response, "close", None) or _no_close
+            await self.app.finish(self.lane, close, self.outer, on_thread=True)
+
+
+def _no_close():
+    pass
 
 
 async def _once(content):

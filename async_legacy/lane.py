@@ -836,6 +836,11 @@ class Lane:
             worker.jobs.put(functools.partial(_hygiene, first))
         worker.jobs.put(functools.partial(_run_submitted, self, future, fn, args, kwargs))
 
+    def serving_here(self):
+        """True on this request's own thread, in one of its jobs (where :meth:`call_async` may be called)."""
+        worker = getattr(_thread, "current", None)
+        return worker is not None and worker is self._worker
+
     def call_async(self, coro_func, *args, **kwargs):
         """From a job on this lane: run a coroutine on the loop and wait for it.
 
@@ -1081,6 +1086,12 @@ class ThreadSensitiveLane:
 
     def cancel_calls(self):
         pass
+
+    def serving_here(self):
+        # The test clients never serve a request through Django's WSGI entry
+        # points (see AsyncDjangoApplication.serve_wrapped), and a sync caller
+        # outside any request must not be taken for one.
+        return False
 
     def call_async(self, coro_func, *args, **kwargs):
         from asgiref.sync import async_to_sync

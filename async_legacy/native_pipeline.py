@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING
 from asgiref.sync import SyncToAsync
 from django.core import signals
 from django.core.handlers.asgi import ASGIHandler
+from django.core.handlers.base import BaseHandler
 
-from . import blocking, compat
+from . import blocking, compat, entry_points
 from .handler import _safe_receivers, lane_pool
 from .lane import Lane, ThreadSensitiveLane, current_lane
 
@@ -45,10 +46,21 @@ class _Pipeline(AsyncBaseHandler):
     def load_middleware(self, is_async=True):
         # Django's handlers call load_middleware(is_async=True); the pipeline
         # reads every middleware's sync/async flags itself.
+        if entry_points.load_middleware_patched():
+            # An agent wraps middleware as Django loads it (see .entry_points):
+            # Django's own async chain serves, with the agent's wrappers.
+            BaseHandler.load_middleware(self, is_async=True)
+            self._through_django = True
+            return
         AsyncBaseHandler.load_middleware(self)
+        # What Django's own get_response_async awaits, when an agent's patch
+        # of it is called (see .entry_points).
+        self._middleware_chain = self._run_chain
 
     async def get_response_async(self, request):
         try:
+            if self._through_django or entry_points.get_response_async_patched():
+                return await BaseHandler.get_response_async(self, request)
             return await AsyncBaseHandler.get_response_async(self, request)
         except asyncio.CancelledError:
             # Django >= 5.0 cancels the request on disconnect: a sync
@@ -80,6 +92,17 @@ class PipelineASGIHandler(_Pipeline, ASGIHandler):
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             raise ValueError("Django can only handle ASGI/HTTP connections, not %s." % scope["type"])
+        if compat.DJANGO_VERSION >= (4, 0) and entry_points.asgi_entry_patched():
+            # An agent wraps Django's own __call__ (Sentry: a scope per
+            # request): serve through it; it calls handle() below. (3.1/3.2:
+            # Django's __call__ is the whole request, which _serve calls.)
+            return await ASGIHandler.__call__(self, scope, receive, send)
+        await self._serve(scope, receive, send)
+
+    async def handle(self, scope, receive, send):
+        await self._serve(scope, receive, send)
+
+    async def _serve(self, scope, receive, send):
         if self._blocking_threshold is not None:
             blocking.watch(self._blocking_threshold)
         if self.lanes is None:
@@ -181,9 +204,21 @@ def _executor():
 def get_pipeline_application() -> "ASGIApp":
     """``PipelineASGIHandler()`` after ``django.setup()``, as Django's get_asgi_application()."""
     import django
+    from django.core import asgi as django_asgi
 
     django.setup(set_prefix=False)
-    return PipelineASGIHandler()
+    if not entry_points.asgi_factory_patched():
+        return PipelineASGIHandler()
+    # An agent wraps Django's factory (ddtrace: its ASGI middleware around the
+    # handler opens each request's span): call it, with the class it builds
+    # (a global of its module) being ours for the call.
+    django_class = django_asgi.ASGIHandler  # type: ignore[attr-defined]
+    django_asgi.ASGIHandler = PipelineASGIHandler  # type: ignore[attr-defined]
+    try:
+        app: ASGIApp = django_asgi.get_asgi_application()  # type: ignore[assignment]
+        return app
+    finally:
+        django_asgi.ASGIHandler = django_class  # type: ignore[attr-defined]
 
 
 def client_handler_class():

@@ -31,18 +31,29 @@ import sys
 from django.conf import settings
 from django.core import signals
 from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed
+from django.core.handlers import base as django_base
+from django.core.handlers import exception as django_exception
 from django.core.handlers.base import BaseHandler
-from django.core.handlers.exception import response_for_exception
 from django.urls import get_resolver, get_urlconf, set_urlconf
 from django.utils.deprecation import MiddlewareMixin
-from django.utils.module_loading import import_string
 
-from . import compat, hooks, views
+from . import compat, entry_points, hooks, views
 from .compat import iscoroutinefunction
 from .hooks import AWAIT, INLINE, LANE
 from .lane import current_lane
 
 logger = logging.getLogger("django.request")
+
+
+# Looked up in Django's modules at each call, as Django's own code does, so
+# that an agent's patch of them applies here too (see .entry_points).
+def response_for_exception(request, exc):
+    return django_exception.response_for_exception(request, exc)
+
+
+def import_string(dotted_path):
+    return django_base.import_string(dotted_path)
+
 
 CancelledError = asyncio.CancelledError  # an Exception subclass on Python 3.7
 
@@ -209,6 +220,10 @@ def _current(with_modes, bound_hooks):
     return with_modes
 
 
+async def _run_on_lane(chain, request):
+    return await current_lane.get().run(chain, request)
+
+
 async def _run_hook(lane, mode, hook, *args):
     if mode is AWAIT:
         return await hook(*args)
@@ -222,6 +237,9 @@ class AsyncBaseHandler(BaseHandler):
 
     _layers = ()
     _run_chain = None
+    _entry_chain = None
+    #: Django's own chain serves (an agent patched load_middleware).
+    _through_django = False
     #: Await what a sync view returns when it is awaitable (a plain decorator
     #: around an ``async def`` on old Django). Django >= 3.1 refuses it.
     awaits_sync_view_results = True
@@ -230,21 +248,51 @@ class AsyncBaseHandler(BaseHandler):
         compat.install_legacy_shims()
         compat.install_thread_shims()
         self._atomic_requests = views.any_atomic_requests()
+        self._through_django = False
         if compat.uses_legacy_middleware_classes(settings):
             super().load_middleware()  # Django fills the five hook lists
             self._request_hooks = _with_modes(self._request_middleware)
             self._response_hooks = _with_modes(self._response_middleware)
             self._run_chain = self._run_legacy_classes
+            # Django 1.11's get_response runs the response hooks itself.
+            self._entry_chain = self._run_legacy_request_side
+        elif entry_points.load_middleware_patched():
+            self._load_through_django()
+            return
         else:
             self._load_layers()
             if self._layers and self._layers[0].is_async:
                 self._run_chain = self._layers[0].call  # one await less
             else:
                 self._run_chain = functools.partial(self._run_layers, 0)
+            self._entry_chain = self._run_chain
         self._view_hooks = _with_modes(self._view_middleware)
         self._async_exception_hooks = any(iscoroutinefunction(h) for h in self._exception_middleware)
         self._template_response_hooks = _with_modes(self._template_response_middleware)
         self._middleware_chain = self._sync_chain_called
+
+    def _load_through_django(self):
+        """Django's own load_middleware, which an agent has patched to wrap
+        each middleware as it loads (see .entry_points): its chain, with the
+        agent's wrappers, runs on the request's thread as under Django's sync
+        handler; only the view path (``_get_response``) is awaited on the loop.
+        """
+        self._through_django = True
+        # The innermost handler Django's chain calls, for the load only (the
+        # chain keeps it; the class's async _get_response is the pipeline's).
+        self._get_response = self._get_response_from_thread
+        try:
+            BaseHandler.load_middleware(self)
+        finally:
+            del self._get_response
+        self._view_hooks = _with_modes(self._view_middleware)
+        self._async_exception_hooks = any(iscoroutinefunction(h) for h in self._exception_middleware)
+        self._template_response_hooks = _with_modes(self._template_response_middleware)
+        chain = self._middleware_chain  # Django's (sync): what its get_response calls on the thread
+        self._run_chain = self._entry_chain = functools.partial(_run_on_lane, chain)
+
+    def _get_response_from_thread(self, request):
+        return current_lane.get().call_async(self._get_response, request)
 
     def _load_layers(self):
         """Django's load_middleware, keeping the instances as layers."""
@@ -286,6 +334,11 @@ class AsyncBaseHandler(BaseHandler):
         self._layers = [layer for layer, _ in layers]
 
     def _sync_chain_called(self, request):
+        # Django's own get_response (an agent patched it, see .entry_points)
+        # calls the chain on the request's thread: await it on the loop.
+        lane = current_lane.get()
+        if lane is not None and lane.serving_here():
+            return lane.call_async(self._entry_chain, request)
         raise ImproperlyConfigured(
             "%s serves requests with get_response_async(); it was called "
             "synchronously. Serve it with a coroutine-WSGI server (gunicorn's "
@@ -409,8 +462,8 @@ class AsyncBaseHandler(BaseHandler):
             index -= 1
         return index, response, _ANSWER
 
-    async def _run_legacy_classes(self, request):
-        """Django 1.11's MIDDLEWARE_CLASSES: flat hook lists."""
+    async def _run_legacy_request_side(self, request):
+        """Django 1.11's ``_legacy_get_response``: request hooks, then the view."""
         lane = current_lane.get()
         try:
             response = None
@@ -424,6 +477,12 @@ class AsyncBaseHandler(BaseHandler):
             raise
         except Exception as exc:
             response = await self._response_for_exception(lane, request, exc)
+        return response
+
+    async def _run_legacy_classes(self, request):
+        """Django 1.11's MIDDLEWARE_CLASSES: flat hook lists."""
+        lane = current_lane.get()
+        response = await self._run_legacy_request_side(request)
         try:
             for hook, mode in _current(self._response_hooks, self._response_middleware):
                 response = await _run_hook(lane, mode, hook, request, response)
@@ -503,6 +562,10 @@ class AsyncBaseHandler(BaseHandler):
             aliases = self._atomic_requests and views.atomic_aliases(callback)
             if aliases:
                 raise views.atomic_error(callback, aliases)
+            if entry_points.make_view_atomic_patched():
+                # An agent wraps views there (a span around the view), as
+                # Django >= 3.1 calls it for coroutine views too.
+                callback = self.make_view_atomic(callback)
             response = callback(request, *args, **kwargs)
         else:
             wrapped = self.make_view_atomic(callback)

@@ -203,6 +203,52 @@ def venv_for(python, django, out=None):
     toolbar = {"1.11": "2.2.1", "2.2": "3.2.4", "3.0": "3.2.4", "3.1": "3.2.4", "3.2": "3.8.1"}.get(django)
     if toolbar:
         requirements.append("django-debug-toolbar==" + toolbar)
+    # sentry-sdk, for tests/test_sentry.py, test_worker_wrapped.py and
+    # test_worker_apps.py (its Django integration patches Django's handler
+    # entry points; async_legacy.entry_points): the current 2.x on one legacy
+    # and one native pair, the last 1.x (1.45.1, still widely deployed) on 3.0.
+    sentry = {
+        ("3.8", "2.2"): "sentry-sdk>=2,<3",
+        ("3.12", "5.2"): "sentry-sdk>=2,<3",
+        ("3.9", "3.0"): "sentry-sdk==1.45.1",
+    }.get((python, django))
+    if sentry:
+        requirements.append(sentry)
+    # tests/test_ecosystem.py serves popular third-party packages through our
+    # worker and through Django's own handler, on one legacy and one native
+    # pair; each pinned to its newest release whose classifiers declare that
+    # Python and Django. On 2.2 django-debug-toolbar is the 3.2.4 above.
+    # elastic-apm documents Django up to 5.0 and no ASGI mode: legacy only.
+    ecosystem = {
+        ("3.8", "2.2"): [
+            "django-cors-headers==3.11.0",  # the last declaring Django 2.2
+            "django-prometheus==2.2.0",  # the last declaring Django 2.2
+            "opentelemetry-instrumentation-django==0.54b1",  # the last for Python 3.8 (Django >= 1.10)
+            "opentelemetry-sdk==1.33.1",
+            "elastic-apm==6.26.2",
+            "whitenoise==6.0.0",  # the last declaring Django 2.2
+            "django-silk==4.4.1",  # the last declaring Django 2.2
+        ],
+        ("3.12", "5.2"): [
+            "django-cors-headers==4.9.0",
+            "django-prometheus==2.5.0",
+            "opentelemetry-instrumentation-django[asgi]==0.66b2",
+            "opentelemetry-sdk==1.45.2",
+            "whitenoise==6.12.0",
+            "django-silk==5.6.0",
+            "django-debug-toolbar==8.0.0",
+        ],
+    }.get((python, django), [])
+    requirements.extend(ecosystem)
+    # ddtrace, for tests/test_ddtrace.py (its Django integration patches
+    # Django's handler entry points; async_legacy.entry_points), with msgpack
+    # for the test's fake agent: the newest release for the Python, both
+    # documenting Django >= 2.2.8 (3.19.9 is the last for Python 3.8).
+    ddtrace = {
+        ("3.8", "2.2"): ["ddtrace==3.19.9", "msgpack==1.1.1"],
+        ("3.12", "5.2"): ["ddtrace==4.16.0", "msgpack==1.2.4"],
+    }.get((python, django), [])
+    requirements.extend(ddtrace)
     return ensure_venv(path, python, requirements, out)
 
 

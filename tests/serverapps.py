@@ -333,3 +333,59 @@ async def burst_coroutine(environ, start_response):
 
 
 burst_coroutine.coroutine_wsgi = (1, 0)
+
+
+class Asgi2App:
+    """ASGI 2, class style: Asgi2App(scope), then await instance(receive, send).
+    Echoes method/path/body and the scope's ASGI version; notes lifespan in asgi2-lifespan."""
+
+    def __init__(self, scope):
+        self.scope = scope
+
+    async def __call__(self, receive, send):
+        scope = self.scope
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                event = message["type"].split(".")[-1]
+                _note("asgi2-lifespan", event)
+                await send({"type": "lifespan.%s.complete" % event})
+                if event == "shutdown":
+                    return
+        body = await _asgi_body(receive)
+        echo = {"method": scope["method"], "path": scope["path"], "body_length": len(body)}
+        echo["asgi"] = scope["asgi"]["version"]
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": json.dumps(echo).encode()})
+
+
+def sentry_asgi(asgi_version=3):
+    """sentry-sdk's SentryAsgiMiddleware around asgi_app (ASGI 3) or Asgi2App
+    (gunicorn's "serverapps:sentry_asgi(2)"); /boom raises. Sentry's events
+    go to the state file sentry-events (JSON lines), never to the network."""
+    import sentry_sdk
+    from sentry_sdk.integrations.asgi import SentryAsgiMiddleware
+    from sentry_sdk.transport import Transport
+
+    class FileTransport(Transport):
+        def capture_event(self, event):  # sentry-sdk 1.x sends error events here
+            _note("sentry-events", json.dumps(event, default=str))
+
+        def capture_envelope(self, envelope):  # 2.x sends every event in an envelope
+            event = envelope.get_event()
+            if event is not None:
+                self.capture_event(event)
+
+    sentry_sdk.init(dsn="http://public@127.0.0.1:1/1", transport=FileTransport())
+
+    async def asgi3(scope, receive, send):
+        if scope.get("path") == "/boom":
+            raise ZeroDivisionError("boom from the app")
+        await asgi_app(scope, receive, send)
+
+    def asgi2(scope):
+        if scope.get("path") == "/boom":
+            raise ZeroDivisionError("boom from the app")
+        return Asgi2App(scope)
+
+    return SentryAsgiMiddleware(asgi3 if asgi_version == 3 else asgi2)

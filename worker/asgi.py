@@ -1,4 +1,4 @@
-"""Bridge for ASGI 3 applications (Django's ASGIHandler among them)."""
+"""Bridges for ASGI 3 applications (Django's ASGIHandler among them) and ASGI 2 ones."""
 
 import asyncio
 import logging
@@ -144,6 +144,39 @@ class ASGIBridge:
                 await exchange.prepare(state.response, state.status, state.headers)
             await state.response.write_eof()
         return state.response
+
+
+class ASGI2App:
+    """An ASGI 2 app called as ASGI 3, as uvicorn's ASGI2Middleware does:
+    ``instance = app(scope)``, then ``await instance(receive, send)``."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        scope["asgi"] = dict(scope["asgi"], version="2.0")  # the interface the app speaks, as uvicorn says
+        instance = self.app(scope)
+        await instance(receive, send)
+
+    def __repr__(self):
+        return "<ASGI 2 app %r>" % (self.app,)
+
+
+class ASGI2Bridge(ASGIBridge):
+    """ASGIBridge for an ASGI 2 app; it runs the app's lifespan itself (the
+    worker starts ASGI 3 lifespans with the app as it loaded it)."""
+
+    kind = "ASGI 2"
+
+    def __init__(self, app, options):
+        super().__init__(ASGI2App(app), options)
+        self.lifespan = Lifespan(self.app, logger)
+
+    async def startup(self):
+        await self.lifespan.startup()
+
+    async def shutdown(self):
+        await self.lifespan.shutdown()
 
 
 class Lifespan:
