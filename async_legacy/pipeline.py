@@ -296,6 +296,9 @@ class AsyncBaseHandler(BaseHandler):
 
     def _load_layers(self):
         """Django's load_middleware, keeping the instances as layers."""
+        # Django 1.11's get_response runs these (MIDDLEWARE_CLASSES) lists: empty, as its loader leaves them.
+        self._request_middleware = []
+        self._response_middleware = []
         self._view_middleware = []
         self._template_response_middleware = []
         self._exception_middleware = []
