@@ -74,13 +74,16 @@ def _native_application() -> "Optional[ASGIApp]":
     """Django >= 3.1: Django's ASGIHandler, or with ASYNC_LEGACY_PIPELINE = True
     async_legacy's pipeline inside Django's handler. None on older Django."""
     import django
+    from django.apps import apps
 
     from . import conf
     from .compat import NATIVE_ASYNC
 
     # As Django's get_wsgi_application() / get_asgi_application(), which
-    # wsgi.py files call before anything else (it does nothing the second time).
-    django.setup(set_prefix=False)
+    # wsgi.py files call before anything else; once only (setup() configures
+    # logging anew each time).
+    if not apps.ready:
+        django.setup(set_prefix=False)
     pipeline = conf.pipeline()  # checked on every Django
     if not NATIVE_ASYNC:
         return None

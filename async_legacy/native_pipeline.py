@@ -203,22 +203,31 @@ def _executor():
 
 def get_pipeline_application() -> "ASGIApp":
     """``PipelineASGIHandler()`` after ``django.setup()``, as Django's get_asgi_application()."""
+    global _building
     import django
     from django.core import asgi as django_asgi
 
     django.setup(set_prefix=False)
-    if not entry_points.asgi_factory_patched():
+    if _building or not entry_points.asgi_factory_patched():
+        # (_building: the factory called below led back here, as when Django's
+        # own test suite runs with this function as Django's factory.)
         return PipelineASGIHandler()
     # An agent wraps Django's factory (ddtrace: its ASGI middleware around the
     # handler opens each request's span): call it, with the class it builds
     # (a global of its module) being ours for the call.
     django_class = django_asgi.ASGIHandler  # type: ignore[attr-defined]
     django_asgi.ASGIHandler = PipelineASGIHandler  # type: ignore[attr-defined]
+    _building = True
     try:
         app: ASGIApp = django_asgi.get_asgi_application()  # type: ignore[assignment]
         return app
     finally:
+        _building = False
         django_asgi.ASGIHandler = django_class  # type: ignore[attr-defined]
+
+
+#: True while get_pipeline_application() calls Django's (patched) factory.
+_building = False
 
 
 def client_handler_class():
