@@ -249,6 +249,17 @@ def venv_for(python, django, out=None):
         ("3.12", "5.2"): ["ddtrace==4.16.0", "msgpack==1.2.4"],
     }.get((python, django), [])
     requirements.extend(ddtrace)
+    # Django Channels, for tests/test_worker_websocket.py (a consumer behind
+    # AuthMiddlewareStack served by the gaiohttp worker beside async_legacy's
+    # HTTP side), on one legacy and one native pair: 3.0.5 is the last for
+    # Django 2.2/3.0 (it pins daphne < 4, so pip moves daphne to 3.0.2 there);
+    # 4.0 needs Django >= 3.2, 4.1 and later >= 4.2 (the newest 4.x on 5.2).
+    channels = {
+        ("3.8", "2.2"): "channels==3.0.5",
+        ("3.12", "5.2"): "channels>=4,<5",
+    }.get((python, django))
+    if channels:
+        requirements.append(channels)
     return ensure_venv(path, python, requirements, out)
 
 

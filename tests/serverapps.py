@@ -389,3 +389,110 @@ def sentry_asgi(asgi_version=3):
         return Asgi2App(scope)
 
     return SentryAsgiMiddleware(asgi3 if asgi_version == 3 else asgi2)
+
+
+async def ws_asgi(scope, receive, send):
+    """ASGI with WebSockets (tests/test_worker_websocket.py), by path:
+    /echo echoes text and bytes ("close:<code>:<reason>" makes it close),
+    /deny closes before accepting, /http-response answers with the
+    websocket.http.response extension, /raise-before and /raise-after raise,
+    /scope sends its scope's path, root_path and state, /quiet accepts and
+    only waits (/linger too, and takes a second to end after websocket.disconnect). Each websocket.disconnect is noted in ws-disconnect as
+    "<path> <code> <reason>". HTTP: the scope's path, root_path and state."""
+    kind = scope["type"]
+    if kind == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                scope["state"]["db"] = "connected"
+                scope["state"]["pid"] = os.getpid()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    if kind == "http":
+        await _asgi_body(receive)
+        state = scope.get("state", {})
+        state["touched"] = True  # a copy: the next request must not see it
+        data = json.dumps({"path": scope["path"], "root_path": scope["root_path"], "state": state}).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": data})
+        return
+    assert kind == "websocket"
+    path = scope["path"]
+    if scope.get("root_path"):
+        path = path[len(scope["root_path"]) :]
+    message = await receive()
+    assert message["type"] == "websocket.connect", message
+    if path == "/deny":
+        await send({"type": "websocket.close"})
+        return
+    if path == "/http-response":
+        await send({"type": "websocket.http.response.start", "status": 401, "headers": [(b"x-reason", b"no-token")]})
+        await send({"type": "websocket.http.response.body", "body": b"no ", "more_body": True})
+        await send({"type": "websocket.http.response.body", "body": b"token"})
+        return
+    if path == "/raise-before":
+        raise RuntimeError("refused before accept")
+    accept = {"type": "websocket.accept", "headers": [(b"x-extra", b"yes")]}
+    if "chat" in scope["subprotocols"]:
+        accept["subprotocol"] = "chat"
+    await send(accept)
+    if path == "/raise-after":
+        raise RuntimeError("failed after accept")
+    if path == "/scope":
+        state = dict(scope.get("state", {}))
+        await send(
+            {
+                "type": "websocket.send",
+                "text": json.dumps(
+                    {"path": scope["path"], "root_path": scope["root_path"], "state": state, "scheme": scope["scheme"]}
+                ),
+            }
+        )
+    while True:
+        message = await receive()
+        if message["type"] == "websocket.disconnect":
+            if path == "/linger":
+                await asyncio.sleep(1.0)  # cleanup the worker waits for when it stops
+            _note("ws-disconnect", "%s %s %s" % (path, message["code"], message.get("reason") or "-"))
+            return
+        if path in ("/quiet", "/linger"):
+            continue
+        text = message.get("text")
+        if text is not None and text.startswith("close:"):
+            _, code, reason = text.split(":", 2)
+            await send({"type": "websocket.close", "code": int(code), "reason": reason})
+            continue
+        if text is not None:
+            await send({"type": "websocket.send", "text": text})
+        else:
+            await send({"type": "websocket.send", "bytes": message["bytes"]})
+
+
+async def lifespan_failed_asgi(scope, receive, send):
+    """ASGI whose lifespan startup fails (the worker must not serve)."""
+    if scope["type"] == "lifespan":
+        await receive()
+        _note("boots", str(os.getpid()))
+        await send({"type": "lifespan.startup.failed", "message": "no database"})
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"served"})
+
+
+async def lifespan_raises_asgi(scope, receive, send):
+    """ASGI that raises during lifespan startup."""
+    if scope["type"] == "lifespan":
+        await receive()
+        _note("boots", str(os.getpid()))
+        raise RuntimeError("cannot start")
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"served"})
+
+
+def script_name_wsgi(environ, start_response):
+    """WSGI: its SCRIPT_NAME and PATH_INFO."""
+    data = json.dumps({"script_name": environ["SCRIPT_NAME"], "path_info": environ["PATH_INFO"]}).encode()
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [data]

@@ -3,8 +3,9 @@
 import asyncio
 import logging
 
-from .environ import BodyTooLarge, connection_facts, scheme_from_headers, split_target
+from .environ import BodyTooLarge, check_script_name, connection_facts, scheme_from_headers, split_target
 from .respond import make_response, plain
+from .websocket import WebSockets, WebSocketSession, handshake_error, scope_subprotocols, wants_websocket
 
 logger = logging.getLogger("gunicorn.error")
 
@@ -13,29 +14,44 @@ DISCONNECT_GRACE = 1.0
 READ_CHUNK = 64 * 1024
 
 
-def _scope(request, options):
+def _scope(request, options, state=None, websocket=False):
     # The connection's addresses and scheme rules, computed once per connection (environ.py).
     base, scheme_headers = connection_facts(request, options)
     scheme = base["wsgi.url_scheme"]
     if scheme_headers is not None:
         scheme = scheme_from_headers(request, scheme_headers) or scheme
     raw_path, query = split_target(request.raw_path)
-    return {
+    root_path = options.script_name
+    if root_path:
+        check_script_name(raw_path, root_path)
+    scope = {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
         "http_version": "%d.%d" % request.version,
         "method": request.method,
         "scheme": scheme,
+        # The whole path, root_path included (as Django's ASGIRequest and
+        # uvicorn have it; the app strips root_path to route).
         "path": request.path,
         "raw_path": raw_path.encode("latin-1"),
         "query_string": query.encode("latin-1"),
-        "root_path": "",
+        "root_path": root_path,
         # Names with "_" dropped, as gunicorn does: x_forwarded_for would
         # become Django's HTTP_X_FORWARDED_FOR, spoofing X-Forwarded-For.
         "headers": [(name.lower(), value.strip(b" \t")) for name, value in request.raw_headers if b"_" not in name],
         "client": (base["REMOTE_ADDR"], int(base["REMOTE_PORT"])) if base["REMOTE_PORT"] else None,
         "server": (base["SERVER_NAME"], int(base["SERVER_PORT"])) if base["SERVER_PORT"] else None,
     }
+    if state is not None:
+        scope["state"] = state.copy()  # a shallow copy per scope, as uvicorn gives
+    if websocket:
+        scope["type"] = "websocket"
+        scope["asgi"] = {"version": "3.0", "spec_version": "2.4"}
+        scope["scheme"] = "wss" if scheme == "https" else "ws"
+        del scope["method"]
+        scope["subprotocols"] = scope_subprotocols(request)
+        scope["extensions"] = {"websocket.http.response": {}}
+    return scope
 
 
 class _Exchange:
@@ -115,8 +131,31 @@ class ASGIBridge:
     def __init__(self, app, options):
         self.app = app
         self.options = options
+        #: The lifespan's state (filled by the app at startup); every scope gets a shallow copy.
+        self.state = {}
+        #: The open WebSockets (closed with 1001/1012 when the worker stops).
+        self.websockets = WebSockets()
+
+    def close_websockets(self, code):
+        self.websockets.close_all(code)
+
+    async def websocket(self, request, exchange):
+        error = handshake_error(request)
+        if error is not None:
+            logger.warning("Invalid WebSocket handshake from ip=%s: %s", request.remote, error)
+            response = plain(400, error + "\n")
+            response.headers["Sec-WebSocket-Version"] = "13"
+            return response
+        session = WebSocketSession(request, exchange, self.options, self.websockets, self.app)
+        exchange.gone = session.client_gone
+        try:
+            return await session.run(_scope(request, self.options, self.state, websocket=True))
+        finally:
+            exchange.gone = None
 
     async def __call__(self, request, exchange):
+        if wants_websocket(request):
+            return await self.websocket(request, exchange)
         limit = self.options.max_body
         if limit and (request.content_length or 0) > limit:
             return plain(413, "Request body larger than %s bytes.\n" % limit)
@@ -127,7 +166,7 @@ class ASGIBridge:
         # task is cancelled only if the app lingers after that.
         exchange.gone = state.client_gone
         try:
-            await self.app(_scope(request, self.options), state.receive, state.send)
+            await self.app(_scope(request, self.options, self.state), state.receive, state.send)
         except BodyTooLarge:
             if state.response is None:
                 return plain(413, "Request body larger than %s bytes.\n" % limit)
@@ -170,7 +209,7 @@ class ASGI2Bridge(ASGIBridge):
 
     def __init__(self, app, options):
         super().__init__(ASGI2App(app), options)
-        self.lifespan = Lifespan(self.app, logger)
+        self.lifespan = Lifespan(self.app, logger, getattr(options, "lifespan", "auto"), self.state)
 
     async def startup(self):
         await self.lifespan.startup()
@@ -179,39 +218,62 @@ class ASGI2Bridge(ASGIBridge):
         await self.lifespan.shutdown()
 
 
-class Lifespan:
-    """ASGI lifespan startup/shutdown, for apps that support it."""
+class LifespanFailed(Exception):
+    """The app's lifespan startup failed: the worker does not serve (it exits
+    with gunicorn's boot-error code, and the arbiter stops)."""
 
-    def __init__(self, app, log):
+
+class Lifespan:
+    """ASGI lifespan startup/shutdown, for apps that support it.
+
+    ``mode`` (``GAIOHTTP_LIFESPAN``): "auto" runs it if the app supports it
+    (an app that raises before taking lifespan.startup does not); "on"
+    requires it (any exception before startup completes is a failure); "off"
+    never runs it. ``state`` is the lifespan scope's state, which the app
+    fills at startup and every request's scope gets a copy of."""
+
+    def __init__(self, app, log, mode="auto", state=None):
         self.app = app
         self.log = log
-        self.supported = True
+        self.mode = mode
+        self.state = {} if state is None else state
+        self.supported = mode != "off"
         self._shutdown = None
         self._events = None
         self._task = None
+        self._error = None
 
     async def startup(self):
+        if not self.supported:
+            return
         loop = asyncio.get_event_loop()
         self._shutdown = loop.create_future()
         self._events = asyncio.Queue()
         self._startup_sent = False
-        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}}
+        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": self.state}
         self._task = asyncio.ensure_future(self._main(scope))
         message = await self._events.get()
         if message is None:
+            if self.mode == "on":
+                raise LifespanFailed(
+                    "the app %r ended its lifespan before lifespan.startup.complete (%r); GAIOHTTP_LIFESPAN=on "
+                    "requires it" % (self.app, self._error)
+                )
             return
         if message["type"] == "lifespan.startup.failed":
-            raise RuntimeError("ASGI lifespan startup failed: %s" % message.get("message", ""))
+            raise LifespanFailed("the app %r sent lifespan.startup.failed: %s" % (self.app, message.get("message", "")))
 
     async def _main(self, scope):
         try:
             await self.app(scope, self._receive, self._send)
-        except BaseException as exc:  # noqa: B902 - reported below, never fatal
+        except BaseException as exc:  # noqa: B902 - reported below (fatal only with GAIOHTTP_LIFESPAN=on)
+            self._error = exc
             if not self._startup_sent:
                 self.supported = False
-                self.log.debug("ASGI lifespan not supported by the app: %r", exc)
+                log = self.log.error if self.mode == "on" else self.log.debug
+                log("ASGI lifespan not supported by the app: %r", exc)
             else:
-                self.log.error("ASGI lifespan failed: %r", exc)
+                self.log.error("ASGI lifespan failed: %r", exc, exc_info=exc)
         finally:
             self._events.put_nowait(None)
 

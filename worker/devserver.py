@@ -58,6 +58,7 @@ def serve(app, addr, port, ipv6=False, access_log_format='"%(r)s" %(s)s %(b)s'):
 
 async def _serve(process, app, sock):
     options = Options(process.cfg, sys.maxsize)
+    options.script_name = ""  # as Django's runserver, which ignores SCRIPT_NAME
     bridge = bridge_for(app, options, ThreadPoolExecutor(options.threads, thread_name_prefix="runserver-wsgi"))
     if hasattr(bridge, "startup"):
         await bridge.startup()

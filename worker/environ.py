@@ -55,6 +55,15 @@ def split_target(raw_uri):
     return parts.path or "/", parts.query
 
 
+def check_script_name(path, script_name):
+    """gunicorn's rule (gunicorn/http/wsgi.py): under SCRIPT_NAME every
+    request path starts with it, or the request is a configuration problem (500)."""
+    if not path.startswith(script_name):
+        from .protocol import RequestRejected
+
+        raise RequestRejected(500, "Request path %r does not start with SCRIPT_NAME %r" % (path[:200], script_name))
+
+
 def trusted_proxy(options, remote_addr):
     # As gunicorn: a unix-socket peer (no address) is always trusted, it is
     # the proxy in front; gunicorn >= 23 refuses "unix" in forwarded_allow_ips.
@@ -96,7 +105,7 @@ def connection_facts(request, options):
         server_name, server_port = str(sockname or "localhost"), ""
     tls = transport is not None and bool(transport.get_extra_info("sslcontext"))
     base = {
-        "SCRIPT_NAME": "",
+        "SCRIPT_NAME": options.script_name,
         "SERVER_NAME": server_name,
         "SERVER_PORT": server_port,
         "REMOTE_ADDR": remote_addr or "",
@@ -150,6 +159,10 @@ def build_environ(request, body, body_size, options):
     else:
         path, query = split_target(raw_uri)
     environ["REQUEST_METHOD"] = request.method
+    script_name = options.script_name
+    if script_name:
+        check_script_name(path, script_name)
+        path = path[len(script_name) :]  # as gunicorn: PATH_INFO is what follows it
     # Only a %-escape (or a byte beyond ASCII) needs WSGI's latin-1 round trip.
     environ["PATH_INFO"] = path if "%" not in path and path.isascii() else unquote_to_bytes(path).decode("latin-1")
     environ["QUERY_STRING"] = query

@@ -15,10 +15,14 @@ from async_legacy.tasks import drain as drain_tasks
 
 from . import affinity
 from .apps import bridge_for
-from .asgi import Lifespan
+from .asgi import Lifespan, LifespanFailed
 from .options import Options
 from .preflight import check_c_parser
 from .server import HTTPServer
+from .websocket import GOING_AWAY, SERVICE_RESTART
+
+#: gunicorn's Arbiter.WORKER_BOOT_ERROR: the arbiter stops ("Worker failed to boot.").
+WORKER_BOOT_ERROR = 3
 
 
 class GaiohttpWorker(base.Worker):
@@ -51,6 +55,11 @@ class GaiohttpWorker(base.Worker):
     def run(self) -> None:
         try:
             self.loop.run_until_complete(self._serve())
+        except LifespanFailed as exc:
+            # Not served, and no use starting another worker: gunicorn's
+            # arbiter stops on this exit code instead of restarting workers.
+            self.log.error("Application startup failed, not serving: %s", exc)
+            self.exit_code = WORKER_BOOT_ERROR
         finally:
             try:
                 self.loop.run_until_complete(self.loop.shutdown_asyncgens())
@@ -64,7 +73,7 @@ class GaiohttpWorker(base.Worker):
         bridge = bridge_for(self.wsgi, options, executor)
         lifespan = None
         if bridge.kind == "ASGI":
-            lifespan = Lifespan(self.wsgi, self.log)
+            lifespan = Lifespan(self.wsgi, self.log, options.lifespan, bridge.state)
             await lifespan.startup()
         elif hasattr(bridge, "startup"):
             await bridge.startup()
@@ -92,7 +101,9 @@ class GaiohttpWorker(base.Worker):
         # graceful_timeout, then cancel what remains (quick on SIGINT/SIGQUIT).
         timeout = self.cfg.graceful_timeout if self._graceful else 0.1
         deadline = self.loop.time() + timeout
-        await server.shutdown(self.sockets, timeout)
+        # Open WebSockets get a close frame: 1012 (service restart) when
+        # max_requests ends the worker, 1001 (going away) otherwise.
+        await server.shutdown(self.sockets, timeout, SERVICE_RESTART if server.restarting else GOING_AWAY)
         # Background tasks (async_legacy.tasks.spawn) get what is left of it.
         await drain_tasks(deadline - self.loop.time() - 0.5)
         if lifespan is not None:

@@ -2,7 +2,7 @@
 
 import os
 import ssl
-from typing import Any, Callable, Dict, FrozenSet, TypeVar, Union
+from typing import Any, Callable, Dict, FrozenSet, Tuple, TypeVar, Union
 
 _N = TypeVar("_N", int, float)
 
@@ -19,6 +19,19 @@ DEFAULT_HEAD_TIMEOUT = 10.0
 #: Seconds the app may wait for the next piece of a request body (environment variable).
 BODY_TIMEOUT_ENV = "GAIOHTTP_BODY_TIMEOUT"
 DEFAULT_BODY_TIMEOUT = 30.0
+#: WebSocket messages larger than this close the socket with 1009 (bytes; environment variable).
+WS_MAX_SIZE_ENV = "GAIOHTTP_WS_MAX_SIZE"
+DEFAULT_WS_MAX_SIZE = 1024 * 1024  # uvicorn's --ws-max-size
+#: Seconds of silence after which an open WebSocket is pinged (environment variable).
+WS_PING_INTERVAL_ENV = "GAIOHTTP_WS_PING_INTERVAL"
+DEFAULT_WS_PING_INTERVAL = 20.0  # uvicorn's --ws-ping-interval
+#: Seconds a pinged client has to answer before it is dropped (environment variable).
+WS_PING_TIMEOUT_ENV = "GAIOHTTP_WS_PING_TIMEOUT"
+DEFAULT_WS_PING_TIMEOUT = 20.0  # uvicorn's --ws-ping-timeout
+#: "1" offers per-message deflate to WebSocket clients that ask (environment variable).
+WS_DEFLATE_ENV = "GAIOHTTP_WS_PER_MESSAGE_DEFLATE"
+#: ASGI lifespan: "auto" (used if the app supports it), "on" (required), "off" (environment variable).
+LIFESPAN_ENV = "GAIOHTTP_LIFESPAN"
 
 
 class Options:
@@ -45,6 +58,16 @@ class Options:
         self.cpu_affinity = _flag(CPU_AFFINITY_ENV, True)
         self.head_timeout = _seconds(HEAD_TIMEOUT_ENV, DEFAULT_HEAD_TIMEOUT)
         self.body_timeout = _seconds(BODY_TIMEOUT_ENV, DEFAULT_BODY_TIMEOUT)
+        self.ws_max_size = _number(WS_MAX_SIZE_ENV, DEFAULT_WS_MAX_SIZE, int, "bytes")
+        self.ws_ping_interval = _seconds(WS_PING_INTERVAL_ENV, DEFAULT_WS_PING_INTERVAL)
+        self.ws_ping_timeout = _seconds(WS_PING_TIMEOUT_ENV, DEFAULT_WS_PING_TIMEOUT)
+        # Off by default: each compressing socket holds a zlib pair (about
+        # 300 KiB at the default window) and compresses on the event loop.
+        self.ws_deflate = _flag(WS_DEFLATE_ENV, False)
+        self.lifespan = _choice(LIFESPAN_ENV, ("auto", "on", "off"))
+        # gunicorn's sync worker: the app is mounted at SCRIPT_NAME (the
+        # arbiter exports raw_env into os.environ before forking workers).
+        self.script_name = os.environ.get("SCRIPT_NAME", "").rstrip("/")
         self.server_software = "gunicorn (gaiohttp)"
         # gunicorn's own test in Logger.access(): skip building atoms otherwise.
         self.access_log = bool(
@@ -93,6 +116,16 @@ def _flag(name: str, default: bool) -> bool:
     if raw.strip().lower() in ("0", "false", "no", "off"):
         return False
     raise ValueError("%s must be 1 or 0; got %r." % (name, raw))
+
+
+def _choice(name: str, choices: Tuple[str, ...]) -> str:
+    raw = os.environ.get(name)
+    if raw is None:
+        return choices[0]
+    value = raw.strip().lower()
+    if value not in choices:
+        raise ValueError("%s must be one of %s; got %r." % (name, ", ".join(choices), raw))
+    return value
 
 
 def make_ssl_context(cfg: Any) -> ssl.SSLContext:

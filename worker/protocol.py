@@ -23,6 +23,8 @@ from aiohttp import __version__ as aiohttp_version
 from aiohttp import web, web_protocol
 from aiohttp.streams import EMPTY_PAYLOAD
 
+from .websocket import FrameCheck, wants_websocket
+
 # Where llhttp is left alone: what follows the head is framed by it.
 _HEAD, _BODY, _CHUNK_SIZE, _TRAILERS, _PASSTHROUGH = range(5)
 
@@ -74,6 +76,9 @@ class Limits:
         self.body_timeout = options.body_timeout
         timeouts = [t for t in (self.head_timeout, self.body_timeout) if t]
         self.tick = max(min(timeouts) / 4.0, 0.05) if timeouts else None
+        #: The app takes WebSockets: their frames are checked (websocket.py).
+        self.websockets = False
+        self.ws_max_size = getattr(options, "ws_max_size", 0)
 
 
 class _Splits(collections.deque):
@@ -120,6 +125,7 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
         self._waited_since = None
         self._ticker = None
         self.environ_facts = None  # per-connection part of a WSGI environ (environ.py)
+        self.ws_frames = None  # checks a WebSocket client's frames (websocket.py)
 
     # -- connection ------------------------------------------------------
     def connection_made(self, transport):
@@ -193,7 +199,12 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
                 if not self._remaining:
                     self._state = _HEAD
             elif state == _PASSTHROUGH:
-                self._parse(data[pos:] if pos else data)
+                piece = data[pos:] if pos else data
+                if self.ws_frames is not None:
+                    piece = self.ws_frames.feed(piece)
+                    if not piece:
+                        return
+                self._parse(piece)
                 return
             else:
                 end = self._scan_chunked(data, pos)
@@ -328,6 +339,8 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
         self._waited_since = None
         if message.upgrade or message.method == "CONNECT":
             self._state = _PASSTHROUGH
+            if self._limits.websockets and message.upgrade and wants_websocket(message):
+                self.ws_frames = FrameCheck(self._limits.ws_max_size)
         elif payload is EMPTY_PAYLOAD or payload.is_eof():
             self._state = _HEAD
         elif message.chunked:

@@ -143,10 +143,13 @@ class HTTPServer:
         kwargs = _server_kwargs(options, worker.log)
         if getattr(bridge, "request_factory", None) is not None:
             kwargs["request_factory"] = bridge.request_factory  # aiohttp Applications' web.Request
-        self.server = _Server(self.handle, self.slots, Limits(options), **kwargs)
+        limits = Limits(options)
+        limits.websockets = hasattr(bridge, "close_websockets")
+        self.server = _Server(self.handle, self.slots, limits, **kwargs)
         self._accepting = []
         self._connecting = set()
         self.draining = False
+        self.restarting = False  # max_requests reached: the worker ends to be replaced
         self.pacer = Pacer(asyncio.get_event_loop())
 
     # -- connections ---------------------------------------------------
@@ -194,14 +197,18 @@ class HTTPServer:
             task.cancel()
         self._accepting = []
 
-    async def shutdown(self, sockets, timeout):
-        """Stop accepting, close the listeners, let in-flight requests finish
-        within ``timeout``, then cancel them."""
+    async def shutdown(self, sockets, timeout, ws_code=1001):
+        """Stop accepting, close the listeners, send open WebSockets a close
+        frame with ``ws_code``, let in-flight requests (and WebSocket apps)
+        finish within ``timeout``, then cancel them."""
         loop = asyncio.get_event_loop()
         deadline = loop.time() + timeout
         self.stop_accepting()
         for sock in sockets:
             sock.close()
+        close_websockets = getattr(self.bridge, "close_websockets", None)
+        if close_websockets is not None:
+            close_websockets(ws_code)
         await self._drain(deadline - 0.5)
         if hasattr(self.server, "pre_shutdown"):
             self.server.pre_shutdown()  # stops reading from every connection: only now
@@ -255,6 +262,7 @@ class HTTPServer:
         exchange = Exchange(request)
         if self.requests >= self.options.max_requests:
             exchange.close = True  # the last response says Connection: close
+            self.restarting = True
             self.worker.max_requests_reached()
         elif self.draining:
             exchange.close = True
