@@ -132,13 +132,7 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
         current_lane.set(lane)
         lane.enter()
         environ.pop(ENVIRON_KEY, None)  # the wrapper calls us as plain WSGI
-        lane.pin()  # one thread from the wrapper's call to the body's close
-        try:
-            body = await lane.run(wrapper, environ, start_response)
-        except BaseException:
-            await self._abort(lane, None, None, outer)
-            raise
-        return EntryBody(self, lane, body, outer)
+        return await self._serve_on_thread(lane, outer, wrapper, environ, start_response)
 
     def _called_as_plain_wsgi(self, environ, start_response):
         server = environ.get("SERVER_SOFTWARE", "unknown server")
@@ -173,7 +167,10 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
         current_lane.set(lane)
         lane.enter()
         if entry_points.wsgi_entry_patched():
-            return await self._serve_through_entry_points(lane, environ, start_response, outer)
+            # An agent patched Django's entry points (see .entry_points): they
+            # run on the request's thread around the pipeline, as under
+            # Django's sync handler.
+            return await self._serve_on_thread(lane, outer, WSGIHandler.__call__, self, environ, start_response)
         request = response = None
         try:
             set_script_prefix(get_script_name(environ))
@@ -190,19 +187,19 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
             raise
         return ResponseBody(self, lane, response, outer)
 
-    async def _serve_through_entry_points(self, lane, environ, start_response, outer):
-        """Serve through Django's own ``WSGIHandler.__call__`` and
-        ``get_response``, which an agent has patched (see .entry_points).
+    async def _serve_on_thread(self, lane, outer, wsgi_call, *args):
+        """Serve the request by a plain WSGI call on its thread: Django's own
+        ``WSGIHandler.__call__`` (an agent patched it or ``get_response``) or
+        a WSGI wrapper around this application.
 
-        They run on the request's thread, as under Django's sync handler, so
-        what the agent keeps per request (Sentry's scope, a transaction)
-        wraps the whole request; the chain they call is awaited on the loop
-        (``_sync_chain_called``), and the body they return is iterated and
-        closed on that thread.
+        What the agent or wrapper keeps per request (Sentry's scope, a
+        transaction) wraps the whole request; the chain Django's entry code
+        calls is awaited on the loop (``_sync_chain_called``), and the body
+        returned is iterated and closed on that thread.
         """
-        lane.pin()  # one thread from the entry to the body's close, with or without affinity
+        lane.pin()  # one thread from the call to the body's close, with or without affinity
         try:
-            body = await lane.run(WSGIHandler.__call__, self, environ, start_response)
+            body = await lane.run(wsgi_call, *args)
         except BaseException:
             await self._abort(lane, None, None, outer)
             raise

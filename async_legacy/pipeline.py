@@ -258,7 +258,6 @@ class AsyncBaseHandler(BaseHandler):
             self._entry_chain = self._run_legacy_request_side
         elif entry_points.load_middleware_patched():
             self._load_through_django()
-            return
         else:
             self._load_layers()
             if self._layers and self._layers[0].is_async:
@@ -269,7 +268,8 @@ class AsyncBaseHandler(BaseHandler):
         self._view_hooks = _with_modes(self._view_middleware)
         self._async_exception_hooks = any(iscoroutinefunction(h) for h in self._exception_middleware)
         self._template_response_hooks = _with_modes(self._template_response_middleware)
-        self._middleware_chain = self._sync_chain_called
+        if not self._through_django:  # else Django's own chain, which its get_response calls
+            self._middleware_chain = self._sync_chain_called
 
     def _load_through_django(self):
         """Django's own load_middleware, which an agent has patched to wrap
@@ -285,9 +285,6 @@ class AsyncBaseHandler(BaseHandler):
             BaseHandler.load_middleware(self)
         finally:
             del self._get_response
-        self._view_hooks = _with_modes(self._view_middleware)
-        self._async_exception_hooks = any(iscoroutinefunction(h) for h in self._exception_middleware)
-        self._template_response_hooks = _with_modes(self._template_response_middleware)
         chain = self._middleware_chain  # Django's (sync): what its get_response calls on the thread
         self._run_chain = self._entry_chain = functools.partial(_run_on_lane, chain)
 
