@@ -202,10 +202,7 @@ def check_middleware(app_configs=None, **kwargs):
         split = splittable(factory)
         if getattr(factory, "async_capable", False) and settings.MIDDLEWARE is not None and not split:
             continue  # awaited on the loop: no trip
-        if inspect.isclass(factory) and (
-            getattr(factory, "async_legacy_inline", False)
-            or path in getattr(settings, "ASYNC_LEGACY_INLINE_MIDDLEWARE", ())
-        ):
+        if inspect.isclass(factory) and hooks.declared_inline(factory):
             continue
         if split:
             on_lane = [name for name in hooks.HOOK_NAMES if hooks.class_hook_mode(factory, name) is hooks.LANE]

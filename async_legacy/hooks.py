@@ -8,17 +8,27 @@ the session was modified); those get a predicate that decides per request.
 Everything else - unknown code may query the database - runs on the lane.
 """
 
+import enum
+
 from django.conf import settings
 from django.utils.module_loading import import_string
 
 from .compat import iscoroutinefunction
 
-#: The hook may run on the loop.
-INLINE = None
-#: The hook always runs on the request's lane.
-LANE = True
-#: The hook is a coroutine function: awaited on the loop (as Django 3.1+ does).
-AWAIT = "await"
+
+class Mode(enum.Enum):
+    """Where a hook (or a view: views.kind_of) runs. A hook's mode may also be a
+    predicate ``(request, *hook_args) -> needs the lane``, decided per request."""
+
+    #: On the loop: known not to block.
+    INLINE = "inline"
+    #: On the request's lane (its thread): it may block.
+    LANE = "lane"
+    #: A coroutine function: awaited on the loop (as Django 3.1+ does).
+    AWAIT = "await"
+
+
+INLINE, LANE, AWAIT = Mode.INLINE, Mode.LANE, Mode.AWAIT
 
 #: A request body at least this large is parsed on the lane, not the loop.
 HEAVY_BODY = 64 * 1024
@@ -130,14 +140,36 @@ def _known():
 
 
 def declared_inline(middleware):
-    cls = type(middleware)
+    """True when the middleware (a class or an instance) is declared never to block.
+
+    ``async_legacy_inline = True`` on the class, or a dotted path in
+    ASYNC_LEGACY_INLINE_MIDDLEWARE that imports to the class: the path it is
+    defined at or one that re-exports it (the one settings.MIDDLEWARE names).
+    The pipeline and the system check both ask here, so they agree.
+    """
+    cls = middleware if isinstance(middleware, type) else type(middleware)
     if getattr(cls, "async_legacy_inline", False):
         return True
-    path = "%s.%s" % (cls.__module__, cls.__qualname__)
-    return path in getattr(settings, "ASYNC_LEGACY_INLINE_MIDDLEWARE", ())
+    return cls in _listed_inline(tuple(getattr(settings, "ASYNC_LEGACY_INLINE_MIDDLEWARE", ())))
 
 
-#: class_hook_mode's answer when the class has no such hook (INLINE is None).
+_listed = {}  # {ASYNC_LEGACY_INLINE_MIDDLEWARE as a tuple: the classes it names}
+
+
+def _listed_inline(paths):
+    found = _listed.get(paths)
+    if found is None:
+        found = set()
+        for path in paths:
+            try:
+                found.add(import_string(path))
+            except ImportError:
+                continue  # settings.MIDDLEWARE's own import reports a wrong path
+        _listed[paths] = found
+    return found
+
+
+#: class_hook_mode's answer when the class has no such hook.
 ABSENT = object()
 
 HOOK_NAMES = ("process_request", "process_view", "process_template_response", "process_exception", "process_response")
@@ -168,4 +200,5 @@ def mode_of(bound_hook):
 
 
 def needs_lane(mode, *args):
+    """Does a hook of this mode need the lane for these arguments? (The one place that says.)"""
     return mode is LANE or (mode is not INLINE and mode is not AWAIT and mode(*args))

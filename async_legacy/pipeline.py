@@ -39,7 +39,7 @@ from django.utils.deprecation import MiddlewareMixin
 
 from . import compat, entry_points, hooks, views
 from .compat import iscoroutinefunction
-from .hooks import AWAIT, INLINE, LANE
+from .hooks import AWAIT, LANE, needs_lane
 from .lane import current_lane
 
 logger = logging.getLogger("django.request")
@@ -227,7 +227,7 @@ async def _run_on_lane(chain, request):
 async def _run_hook(lane, mode, hook, *args):
     if mode is AWAIT:
         return await hook(*args)
-    if mode is INLINE or (mode is not LANE and not mode(*args)):
+    if not needs_lane(mode, *args):
         return hook(*args)
     return await lane.run(hook, *args)
 
@@ -429,7 +429,7 @@ class AsyncBaseHandler(BaseHandler):
             hook = layer.request_hook
             if hook is not None:
                 mode = layer.request_mode
-                if not (on_thread or mode is INLINE or (mode is not LANE and not mode(request))):
+                if not on_thread and needs_lane(mode, request):
                     return index, None, _LANE
                 try:
                     response = hook(request)
@@ -451,7 +451,7 @@ class AsyncBaseHandler(BaseHandler):
             hook = layer.response_hook
             if hook is not None:
                 mode = layer.response_mode
-                if not (on_thread or mode is INLINE or (mode is not LANE and not mode(request, response))):
+                if not on_thread and needs_lane(mode, request, response):
                     return index, response, _LANE
                 try:
                     response = hook(request, response)

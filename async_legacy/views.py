@@ -21,11 +21,12 @@ from django.views.decorators.http import require_http_methods
 from django.views.generic import View
 
 from .compat import NATIVE_ASYNC, iscoroutinefunction
+from .hooks import Mode
 
 #: Call the view on the loop: it returns an awaitable or a response at once.
-INLINE = "inline"
+INLINE = Mode.INLINE
 #: Call the view on the lane (it may block); await what it returns if awaitable.
-LANE = "lane"
+LANE = Mode.LANE
 
 
 def _probe(request):

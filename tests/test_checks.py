@@ -96,6 +96,9 @@ def test_middleware_on_the_lane_is_reported_as_info(pipeline_serves):
     assert "django.contrib.sessions.middleware.SessionMiddleware" not in infos
     with override_settings(ASYNC_LEGACY_INLINE_MIDDLEWARE=["testproject.middleware.Recorder"]):
         assert "testproject.middleware.Recorder" not in {m.obj for m in messages({"async_legacy.I004"})}
+    # Listed by a path that re-exports it: inline for the check as for the pipeline.
+    with override_settings(ASYNC_LEGACY_INLINE_MIDDLEWARE=["testproject.reexported.Recorder"]):
+        assert "testproject.middleware.Recorder" not in {m.obj for m in messages({"async_legacy.I004"})}
 
 
 @pytest.mark.parametrize("pipeline", [False, True])

@@ -39,6 +39,21 @@ def test_coroutine_hooks_are_awaited_whatever_the_class():
     assert not hooks.needs_lane(hooks.AWAIT, None)
 
 
+@pytest.mark.parametrize("listed", ["testproject.reexported.Recorder", "testproject.middleware.Recorder"])
+def test_inline_by_any_path_that_imports_to_the_class(listed):
+    # settings.MIDDLEWARE may name a re-export: the path listed in
+    # ASYNC_LEGACY_INLINE_MIDDLEWARE counts when it imports to the class, the
+    # same answer the system check gives (checks.py asks hooks.declared_inline).
+    from testproject.middleware import Recorder
+
+    assert hooks.mode_of(Recorder(_response).process_request) is hooks.LANE
+    with override_settings(ASYNC_LEGACY_INLINE_MIDDLEWARE=[listed]):
+        assert hooks.declared_inline(Recorder)
+        assert hooks.mode_of(Recorder(_response).process_request) is hooks.INLINE
+    with override_settings(ASYNC_LEGACY_INLINE_MIDDLEWARE=["testproject.reexported.Missing"]):
+        assert hooks.mode_of(Recorder(_response).process_request) is hooks.LANE
+
+
 def test_class_hook_mode_tells_absent_from_inline():
     assert hooks.class_hook_mode(SecurityMiddleware, "process_request") is hooks.INLINE
     assert hooks.class_hook_mode(SecurityMiddleware, "process_view") is hooks.ABSENT
