@@ -18,11 +18,6 @@ KNOWN = {
     "valid/040_compat": "needs gunicorn's header_map=dangerous, which the worker does not have",
     "valid/compat_obs_fold": "needs gunicorn's permit_obsolete_folding, which the worker does not have",
     "valid/compat_obs_fold_huge": "needs gunicorn's permit_obsolete_folding, which the worker does not have",
-    "valid/pp_01": "PROXY protocol (gunicorn's proxy_protocol) is not supported by the worker",
-    "valid/pp_02": "PROXY protocol (gunicorn's proxy_protocol) is not supported by the worker",
-    "valid/pp_03": "PROXY protocol (gunicorn's proxy_protocol) is not supported by the worker",
-    "valid/pp_04": "PROXY protocol (gunicorn's proxy_protocol) is not supported by the worker",
-    "valid/pp_05": "PROXY protocol (gunicorn's proxy_protocol) is not supported by the worker",
     "valid/025": "Transfer-Encoding in two header lines is refused as a duplicate (the worker's singleton "
     "rule, and recent aiohttp's own: ambiguous framing); gunicorn joins them",
     "valid/029": "Transfer-Encoding in two header lines is refused as a duplicate (see 025)",
@@ -37,12 +32,21 @@ KNOWN = {
 NO_HOST = (
     "HTTP/1.1 without Host: recent aiohttp refuses it (RFC 9112 3.2: a server MUST answer 400); gunicorn accepts it"
 )
+#: The corpus's PROXY v2 cases, where the pair's gunicorn is older than 24.
+PROXY_V2 = ("valid/pp_04", "valid/pp_05")
+PROXY_V1_ONLY = (
+    "PROXY protocol v2: gunicorn before 24 reads v1 only (proxy_protocol is a switch), so the worker does too"
+)
 
 
 def known(case, verdict, detail):
     """Why this case may differ from gunicorn's verdict (None: it may not)."""
     if case.kind == "valid" and verdict == "refused" and "Missing 'Host' header" in detail:
         return NO_HOST
+    if case.id in PROXY_V2:
+        import gunicorn  # the pair's, not the corpus's
+
+        return PROXY_V1_ONLY if gunicorn.version_info < (24,) else None
     return KNOWN.get(case.id)
 
 

@@ -19,7 +19,14 @@ GUNICORN = "27.0.1"
 SHA256 = "b1514965361c8b7e8107a80aa2a92636878df1ccfac6dd204a676426e04d9e3e"
 INDEX = "https://pypi.org/simple/gunicorn/"
 #: Settings of the .py files that map onto the worker (all others have no equivalent).
-MAPPED = ("limit_request_line", "limit_request_field_size", "limit_request_fields", "forwarded_allow_ips")
+#: proxy_protocol=True is auto-detection from gunicorn 24, v1 only before (pp_* files).
+MAPPED = (
+    "limit_request_line",
+    "limit_request_field_size",
+    "limit_request_fields",
+    "forwarded_allow_ips",
+    "proxy_protocol",
+)
 
 
 def cache_dir():

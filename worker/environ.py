@@ -6,6 +6,8 @@ import tempfile
 from typing import Dict
 from urllib.parse import unquote_to_bytes, urlsplit
 
+from .proxy import environ_of
+
 #: Bodies up to this size stay in memory; larger ones spool to a temp file.
 SPOOL_IN_MEMORY = 1024 * 1024
 
@@ -118,8 +120,12 @@ def connection_facts(request, options):
         "wsgi.multiprocess": options.workers > 1,
         "wsgi.run_once": False,
     }
-    # Scheme headers count only from a trusted proxy (the peer does not change).
+    # Scheme headers count only from a trusted proxy (the peer does not change;
+    # as gunicorn, the socket's peer, not the client a PROXY header names).
     scheme_headers = options.secure_scheme_headers if trusted_proxy(options, remote_addr) else None
+    proxy_info = getattr(protocol, "proxy_info", None)
+    if proxy_info is not None:
+        base.update(environ_of(proxy_info))
     facts = (base, scheme_headers or None)
     if transport is not None and protocol is not None:
         try:

@@ -4,6 +4,8 @@ import os
 import ssl
 from typing import Any, Callable, Dict, FrozenSet, Tuple, TypeVar, Union
 
+from .proxy import AllowList, mode_of
+
 _N = TypeVar("_N", int, float)
 
 #: Request bodies larger than this get 413 (bytes; environment variable).
@@ -46,6 +48,9 @@ class Options:
         self.limit_request_fields: int = cfg.limit_request_fields or 32768
         self.limit_request_field_size: int = cfg.limit_request_field_size or 8190
         self.forwarded_allow_ips = _allow_list(cfg.forwarded_allow_ips)
+        # PROXY protocol header at a connection's start: off, v1, v2 or auto (proxy.py).
+        self.proxy_protocol = mode_of(getattr(cfg, "proxy_protocol", False))
+        self.proxy_allow = AllowList.from_cfg(cfg) if self.proxy_protocol != "off" else None
         self.secure_scheme_headers: Dict[str, str] = {
             name.upper(): value for name, value in (cfg.secure_scheme_headers or {}).items()
         }

@@ -23,6 +23,7 @@ from aiohttp import __version__ as aiohttp_version
 from aiohttp import web, web_protocol
 from aiohttp.streams import EMPTY_PAYLOAD
 
+from .proxy import HeaderReader, ProxyRefused
 from .websocket import FrameCheck, wants_websocket
 
 # Where llhttp is left alone: what follows the head is framed by it.
@@ -79,6 +80,8 @@ class Limits:
         #: The app takes WebSockets: their frames are checked (websocket.py).
         self.websockets = False
         self.ws_max_size = getattr(options, "ws_max_size", 0)
+        self.proxy_protocol = getattr(options, "proxy_protocol", "off")
+        self.proxy_allow = getattr(options, "proxy_allow", None)
 
 
 class _Splits(collections.deque):
@@ -126,10 +129,15 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
         self._ticker = None
         self.environ_facts = None  # per-connection part of a WSGI environ (environ.py)
         self.ws_frames = None  # checks a WebSocket client's frames (websocket.py)
+        self._proxy = None  # reads a PROXY header at the connection's start (proxy.py)
+        self.proxy_info = None  # what that header said (environ.py)
 
     # -- connection ------------------------------------------------------
     def connection_made(self, transport):
         super().connection_made(transport)
+        limits = self._limits
+        if limits.proxy_protocol != "off":
+            self._proxy = HeaderReader(limits.proxy_protocol, limits.proxy_allow, transport.get_extra_info("peername"))
         self._now = self._head_start = self._loop.time()
         self._arm()  # the first request's head is due within head_timeout
 
@@ -151,6 +159,10 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
             except RequestRejected as exc:
                 self._reject(exc)
             return
+        if self._proxy is not None:
+            data = self._proxy_header(data)
+            if not data:
+                return
         if self._held or self._blocked():
             self._held += data
             self._pause_transport()
@@ -162,6 +174,22 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
             self._reject(exc)
         if self._ticker is None and (self._state != _HEAD or self._head_started()):
             self._arm()
+
+    def _proxy_header(self, data):
+        """What follows the PROXY header (b"" while it is incomplete). Only
+        the first bytes of a connection may hold one, as in gunicorn; its
+        head_timeout runs from the connection's start."""
+        reader = self._proxy
+        try:
+            rest = reader.feed(data)
+        except ProxyRefused as exc:
+            self._proxy = None
+            self._reject(RequestRejected(exc.status, exc.reason))
+            return b""
+        if rest is not None:
+            self._proxy = None
+            self.proxy_info = reader.info
+        return rest or b""
 
     # -- framing ---------------------------------------------------------
     def _frame(self, data):
@@ -487,8 +515,8 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
         super()._process_keepalive()
 
     def _head_started(self):
-        """Bytes of a request head (or the empty lines before one) have come."""
-        return bool(self._head or self._lines or self._leading)
+        """Bytes of a request head (or the empty lines or PROXY header before one) have come."""
+        return bool(self._head or self._lines or self._leading or self._proxy is not None and self._proxy.buffer)
 
     def _head_awaited(self, started):
         """A head is due: one has started, or a new connection has sent nothing yet."""
