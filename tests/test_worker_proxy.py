@@ -294,6 +294,18 @@ def test_asgi_client_from_the_header(asgi_server):
     assert echoed(send(asgi_server, REQUEST))["client"][0] == "127.0.0.1"
 
 
+@pytest.mark.parametrize("app", [APP, "test_worker_proxy:client_asgi"])
+def test_access_log_names_the_headers_client(app):
+    # gunicorn logs REMOTE_ADDR (%(h)s): the client the PROXY header names,
+    # for an ASGI app (no WSGI environ) as for a WSGI one.
+    with _server(app, accesslog="-", access_log_format="client=%(h)s") as server:
+        echoed(send(server, v1(b"TCP4 192.168.0.1 192.168.0.11 56324 443") + REQUEST))
+        deadline = time.time() + 5
+        while "client=" not in server.log() and time.time() < deadline:
+            time.sleep(0.05)
+        assert "client=192.168.0.1" in server.log(), server.log()[-2000:]
+
+
 def test_asgi_websocket_client_from_the_header(asgi_server):
     upgrade = (
         b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

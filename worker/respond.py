@@ -89,12 +89,20 @@ class Exchange:
             "PATH_INFO": req.path,
             "QUERY_STRING": req.query_string,
             "SERVER_PROTOCOL": "HTTP/%d.%d" % req.version,
-            "REMOTE_ADDR": req.remote or "-",
+            "REMOTE_ADDR": _client_addr(req) or "-",
             "HTTP_REFERER": req.headers.get("Referer", "-"),
             "HTTP_USER_AGENT": req.headers.get("User-Agent", "-"),
         }
         elapsed = datetime.timedelta(seconds=time.monotonic() - self.start)
         log.access(_LoggedResponse(self), _LoggedRequest(req), environ, elapsed)
+
+
+def _client_addr(request):
+    # A PROXY header's client, as in a WSGI environ (gunicorn logs REMOTE_ADDR).
+    info = getattr(request.protocol, "proxy_info", None)
+    if info is not None and info["client_addr"] is not None:
+        return info["client_addr"]
+    return request.remote
 
 
 class _LoggedResponse:
