@@ -23,10 +23,12 @@ own response phase and becomes that layer's response.
 """
 
 import asyncio
+import enum
 import functools
 import inspect
 import logging
 import sys
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core import signals
@@ -57,12 +59,31 @@ def import_string(dotted_path):
 
 CancelledError = asyncio.CancelledError  # an Exception subclass on Python 3.7
 
-# Where a phase of the middleware chain stopped (see AsyncBaseHandler._request_phase).
-_VIEW = "view"
-_ANSWER = "answer"
-_LANE = "lane"
-_FAILED = "failed"
-_ASYNC = "async"  # an async-capable middleware: awaited on the loop
+
+class Stop(enum.Enum):
+    """Where a phase of the middleware chain stopped (AsyncBaseHandler._request_phase)."""
+
+    #: Every request hook passed: the view is next.
+    VIEW = "view"
+    #: ``value`` is the response; the response phase goes on from ``index``.
+    ANSWER = "answer"
+    #: The hook at ``index`` must run on the thread (only when not already there).
+    LANE = "lane"
+    #: ``value`` is the exception the inline hook at ``index`` raised, to convert on the thread.
+    FAILED = "failed"
+    #: Layer ``index`` is async-capable middleware: awaited on the loop.
+    ASYNC = "async"
+
+
+class PhaseEnd(NamedTuple):
+    """What a phase returns: the layer it stopped at, a response or exception, and why."""
+
+    index: int
+    value: Any
+    state: Stop
+
+
+_VIEW, _ANSWER, _LANE, _FAILED, _ASYNC = Stop.VIEW, Stop.ANSWER, Stop.LANE, Stop.FAILED, Stop.ASYNC
 
 
 # {response class: render_on_loop}: render_on_loop(response) renders it on the
@@ -410,41 +431,37 @@ class AsyncBaseHandler(BaseHandler):
     def _request_phase(self, index, request, on_thread):
         """Request hooks from layer ``index`` inwards, Django's rules.
 
-        Returns ``(index, value, state)``: _VIEW (every hook passed), _ANSWER
-        (``value`` is a response; the response phase starts at ``index``),
-        _LANE (the hook at ``index`` must run on the thread; only when not
-        ``on_thread``), _FAILED (``value`` is the exception the inline hook
-        at ``index`` raised, to convert on the thread) or _ASYNC (layer
-        ``index`` is async middleware, to await on the loop).
+        Returns a :class:`PhaseEnd`; its :class:`Stop` says what ``index``
+        and ``value`` are.
         """
         layers = self._layers
         while index < len(layers):
             layer = layers[index]
             if layer.is_async:
-                return index, None, _ASYNC
+                return PhaseEnd(index, None, _ASYNC)
             if layer.opaque:
                 if not on_thread:
-                    return index, None, _LANE
-                return index - 1, _call_opaque(layer.instance, request), _ANSWER
+                    return PhaseEnd(index, None, _LANE)
+                return PhaseEnd(index - 1, _call_opaque(layer.instance, request), _ANSWER)
             hook = layer.request_hook
             if hook is not None:
                 mode = layer.request_mode
                 if not on_thread and needs_lane(mode, request):
-                    return index, None, _LANE
+                    return PhaseEnd(index, None, _LANE)
                 try:
                     response = hook(request)
                 except Exception as exc:
                     if not on_thread:
-                        return index, exc, _FAILED
+                        return PhaseEnd(index, exc, _FAILED)
                     # this layer's process_response is skipped
-                    return index - 1, response_for_exception(request, exc), _ANSWER
+                    return PhaseEnd(index - 1, response_for_exception(request, exc), _ANSWER)
                 if response:
-                    return index, response, _ANSWER
+                    return PhaseEnd(index, response, _ANSWER)
             index += 1
-        return index, None, _VIEW
+        return PhaseEnd(index, None, _VIEW)
 
     def _response_phase(self, start, index, request, response, on_thread):
-        """Response hooks from layer ``index`` out to ``start``; states as _request_phase."""
+        """Response hooks from layer ``index`` out to ``start``: a :class:`PhaseEnd`, as _request_phase."""
         layers = self._layers
         while index >= start:
             layer = layers[index]
@@ -452,15 +469,15 @@ class AsyncBaseHandler(BaseHandler):
             if hook is not None:
                 mode = layer.response_mode
                 if not on_thread and needs_lane(mode, request, response):
-                    return index, response, _LANE
+                    return PhaseEnd(index, response, _LANE)
                 try:
                     response = hook(request, response)
                 except Exception as exc:
                     if not on_thread:
-                        return index, exc, _FAILED
+                        return PhaseEnd(index, exc, _FAILED)
                     response = response_for_exception(request, exc)
             index -= 1
-        return index, response, _ANSWER
+        return PhaseEnd(index, response, _ANSWER)
 
     async def _run_legacy_request_side(self, request):
         """Django 1.11's ``_legacy_get_response``: request hooks, then the view."""
