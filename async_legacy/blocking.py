@@ -37,18 +37,10 @@ _LIBRARY_DIRS = tuple(
 
 def threshold_from_settings() -> Optional[float]:
     """The setting's value in seconds, or None when the detector is off."""
-    from django.conf import settings
-    from django.core.exceptions import ImproperlyConfigured
+    from . import conf
 
-    value = getattr(settings, "ASYNC_LEGACY_BLOCKING_THRESHOLD", 0.1 if settings.DEBUG else None)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ImproperlyConfigured(
-            "ASYNC_LEGACY_BLOCKING_THRESHOLD must be a number of seconds > 0 (for example 0.1) "
-            "or None to turn the blocking detector off; got %r." % (value,)
-        )
-    return float(value)
+    value: Optional[float] = conf.get("ASYNC_LEGACY_BLOCKING_THRESHOLD")
+    return value
 
 
 def watch(threshold: float, loop: Optional[asyncio.AbstractEventLoop] = None) -> "LoopWatch":

@@ -5,6 +5,7 @@ the view, setting or middleware and the fix.
 """
 
 import inspect
+from typing import TYPE_CHECKING, Any, Callable, Container, Iterator, List, Optional, Sequence, Tuple, Union, cast
 
 from django.conf import settings
 from django.core import checks
@@ -13,16 +14,19 @@ from django.utils.module_loading import import_string
 from .compat import NATIVE_ASYNC, iscoroutinefunction
 from .views import wrapped_in_atomic
 
+if TYPE_CHECKING:
+    from django.apps import AppConfig
+
 TAG = "async_legacy"
 _HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
 
 
-def _name(func):
+def _name(func: Any) -> str:
     func = getattr(func, "view_class", func)  # as_view() copies the class's name only before 4.0
     return "%s.%s" % (getattr(func, "__module__", "?"), getattr(func, "__qualname__", repr(func)))
 
 
-def _url_views(patterns=None, prefix=""):
+def _url_views(patterns: Optional[Sequence[Any]] = None, prefix: str = "") -> Iterator[Tuple[str, Any]]:
     """(route, callback) for every view of the project's URLconf."""
     if patterns is None:
         from django.urls import get_resolver
@@ -37,11 +41,11 @@ def _url_views(patterns=None, prefix=""):
             yield route, entry.callback
 
 
-def _async_handlers(view_class):
+def _async_handlers(view_class: Any) -> List[str]:
     return [m for m in _HTTP_METHODS if iscoroutinefunction(getattr(view_class, m, None))]
 
 
-def is_coroutine_view(callback):
+def is_coroutine_view(callback: Any) -> bool:
     """True for ``async def`` views and class-based views with async handlers."""
     if iscoroutinefunction(callback):
         return True
@@ -49,11 +53,11 @@ def is_coroutine_view(callback):
     return view_class is not None and bool(_async_handlers(view_class))
 
 
-def _hidden_coroutine(callback):
+def _hidden_coroutine(callback: Any) -> Optional[Callable[..., Any]]:
     """The ``async def`` a plain-function decorator hides, or None."""
     if iscoroutinefunction(callback) or getattr(callback, "view_class", None) is not None:
         return None
-    inner = getattr(callback, "__wrapped__", None)
+    inner: Optional[Callable[..., Any]] = getattr(callback, "__wrapped__", None)
     while inner is not None:
         if iscoroutinefunction(inner):
             return inner
@@ -61,7 +65,7 @@ def _hidden_coroutine(callback):
     return None
 
 
-def _wrapper_site(callback):
+def _wrapper_site(callback: Any) -> str:
     code = getattr(callback, "__code__", None)
     if code is None:
         return type(callback).__name__
@@ -69,8 +73,8 @@ def _wrapper_site(callback):
 
 
 @checks.register(TAG, checks.Tags.urls)
-def check_views(app_configs=None, **kwargs):
-    errors = []
+def check_views(app_configs: "Optional[Sequence[AppConfig]]" = None, **kwargs: Any) -> List[checks.CheckMessage]:
+    errors: List[checks.CheckMessage] = []
     atomic = [alias for alias, db in settings.DATABASES.items() if db.get("ATOMIC_REQUESTS")]
     coroutine_views = []
     for route, callback in _url_views():
@@ -106,7 +110,7 @@ def check_views(app_configs=None, **kwargs):
         if not is_coroutine_view(callback):
             continue
         coroutine_views.append(callback)
-        exempt = getattr(callback, "_non_atomic_requests", set())
+        exempt: Container[str] = getattr(callback, "_non_atomic_requests", set())
         for alias in atomic:
             if alias not in exempt:
                 errors.append(
@@ -126,7 +130,7 @@ def check_views(app_configs=None, **kwargs):
     return errors
 
 
-def _check_wsgi_application(coroutine_views):
+def _check_wsgi_application(coroutine_views: List[Any]) -> List[checks.CheckMessage]:
     path = getattr(settings, "WSGI_APPLICATION", None)
     if not path:
         return []
@@ -159,13 +163,13 @@ def _check_wsgi_application(coroutine_views):
     ]
 
 
-def _middleware_paths():
+def _middleware_paths() -> Sequence[str]:
     if settings.MIDDLEWARE is not None:
-        return settings.MIDDLEWARE
-    return getattr(settings, "MIDDLEWARE_CLASSES", ())
+        return cast(Sequence[str], settings.MIDDLEWARE)
+    return cast(Sequence[str], getattr(settings, "MIDDLEWARE_CLASSES", ()))
 
 
-def _middleware_factories():
+def _middleware_factories() -> Iterator[Tuple[str, Any]]:
     """(dotted path, factory) for every importable entry of MIDDLEWARE."""
     for path in _middleware_paths():
         try:
@@ -174,7 +178,7 @@ def _middleware_factories():
             continue  # Django's own checks and startup report it
 
 
-def _pipeline_serves():
+def _pipeline_serves() -> bool:
     """True when async_legacy's pipeline (and its thread lane) serves requests:
     Django < 3.1, or ASYNC_LEGACY_PIPELINE = True."""
     if not NATIVE_ASYNC:
@@ -190,16 +194,22 @@ def _pipeline_serves():
 
 
 @checks.register(TAG)
-def check_middleware(app_configs=None, **kwargs):
+def check_middleware(app_configs: "Optional[Sequence[AppConfig]]" = None, **kwargs: Any) -> List[checks.CheckMessage]:
     """Info: middleware whose hooks run on the request's thread lane (the pipeline only)."""
     if not _pipeline_serves():
         return []
-    from . import hooks
+    from . import conf, hooks
     from .pipeline import splittable
 
-    messages = []
+    try:
+        conf.get("ASYNC_LEGACY_INLINE_MIDDLEWARE")
+    except conf.InvalidSetting:
+        return []  # check_settings reports it
+
+    messages: List[checks.CheckMessage] = []
     for path, factory in _middleware_factories():
         split = splittable(factory)
+        on_lane: Union[List[str], bool]
         if getattr(factory, "async_capable", False) and settings.MIDDLEWARE is not None and not split:
             continue  # awaited on the loop: no trip
         if inspect.isclass(factory) and hooks.declared_inline(factory):
@@ -235,13 +245,38 @@ def check_middleware(app_configs=None, **kwargs):
 
 
 @checks.register(TAG)
-def check_thread_affinity(app_configs=None, **kwargs):
+def check_settings(app_configs: "Optional[Sequence[AppConfig]]" = None, **kwargs: Any) -> List[checks.CheckMessage]:
+    """Error: an ASYNC_LEGACY_* setting whose value is refused (named, with what it accepts)."""
+    from . import conf
+
+    errors: List[checks.CheckMessage] = []
+    for setting in conf.of_source(conf.DJANGO):
+        try:
+            conf.get(setting.name)
+        except conf.InvalidSetting as exc:
+            errors.append(
+                checks.Error(
+                    str(exc),
+                    hint="Set %s to %s, or remove it (default: %s)."
+                    % (setting.name, setting.expected, setting.default_doc),
+                    obj=setting.name,
+                    id="async_legacy.E009",
+                )
+            )
+    return errors
+
+
+@checks.register(TAG)
+def check_thread_affinity(app_configs: "Optional[Sequence[AppConfig]]" = None, **kwargs: Any) -> List[checks.CheckMessage]:
     """Warning: requests give their thread back while they await (the pipeline only)."""
     if not _pipeline_serves():
         return []
     from . import conf
 
-    value = conf.get("ASYNC_LEGACY_THREAD_AFFINITY")
+    try:
+        value = conf.get("ASYNC_LEGACY_THREAD_AFFINITY")
+    except conf.InvalidSetting:
+        return []  # check_settings reports it
     if value is not False:
         return []  # True; anything else is refused, naming the setting, when the application is made
     return [
@@ -263,7 +298,7 @@ def check_thread_affinity(app_configs=None, **kwargs):
 _CO_COROUTINE = inspect.CO_COROUTINE
 
 
-def _defines_async_function(func):
+def _defines_async_function(func: Any) -> bool:
     """True when ``func``'s body defines an ``async def`` (it may return one)."""
     code = getattr(func, "__code__", None)
     return code is not None and any(
@@ -272,11 +307,11 @@ def _defines_async_function(func):
 
 
 @checks.register(TAG)
-def check_async_middleware_flags(app_configs=None, **kwargs):
+def check_async_middleware_flags(app_configs: "Optional[Sequence[AppConfig]]" = None, **kwargs: Any) -> List[checks.CheckMessage]:
     """Warning: async middleware Django's handler (and ours) would call as sync code."""
     if settings.MIDDLEWARE is None:
         return []  # MIDDLEWARE_CLASSES: old-style hooks only
-    messages = []
+    messages: List[checks.CheckMessage] = []
     for path, factory in _middleware_factories():
         can_async = getattr(factory, "async_capable", False)
         can_sync = getattr(factory, "sync_capable", True)
@@ -320,8 +355,8 @@ def check_async_middleware_flags(app_configs=None, **kwargs):
 
 
 @checks.register(TAG)  # reads settings only: not a "database" check, which needs --database
-def check_persistent_connections(app_configs=None, **kwargs):
-    messages = []
+def check_persistent_connections(app_configs: "Optional[Sequence[AppConfig]]" = None, **kwargs: Any) -> List[checks.CheckMessage]:
+    messages: List[checks.CheckMessage] = []
     lane = _pipeline_serves()
     for alias, db in settings.DATABASES.items():
         age = db.get("CONN_MAX_AGE", 0)
@@ -353,7 +388,7 @@ def check_persistent_connections(app_configs=None, **kwargs):
 
 
 @checks.register(TAG)
-def check_app_order(app_configs=None, **kwargs):
+def check_app_order(app_configs: "Optional[Sequence[AppConfig]]" = None, **kwargs: Any) -> List[checks.CheckMessage]:
     """Warning: staticfiles listed first takes ``runserver`` (legacy path only)."""
     if NATIVE_ASYNC:
         return []

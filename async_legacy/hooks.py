@@ -9,10 +9,12 @@ Everything else - unknown code may query the database - runs on the lane.
 """
 
 import enum
+from typing import Dict, Set, Tuple
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from . import conf
 from .compat import iscoroutinefunction
 
 
@@ -150,10 +152,10 @@ def declared_inline(middleware):
     cls = middleware if isinstance(middleware, type) else type(middleware)
     if getattr(cls, "async_legacy_inline", False):
         return True
-    return cls in _listed_inline(tuple(getattr(settings, "ASYNC_LEGACY_INLINE_MIDDLEWARE", ())))
+    return cls in _listed_inline(conf.get("ASYNC_LEGACY_INLINE_MIDDLEWARE"))
 
 
-_listed = {}  # {ASYNC_LEGACY_INLINE_MIDDLEWARE as a tuple: the classes it names}
+_listed: Dict[Tuple[str, ...], Set[type]] = {}  # {ASYNC_LEGACY_INLINE_MIDDLEWARE: the classes it names}
 
 
 def _listed_inline(paths):

@@ -82,6 +82,8 @@ from typing import Any, Callable, TypeVar
 
 from asgiref.sync import AsyncToSync, SyncToAsync, ThreadSensitiveContext
 
+from . import conf
+
 logger = logging.getLogger("async_legacy")
 
 #: The lane of the request the current task serves (None outside a request).
@@ -404,29 +406,15 @@ class LanePool:
         size,
         on_acquire=None,
         on_release=None,
-        name="ASYNC_LEGACY_THREADS",
         idle=0.005,
-        idle_name="ASYNC_LEGACY_THREAD_IDLE",
         holds=None,
         affinity=True,
         on_retire=None,
     ):
-        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-            raise ValueError(
-                "%s must be a positive integer (the number of threads a worker "
-                "process may use for blocking work); got %r." % (name, size)
-            )
-        if not isinstance(idle, (int, float)) or isinstance(idle, bool) or not 0 <= idle <= 60:
-            raise ValueError(
-                "%s must be a number of seconds from 0 to 60 (how long a request keeps an idle "
-                "thread before giving it back; 0 gives it back at once); got %r." % (idle_name, idle)
-            )
-        if not isinstance(affinity, bool):
-            raise ValueError(
-                "ASYNC_LEGACY_THREAD_AFFINITY must be True (a request keeps its thread until it "
-                "ends: thread-locals as in Django's sync handler) or False (a request gives its "
-                "thread back while it awaits); got %r." % (affinity,)
-            )
+        # Checked here too: tests and embedders make pools without settings.
+        size = conf.check("ASYNC_LEGACY_THREADS", size)
+        idle = conf.check("ASYNC_LEGACY_THREAD_IDLE", idle)
+        affinity = conf.check("ASYNC_LEGACY_THREAD_AFFINITY", affinity)
         self.size = size
         #: True: a request keeps the thread it took until it ends (see the module doc).
         self.affinity = affinity

@@ -78,7 +78,7 @@ class Stop(enum.Enum):
 class PhaseEnd(NamedTuple):
     """What a phase returns: the layer it stopped at, a response or exception, and why."""
 
-    index: int
+    layer: int  # the index in settings.MIDDLEWARE (tuple.index is taken)
     value: Any
     state: Stop
 
@@ -431,7 +431,7 @@ class AsyncBaseHandler(BaseHandler):
     def _request_phase(self, index, request, on_thread):
         """Request hooks from layer ``index`` inwards, Django's rules.
 
-        Returns a :class:`PhaseEnd`; its :class:`Stop` says what ``index``
+        Returns a :class:`PhaseEnd`; its :class:`Stop` says what ``layer``
         and ``value`` are.
         """
         layers = self._layers

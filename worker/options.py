@@ -2,38 +2,14 @@
 
 import os
 import ssl
-from typing import Any, Callable, Dict, FrozenSet, Tuple, TypeVar, Union
+from typing import Any, Dict, FrozenSet, Union
+
+from async_legacy import conf
 
 from .proxy import AllowList, mode_of
 
-_N = TypeVar("_N", int, float)
-
-#: Request bodies larger than this get 413 (bytes; environment variable).
-MAX_BODY_ENV = "GAIOHTTP_MAX_BODY_SIZE"
-DEFAULT_MAX_BODY = 100 * 1024 * 1024
-#: "0" keeps the app's startup objects under the cyclic GC (environment variable).
-GC_FREEZE_ENV = "GAIOHTTP_GC_FREEZE"
-#: "0" leaves the worker free to run on any CPU (environment variable; see affinity.py).
+#: Names kept for the modules that log them (their definitions: async_legacy/conf.py).
 CPU_AFFINITY_ENV = "GAIOHTTP_CPU_AFFINITY"
-#: Seconds a client has to send a whole request head (environment variable).
-HEAD_TIMEOUT_ENV = "GAIOHTTP_HEAD_TIMEOUT"
-DEFAULT_HEAD_TIMEOUT = 10.0
-#: Seconds the app may wait for the next piece of a request body (environment variable).
-BODY_TIMEOUT_ENV = "GAIOHTTP_BODY_TIMEOUT"
-DEFAULT_BODY_TIMEOUT = 30.0
-#: WebSocket messages larger than this close the socket with 1009 (bytes; environment variable).
-WS_MAX_SIZE_ENV = "GAIOHTTP_WS_MAX_SIZE"
-DEFAULT_WS_MAX_SIZE = 1024 * 1024  # uvicorn's --ws-max-size
-#: Seconds of silence after which an open WebSocket is pinged (environment variable).
-WS_PING_INTERVAL_ENV = "GAIOHTTP_WS_PING_INTERVAL"
-DEFAULT_WS_PING_INTERVAL = 20.0  # uvicorn's --ws-ping-interval
-#: Seconds a pinged client has to answer before it is dropped (environment variable).
-WS_PING_TIMEOUT_ENV = "GAIOHTTP_WS_PING_TIMEOUT"
-DEFAULT_WS_PING_TIMEOUT = 20.0  # uvicorn's --ws-ping-timeout
-#: "1" offers per-message deflate to WebSocket clients that ask (environment variable).
-WS_DEFLATE_ENV = "GAIOHTTP_WS_PER_MESSAGE_DEFLATE"
-#: ASGI lifespan: "auto" (used if the app supports it), "on" (required), "off" (environment variable).
-LIFESPAN_ENV = "GAIOHTTP_LIFESPAN"
 
 
 class Options:
@@ -58,18 +34,16 @@ class Options:
         self.threads: int = max(cfg.threads, 10)
         self.workers: int = cfg.workers
         self.ssl_context = make_ssl_context(cfg) if cfg.is_ssl else None
-        self.max_body = _max_body()
-        self.gc_freeze = _flag(GC_FREEZE_ENV, True)
-        self.cpu_affinity = _flag(CPU_AFFINITY_ENV, True)
-        self.head_timeout = _seconds(HEAD_TIMEOUT_ENV, DEFAULT_HEAD_TIMEOUT)
-        self.body_timeout = _seconds(BODY_TIMEOUT_ENV, DEFAULT_BODY_TIMEOUT)
-        self.ws_max_size = _number(WS_MAX_SIZE_ENV, DEFAULT_WS_MAX_SIZE, int, "bytes")
-        self.ws_ping_interval = _seconds(WS_PING_INTERVAL_ENV, DEFAULT_WS_PING_INTERVAL)
-        self.ws_ping_timeout = _seconds(WS_PING_TIMEOUT_ENV, DEFAULT_WS_PING_TIMEOUT)
-        # Off by default: each compressing socket holds a zlib pair (about
-        # 300 KiB at the default window) and compresses on the event loop.
-        self.ws_deflate = _flag(WS_DEFLATE_ENV, False)
-        self.lifespan = _choice(LIFESPAN_ENV, ("auto", "on", "off"))
+        self.max_body: int = conf.env("GAIOHTTP_MAX_BODY_SIZE")
+        self.gc_freeze: bool = conf.env("GAIOHTTP_GC_FREEZE")
+        self.cpu_affinity: bool = conf.env(CPU_AFFINITY_ENV)
+        self.head_timeout: float = conf.env("GAIOHTTP_HEAD_TIMEOUT")
+        self.body_timeout: float = conf.env("GAIOHTTP_BODY_TIMEOUT")
+        self.ws_max_size: int = conf.env("GAIOHTTP_WS_MAX_SIZE")
+        self.ws_ping_interval: float = conf.env("GAIOHTTP_WS_PING_INTERVAL")
+        self.ws_ping_timeout: float = conf.env("GAIOHTTP_WS_PING_TIMEOUT")
+        self.ws_deflate: bool = conf.env("GAIOHTTP_WS_PER_MESSAGE_DEFLATE")
+        self.lifespan: str = conf.env("GAIOHTTP_LIFESPAN")
         # gunicorn's sync worker: the app is mounted at SCRIPT_NAME (the
         # arbiter exports raw_env into os.environ before forking workers).
         self.script_name = os.environ.get("SCRIPT_NAME", "").rstrip("/")
@@ -88,49 +62,6 @@ def _allow_list(value: Union[str, Any]) -> FrozenSet[str]:
     if isinstance(value, str):
         value = [v.strip() for v in value.split(",")]
     return frozenset(value or ())
-
-
-def _max_body() -> int:
-    # gunicorn's arbiter exports raw_env into os.environ before forking workers.
-    return _number(MAX_BODY_ENV, DEFAULT_MAX_BODY, int, "bytes")
-
-
-def _seconds(name: str, default: float) -> float:
-    return _number(name, default, float, "seconds")
-
-
-def _number(name: str, default: _N, kind: Callable[[str], _N], unit: str) -> _N:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    try:
-        value = kind(raw)
-        if value < 0:
-            raise ValueError
-    except ValueError:
-        raise ValueError("%s must be a number of %s (0 for no limit); got %r." % (name, unit, raw)) from None
-    return value
-
-
-def _flag(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    if raw.strip().lower() in ("1", "true", "yes", "on"):
-        return True
-    if raw.strip().lower() in ("0", "false", "no", "off"):
-        return False
-    raise ValueError("%s must be 1 or 0; got %r." % (name, raw))
-
-
-def _choice(name: str, choices: Tuple[str, ...]) -> str:
-    raw = os.environ.get(name)
-    if raw is None:
-        return choices[0]
-    value = raw.strip().lower()
-    if value not in choices:
-        raise ValueError("%s must be one of %s; got %r." % (name, ", ".join(choices), raw))
-    return value
 
 
 def make_ssl_context(cfg: Any) -> ssl.SSLContext:
