@@ -249,17 +249,33 @@ def venv_for(python, django, out=None):
         ("3.12", "5.2"): ["ddtrace==4.16.0", "msgpack==1.2.4"],
     }.get((python, django), [])
     requirements.extend(ddtrace)
-    # Django Channels, for tests/test_worker_websocket.py (a consumer behind
-    # AuthMiddlewareStack served by the gaiohttp worker beside async_legacy's
-    # HTTP side), on one legacy and one native pair: 3.0.5 is the last for
-    # Django 2.2/3.0 (it pins daphne < 4, so pip moves daphne to 3.0.2 there);
-    # 4.0 needs Django >= 3.2, 4.1 and later >= 4.2 (the newest 4.x on 5.2).
+    # Django Channels, for tests/test_worker_websocket.py and
+    # tests/test_worker_channels.py (consumers behind AuthMiddlewareStack
+    # served by the gaiohttp worker, daphne, uvicorn and hypercorn), on every
+    # pair it supports: 3.0.5 (Django >= 2.2) is the last for 2.2/3.0/3.1 (it
+    # pins daphne < 4, so pip moves daphne to 3.0.2 there); 4.0.0 is the last
+    # for 3.2 (4.0 needs Django >= 3.2, 4.1 and later >= 4.2); the newest 4.x
+    # on 4.2 and later (4.3.2 declares Django up to 6.0, and runs on 6.1).
+    # None on 1.11 (3.0 needs Django >= 2.2; the tests skip there).
     channels = {
-        ("3.8", "2.2"): "channels==3.0.5",
-        ("3.12", "5.2"): "channels>=4,<5",
-    }.get((python, django))
+        "2.2": "channels==3.0.5",
+        "3.0": "channels==3.0.5",
+        "3.1": "channels==3.0.5",
+        "3.2": "channels==4.0.0",
+    }.get(django, None if django == "1.11" else "channels>=4,<5")
     if channels:
         requirements.append(channels)
+    # hypercorn, the third ASGI server beside uvicorn and daphne
+    # (tests/test_example_montage.py, tests/test_worker_channels.py): the
+    # newest release for the Python (0.14.4 on 3.7: 0.15.0 declares 3.7 but
+    # imports typing.Literal, of 3.8; 0.17.3 is the last for 3.8/3.9, 0.18.0
+    # needs 3.10). websockets, for uvicorn's WebSockets (its
+    # "standard" extra): the newest for the Python (11.0.3 is the last for
+    # 3.7, 13.1 for 3.8, 15.0.1 for 3.9, 16.1.1 for 3.10; 17.x needs 3.11).
+    minor = tuple(map(int, python.split(".")))
+    hypercorn = "0.14.4" if minor < (3, 8) else "0.17.3" if minor < (3, 10) else "0.18.0"
+    websockets = {(3, 7): "11.0.3", (3, 8): "13.1", (3, 9): "15.0.1", (3, 10): "16.1.1"}.get(minor, "17.4")
+    requirements += ["hypercorn==" + hypercorn, "websockets==" + websockets]
     return ensure_venv(path, python, requirements, out)
 
 

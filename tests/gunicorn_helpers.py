@@ -134,12 +134,16 @@ def asgi_server_command(kind, app, port):
         return [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), app]
     if kind == "daphne":
         return [os.path.join(BIN, "daphne"), "-b", "127.0.0.1", "-p", str(port), app]
+    if kind == "hypercorn":
+        # One worker, in the process started (as uvicorn and daphne run);
+        # errors (tracebacks included) go to stderr, which the log captures.
+        return [os.path.join(BIN, "hypercorn"), "-b", "127.0.0.1:%d" % port, "--error-logfile", "-", app]
     raise ValueError("unknown ASGI server %r" % kind)
 
 
 @contextlib.contextmanager
 def asgi_server(kind, app, env=None, cwd=HERE):
-    """uvicorn or daphne serving ``app`` on a loopback port."""
+    """uvicorn, daphne or hypercorn serving ``app`` on a loopback port."""
     port = free_port()
     log_path = os.path.join(tempfile.mkdtemp(prefix="asgi-test-"), kind + ".log")
     bind = "127.0.0.1:%d" % port

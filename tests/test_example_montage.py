@@ -17,7 +17,7 @@ from async_legacy.compat import NATIVE_ASYNC
 # ASGI servers (asgi.py): on Django < 3.1 through the legacy pipeline's ASGI
 # face, on >= 3.1 through Django's own handler, and again with
 # ASYNC_LEGACY_PIPELINE = True (MONTAGE_PIPELINE=1: the pipeline inside it).
-SERVERS = ["gaiohttp", "uvicorn", "daphne"]
+SERVERS = ["gaiohttp", "uvicorn", "daphne", "hypercorn"]
 if NATIVE_ASYNC:
     SERVERS += [server + "+pipeline" for server in SERVERS]
 TOKEN = "montage-test-token-of-ada"

@@ -12,11 +12,20 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
-from .consumers import EchoConsumer  # noqa: E402
+from .consumers import CloseConsumer, EchoConsumer, PlainEchoConsumer, UserConsumer  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": http_application,
-        "websocket": AuthMiddlewareStack(URLRouter([re_path(r"^ws/echo/$", EchoConsumer.as_asgi())])),
+        "websocket": AuthMiddlewareStack(
+            URLRouter(
+                [
+                    re_path(r"^ws/echo/$", EchoConsumer.as_asgi()),
+                    re_path(r"^ws/plain/$", PlainEchoConsumer.as_asgi()),
+                    re_path(r"^ws/user/$", UserConsumer.as_asgi()),
+                    re_path(r"^ws/close/(?P<code>[0-9]+)/$", CloseConsumer.as_asgi()),
+                ]
+            )
+        ),
     }
 )
