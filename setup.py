@@ -21,6 +21,7 @@ setup(
     packages=[
         "async_legacy",
         "async_legacy.decorators",
+        "async_legacy.lane",
         "async_legacy.management",
         "async_legacy.management.commands",
         "async_legacy.rest_framework",

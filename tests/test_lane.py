@@ -331,7 +331,7 @@ def test_a_quick_job_is_waited_for_in_place(loop, monkeypatch):
     meanwhile (no thread switch through the loop); a slow one lets the loop serve."""
     import time
 
-    from async_legacy import lane as lane_module
+    from async_legacy.lane import wait as lane_module
 
     pool = LanePool(2, idle=0.005)
 
@@ -366,7 +366,7 @@ def test_a_slow_kind_of_job_is_then_awaited_through_the_loop(loop, monkeypatch):
     not block the loop even briefly: other callbacks run while each is on the thread."""
     import time
 
-    from async_legacy import lane as lane_module
+    from async_legacy.lane import wait as lane_module
 
     monkeypatch.setattr(lane_module, "_in_place", lane_module._InPlace())
     pool = LanePool(2, idle=0.005)
@@ -608,7 +608,7 @@ def test_unused_threads_beyond_the_kept_ones_retire_and_close_their_connections(
     from django.db import connection, connections
 
     from async_legacy import AsyncDjangoApplication
-    from async_legacy import lane as lane_module
+    from async_legacy.lane import pool as lane_module
 
     monkeypatch.setattr(lane_module, "KEEP_THREADS", 1)
     monkeypatch.setattr(lane_module, "RETIRE_AFTER", 0.1)
