@@ -11,6 +11,7 @@ Everything else - unknown code may query the database - runs on the lane.
 import enum
 from typing import Dict, Set, Tuple
 
+import django
 from django.conf import settings
 from django.utils.module_loading import import_string
 
@@ -62,13 +63,17 @@ def _session_saves(request, response):
     )
 
 
+#: get_language_from_request() reads the session on Django 1.11 and 2.2 only.
+_LANGUAGE_IN_SESSION = django.VERSION < (3, 0)
+
+
 def _session_load_blocks(request, *args):
-    # get_language_from_request() reads the session before Django 4.0. Loading
-    # it does I/O only for a session cookie of a storage-backed engine: without
-    # a key, SessionStore.load() is never called.
+    # Loading the session does I/O only for a session cookie of a
+    # storage-backed engine: without a key, SessionStore.load() is never called.
     session = getattr(request, "session", None)
     return (
-        session is not None
+        _LANGUAGE_IN_SESSION
+        and session is not None
         and not hasattr(session, "_session_cache")
         and session.session_key is not None
         and type(session).__module__ not in _IO_FREE_SESSIONS
