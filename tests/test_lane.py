@@ -4,6 +4,7 @@ import asyncio
 import threading
 
 import pytest
+from asgiref.sync import SyncToAsync
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import override_settings
 from helpers import call, gather, lanes_idle, run
@@ -702,3 +703,22 @@ def test_a_client_leaving_unwinds_middleware_frames_without_a_logged_error(loop,
         run(loop, scenario())
     assert app.lanes.busy == 0
     assert "Internal Server Error" not in caplog.text
+
+
+def test_sync_to_async_after_the_lane_closed_goes_to_asgirefs_own_thread(loop):
+    # A task the request left running after its response: its thread-sensitive
+    # sync_to_async goes where asgiref sends it outside any request, not to the
+    # closed lane (whose thread is back in the pool, maybe another request's).
+    pool = LanePool(1)
+
+    async def scenario():
+        lane = Lane(pool)
+        lane.enter()
+        on_lane = await lane.run(threading.get_ident)
+        await lane.close()
+        future = lane.submit(threading.get_ident)
+        return on_lane, await asyncio.wrap_future(future)
+
+    on_lane, after = run(loop, scenario())
+    assert after != on_lane
+    assert after == SyncToAsync.single_thread_executor.submit(threading.get_ident).result(timeout=5)
