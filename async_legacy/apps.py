@@ -8,7 +8,7 @@ class AsyncLegacyConfig(AppConfig):
     verbose_name = "django-async-legacy"
     default = True
 
-    def ready(self):
+    def ready(self) -> None:
         from . import checks, orm  # noqa: F401 (importing checks registers them)
 
         self.orm_methods_added = orm.install()

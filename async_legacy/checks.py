@@ -267,7 +267,9 @@ def check_settings(app_configs: "Optional[Sequence[AppConfig]]" = None, **kwargs
 
 
 @checks.register(TAG)
-def check_thread_affinity(app_configs: "Optional[Sequence[AppConfig]]" = None, **kwargs: Any) -> List[checks.CheckMessage]:
+def check_thread_affinity(
+    app_configs: "Optional[Sequence[AppConfig]]" = None, **kwargs: Any
+) -> List[checks.CheckMessage]:
     """Warning: requests give their thread back while they await (the pipeline only)."""
     if not _pipeline_serves():
         return []
@@ -307,7 +309,9 @@ def _defines_async_function(func: Any) -> bool:
 
 
 @checks.register(TAG)
-def check_async_middleware_flags(app_configs: "Optional[Sequence[AppConfig]]" = None, **kwargs: Any) -> List[checks.CheckMessage]:
+def check_async_middleware_flags(
+    app_configs: "Optional[Sequence[AppConfig]]" = None, **kwargs: Any
+) -> List[checks.CheckMessage]:
     """Warning: async middleware Django's handler (and ours) would call as sync code."""
     if settings.MIDDLEWARE is None:
         return []  # MIDDLEWARE_CLASSES: old-style hooks only
@@ -355,7 +359,9 @@ def check_async_middleware_flags(app_configs: "Optional[Sequence[AppConfig]]" = 
 
 
 @checks.register(TAG)  # reads settings only: not a "database" check, which needs --database
-def check_persistent_connections(app_configs: "Optional[Sequence[AppConfig]]" = None, **kwargs: Any) -> List[checks.CheckMessage]:
+def check_persistent_connections(
+    app_configs: "Optional[Sequence[AppConfig]]" = None, **kwargs: Any
+) -> List[checks.CheckMessage]:
     messages: List[checks.CheckMessage] = []
     lane = _pipeline_serves()
     for alias, db in settings.DATABASES.items():

@@ -6,9 +6,36 @@ Delete a branch when the release that needs it is dropped.
 import asyncio
 import contextvars
 import inspect
-from typing import Any, Callable, Dict, Tuple
+import types
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Dict,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Type,
+    TypeVar,
+    cast,
+)
 
 import django
+
+if TYPE_CHECKING:
+    from django.core.handlers.asgi import ASGIHandler
+    from django.dispatch import Signal
+    from django.http.response import HttpResponseBase
+
+    from ._typing import Scope, Send
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 DJANGO_VERSION = django.VERSION[:2]
 
@@ -21,40 +48,49 @@ HAS_MIDDLEWARE_CLASSES = DJANGO_VERSION < (2, 0)
 #: Django 1.11's get_response renders late templates and logs only 404s;
 #: 2.0+ logs every response >= 400 with log_response().
 if DJANGO_VERSION >= (2, 0):
-    from django.utils.log import log_response
+    from django.utils.log import log_response as log_response
 else:
     log_response = None  # type: ignore[assignment]
 
 
-def asgi_handle(asgi_handler_class, handler, scope, receive, send):
+def asgi_handle(
+    asgi_handler_class: "Type[ASGIHandler]",
+    handler: "ASGIHandler",
+    scope: "Scope",
+    receive: Callable[[], Awaitable[Mapping[str, Any]]],
+    send: "Send",
+) -> "Awaitable[Optional[HttpResponseBase]]":
     """Serve one request with Django's ASGIHandler code, without its thread context.
 
     4.0+: ``handle()`` (``__call__`` only adds the scope check and a
     ThreadSensitiveContext). 3.1/3.2: ``__call__`` of Django's class is the
     whole request and opens no context.
     """
+    # A dict from any ASGI server, and a send that takes Django's (the stubs' types).
+    scope_dict = cast("Dict[str, Any]", scope)
+    django_send = cast("Callable[[Mapping[str, Any]], Awaitable[None]]", send)
     if DJANGO_VERSION >= (4, 0):
-        return asgi_handler_class.handle(handler, scope, receive, send)
-    return asgi_handler_class.__call__(handler, scope, receive, send)
+        return asgi_handler_class.handle(handler, scope_dict, receive, django_send)
+    return asgi_handler_class.__call__(handler, scope_dict, receive, django_send)
 
 
 #: Django < 5.0's ASGIHandler.send_response() ends with response.close() (5.0+: handle() calls it).
 CLOSES_IN_SEND_RESPONSE = DJANGO_VERSION < (5, 0)
 
 
-def send_response_needs_threads(response):
+def send_response_needs_threads(response: "HttpResponseBase") -> bool:
     """True when Django's send_response() hands work to sync_to_async before the
     close: 4.2-4.x read a sync streaming iterator with sync_to_async(list)."""
     return (4, 2) <= DJANGO_VERSION < (5, 0) and response.streaming and not getattr(response, "is_async", False)
 
 
-def live_receivers(signal, sender):
+def live_receivers(signal: "Signal", sender: Any) -> List[Callable[..., Any]]:
     """The receivers ``signal`` would call for ``sender``, sync and async alike
     (Django 5.0+ returns them as two lists)."""
-    found = signal._live_receivers(sender)
+    found: Any = signal._live_receivers(sender)  # a plain list before 5.0
     if DJANGO_VERSION >= (5, 0):
         return list(found[0]) + list(found[1])
-    return found
+    return cast(List[Callable[..., Any]], found)
 
 
 def iscoroutinefunction(func: Any) -> bool:
@@ -64,11 +100,11 @@ def iscoroutinefunction(func: Any) -> bool:
     return asyncio.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "__func__", func))
 
 
-def uses_legacy_middleware_classes(settings):
+def uses_legacy_middleware_classes(settings: Any) -> bool:
     return HAS_MIDDLEWARE_CLASSES and settings.MIDDLEWARE is None
 
 
-def add_response_closer(response, obj):
+def add_response_closer(response: Any, obj: Any) -> None:
     """Make ``response.close()`` close ``obj`` (the attribute moved in 3.0)."""
     if hasattr(response, "_resource_closers"):
         response._resource_closers.append(obj.close)
@@ -92,22 +128,23 @@ class ContextLocal:
     """
 
     __slots__ = ("_var",)
+    _var: "contextvars.ContextVar[Dict[str, Any]]"
 
-    def __init__(self, name="async_legacy.local"):
+    def __init__(self, name: str = "async_legacy.local") -> None:
         object.__setattr__(self, "_var", contextvars.ContextVar(name))
 
-    def __getattr__(self, key):
+    def __getattr__(self, key: str) -> Any:
         try:
             return self._var.get()[key]
         except (LookupError, KeyError):
             raise AttributeError(key) from None
 
-    def __setattr__(self, key, value):
+    def __setattr__(self, key: str, value: Any) -> None:
         data = dict(self._var.get({}))
         data[key] = value
         self._var.set(data)
 
-    def __delattr__(self, key):
+    def __delattr__(self, key: str) -> None:
         data = dict(self._var.get({}))
         if key not in data:
             raise AttributeError(key)
@@ -118,7 +155,7 @@ class ContextLocal:
 _installed = False
 
 
-def install_legacy_shims():
+def install_legacy_shims() -> None:
     """Make Django < 3.1 safe for many requests per thread.
 
     * urlconf, script prefix, active translation and current timezone are
@@ -133,10 +170,13 @@ def install_legacy_shims():
     global _installed
     if _installed or NATIVE_ASYNC:
         return
-    from django.urls import base as urls_base
-    from django.utils import timezone
+    from django.urls import base
+    from django.utils import timezone as tz
     from django.utils.translation import trans_real
 
+    # Their thread-locals are private, absent from the stubs (Django 5.2's).
+    urls_base: Any = base
+    timezone: Any = tz
     urls_base._prefixes = ContextLocal("django.urls._prefixes")
     urls_base._urlconfs = ContextLocal("django.urls._urlconfs")
     _keep_context_local(trans_real, "_active", "django.translation._active")
@@ -147,7 +187,7 @@ def install_legacy_shims():
     _installed = True
 
 
-def _keep_context_local(module, attr, name):
+def _keep_context_local(module: types.ModuleType, attr: str, name: str) -> None:
     """Make ``module.attr`` a ContextLocal that stays one.
 
     Django's test receiver for LANGUAGE_CODE/LANGUAGES/LOCALE_PATHS assigns a
@@ -157,10 +197,10 @@ def _keep_context_local(module, attr, name):
     ContextLocal (functions read the module's globals, i.e. its ``__dict__``).
     """
 
-    def get(self):
+    def get(self: types.ModuleType) -> Any:
         return self.__dict__[attr]
 
-    def set(self, value):
+    def set(self: types.ModuleType, value: Any) -> None:
         self.__dict__[attr] = value if isinstance(value, ContextLocal) else ContextLocal(name)
 
     guarded = type("ContextLocalModule", (type(module),), {attr: property(get, set)})
@@ -171,7 +211,7 @@ def _keep_context_local(module, attr, name):
 _thread_shims_installed = False
 
 
-def install_thread_shims():
+def install_thread_shims() -> None:
     """Third-party code that files per-request state by thread, told the request's thread.
 
     django-debug-toolbar (< 4.0: its logging panel) keeps log records per
@@ -195,16 +235,16 @@ def install_thread_shims():
 
     get_collection, clear_collection = ThreadCollector.get_collection, ThreadCollector.clear_collection
 
-    def get(self, thread=None):
+    def get(self: Any, thread: Any = None) -> Any:
         return get_collection(self, request_thread() if thread is None else thread)
 
-    def clear(self, thread=None):
+    def clear(self: Any, thread: Any = None) -> Any:
         return clear_collection(self, request_thread() if thread is None else thread)
 
     ThreadCollector.get_collection, ThreadCollector.clear_collection = get, clear
 
 
-def install_test_shims():
+def install_test_shims() -> None:
     """Django < 3.1's test decorators, async-aware as they are from 3.1.
 
     ``override_settings``, ``modify_settings``, ``ignore_warnings``,
@@ -218,16 +258,20 @@ def install_test_shims():
         return
     import functools
 
-    from django.test import testcases, utils
+    from django.test import testcases as django_testcases
+    from django.test import utils
 
-    sync_decorate = utils.TestContextDecorator.decorate_callable
+    # Patched below: a method, and a private helper absent from the stubs (Django 5.2's).
+    decorator_class: Any = utils.TestContextDecorator
+    testcases: Any = django_testcases
+    sync_decorate: Callable[[Any, Callable[..., Any]], Callable[..., Any]] = decorator_class.decorate_callable
 
-    def decorate_callable(self, func):
+    def decorate_callable(self: Any, func: Callable[..., Any]) -> Callable[..., Any]:
         if not iscoroutinefunction(func):
             return sync_decorate(self, func)
 
         @functools.wraps(func)
-        async def inner(*args, **kwargs):
+        async def inner(*args: Any, **kwargs: Any) -> Any:
             with self as context:
                 if self.kwarg_name:
                     kwargs[self.kwarg_name] = context
@@ -235,20 +279,20 @@ def install_test_shims():
 
         return inner
 
-    utils.TestContextDecorator.decorate_callable = decorate_callable
+    decorator_class.decorate_callable = decorate_callable
 
     sync_deferred_skip = testcases._deferredSkip
 
-    def _deferredSkip(*args):
+    def _deferredSkip(*args: Any) -> Callable[[Any], Any]:
         sync_decorator = sync_deferred_skip(*args)
 
-        def decorator(test_func):
+        def decorator(test_func: Any) -> Any:
             checked = sync_decorator(test_func)
             if not iscoroutinefunction(test_func) or isinstance(checked, type):
                 return checked
 
             @functools.wraps(test_func)
-            async def skip_wrapper(*a, **kw):
+            async def skip_wrapper(*a: Any, **kw: Any) -> Any:
                 return await checked(*a, **kw)  # raises SkipTest before the body
 
             return skip_wrapper
@@ -262,13 +306,16 @@ def install_test_shims():
 _test_shims_installed = False
 
 
-def _patch_streaming_response():
-    from django.http import StreamingHttpResponse
+def _patch_streaming_response() -> None:
+    from django.http import StreamingHttpResponse as django_class
+
+    # Patched below: private names, and a property the stubs type precisely.
+    StreamingHttpResponse: Any = django_class
 
     sync_setter = StreamingHttpResponse._set_streaming_content
     sync_getter = StreamingHttpResponse.streaming_content.fget
 
-    def _set_streaming_content(self, value):
+    def _set_streaming_content(self: Any, value: Any) -> None:
         if hasattr(value, "__aiter__"):
             self.is_async = True
             self._iterator = value
@@ -276,12 +323,12 @@ def _patch_streaming_response():
             self.is_async = False
             sync_setter(self, value)
 
-    def _get_streaming_content(self):
+    def _get_streaming_content(self: Any) -> Any:
         if self.is_async:
             return _amap(self.make_bytes, self._iterator)
         return sync_getter(self)
 
-    def _set(self, value):
+    def _set(self: Any, value: Any) -> None:
         self._set_streaming_content(value)
 
     StreamingHttpResponse.is_async = False
@@ -297,7 +344,7 @@ _DEPRECATED_SETTINGS = {
 }
 
 
-def _patch_deprecated_settings():
+def _patch_deprecated_settings() -> None:
     """Django's property runs traceback.extract_stack() (every frame, with its
     source line) on each read: on every HttpResponse for DEFAULT_CONTENT_TYPE,
     a third of a hello request under a coroutine stack. Only the caller's file
@@ -316,7 +363,7 @@ def _patch_deprecated_settings():
         if not isinstance(conf.LazySettings.__dict__.get(name), property) or message is None or category is None:
             continue
 
-        def read(self, name=name, message=message, category=category):
+        def read(self: Any, name: str = name, message: Any = message, category: Any = category) -> Any:
             if not sys._getframe(1).f_code.co_filename.startswith(django_dir):
                 warnings.warn(message, category, stacklevel=2)
             return self.__getattr__(name)
@@ -324,13 +371,16 @@ def _patch_deprecated_settings():
         setattr(conf.LazySettings, name, property(read))
 
 
-def _patch_gzip_middleware():
+def _patch_gzip_middleware() -> None:
     """GZipMiddleware compresses async streaming content too (Django 4.2 does)."""
-    from django.middleware import gzip as gzip_middleware
+    from django.middleware import gzip
+
+    # The module's own import of compress_sequence, absent from the stubs.
+    gzip_middleware: Any = gzip
 
     sync_compress = gzip_middleware.compress_sequence
 
-    def compress_sequence(sequence):
+    def compress_sequence(sequence: Any) -> Any:
         if hasattr(sequence, "__aiter__"):
             return _acompress_sequence(sequence)
         return sync_compress(sequence)
@@ -338,7 +388,7 @@ def _patch_gzip_middleware():
     gzip_middleware.compress_sequence = compress_sequence
 
 
-async def _acompress_sequence(sequence):
+async def _acompress_sequence(sequence: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
     from gzip import GzipFile
 
     from django.utils.text import StreamingBuffer
@@ -354,7 +404,7 @@ async def _acompress_sequence(sequence):
     yield buf.read()
 
 
-async def _amap(func, aiterable):
+async def _amap(func: Callable[[_T], _R], aiterable: AsyncIterable[_T]) -> AsyncIterator[_R]:
     async for item in aiterable:
         yield func(item)
 
@@ -400,7 +450,9 @@ def forwarding(
 CACHE_PAGE_TIMEOUT_ARG = "page_timeout" if DJANGO_VERSION >= (3, 1) else "cache_timeout"
 
 
-def view_middleware(middleware_class, view_func, args, kwargs):
+def view_middleware(
+    middleware_class: Callable[..., _R], view_func: Callable[..., Any], args: Sequence[Any], kwargs: Dict[str, Any]
+) -> _R:
     """The middleware instance Django's make_middleware_decorator builds for a view.
 
     3.1+ pass the view as ``get_response`` (required from 4.0); before, none.

@@ -20,7 +20,7 @@ from .handler import AsyncDjangoApplication
 __all__ = ["DjangoApplication", "DjangoWSGIRequest"]
 
 
-class DjangoApplication(AsyncDjangoApplication, _SyncDjangoApplication):
+class DjangoApplication(AsyncDjangoApplication, _SyncDjangoApplication):  # type: ignore[misc]  # django-wsgi has no annotations
     """Coroutine views with ``request.webob``, as django-wsgi's DjangoApplication gives."""
 
     request_class = DjangoWSGIRequest

@@ -1,12 +1,19 @@
 """AsyncDjangoApplication: Django's WSGIHandler, served as coroutine WSGI."""
 
 import logging
-from typing import Any, Callable, Dict
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    AsyncIterator,
+    Callable,
+    Iterator,
+    List,
+    Optional,
+    cast,
+)
 
 from django import db
-from django.conf import settings
 from django.core import signals
-from django.core.cache import close_caches
 from django.core.handlers.wsgi import WSGIHandler, get_script_name
 from django.http import HttpResponse
 from django.urls import set_script_prefix
@@ -16,37 +23,38 @@ from ._typing import Environ
 from .coroutine_wsgi import ENVIRON_KEY, VERSION
 from .lane import Lane, LanePool, current_lane
 from .pipeline import AsyncBaseHandler
+from .receivers import InlineSignals
+
+if TYPE_CHECKING:
+    from django.dispatch import Signal
+    from django.http import HttpRequest
+    from django.http.response import HttpResponseBase
+
+    from .lane.current import AnyLane
 
 logger = logging.getLogger("async_legacy")
 
-#: Cache backends whose close() does no I/O.
-_LOCAL_CACHES = (
-    "django.core.cache.backends.locmem.LocMemCache",
-    "django.core.cache.backends.dummy.DummyCache",
-    "django.core.cache.backends.db.DatabaseCache",
-    "django.core.cache.backends.filebased.FileBasedCache",
-)
 #: Bytes a sync streaming iterator may produce per trip to the lane.
 STREAM_BATCH = 64 * 1024
 
 
-def _thread_taken():
+def _thread_taken() -> None:
     # What request_started does, for the thread the request's DB work runs on.
     db.reset_queries()
     db.close_old_connections()
 
 
-def _thread_given_back():
+def _thread_given_back() -> None:
     # What request_finished does for it (CONN_MAX_AGE, broken connections).
     db.close_old_connections()
 
 
-def _thread_holds():
+def _thread_holds() -> bool:
     # Whether _thread_given_back has work on this thread: an open connection.
     return any(conn.connection is not None for conn in db.connections.all())
 
 
-def _thread_retires():
+def _thread_retires() -> None:
     # A thread that exits closes its connections (they would stay open until collected).
     db.connections.close_all()
 
@@ -64,22 +72,10 @@ def lane_pool() -> LanePool:
     )
 
 
-def _safe_receivers():
-    safe = {db.reset_queries, db.close_old_connections}
-    try:
-        from django.core.handlers.base import reset_urlconf
-    except ImportError:  # Django 1.11
-        pass
-    else:
-        safe.add(reset_urlconf)
-    if all(c.get("BACKEND") in _LOCAL_CACHES for c in settings.CACHES.values()):
-        safe.add(close_caches)
-    return safe
-
-
-def _take(iterator):
+def _take(iterator: Iterator[bytes]) -> List[bytes]:
     """Pull chunks from a sync iterator (on the lane) up to STREAM_BATCH bytes."""
-    chunks, size = [], 0
+    chunks: List[bytes] = []
+    size = 0
     for chunk in iterator:
         chunks.append(chunk)
         size += len(chunk)
@@ -102,8 +98,7 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lanes = lane_pool()
-        self._safe_receivers = _safe_receivers()
-        self._inline_cache: Dict[Any, Any] = {}
+        self._inline = InlineSignals(self.__class__)
         self._blocking_threshold = blocking.threshold_from_settings()
 
     def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Any:
@@ -134,7 +129,7 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
         environ.pop(ENVIRON_KEY, None)  # the wrapper calls us as plain WSGI
         return await self._serve_on_thread(lane, outer, wrapper, environ, start_response)
 
-    def _called_as_plain_wsgi(self, environ, start_response):
+    def _called_as_plain_wsgi(self, environ: Environ, start_response: Callable[..., Any]) -> List[bytes]:
         server = environ.get("SERVER_SOFTWARE", "unknown server")
         if "gaiohttp" in server:
             message = (
@@ -187,7 +182,9 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
             raise
         return ResponseBody(self, lane, response, outer)
 
-    async def _serve_on_thread(self, lane, outer, wsgi_call, *args):
+    async def _serve_on_thread(
+        self, lane: Lane, outer: "Optional[AnyLane]", wsgi_call: Callable[..., Any], *args: Any
+    ) -> "EntryBody":
         """Serve the request by a plain WSGI call on its thread: Django's own
         ``WSGIHandler.__call__`` (an agent patched it or ``get_response``) or
         a WSGI wrapper around this application.
@@ -205,25 +202,15 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
             raise
         return EntryBody(self, lane, body, outer)
 
-    def _inline_ok(self, signal):
-        """True when every receiver of ``signal`` is known not to block."""
-        # Cached until the signal's receivers change (list items compare by
-        # identity first, so the check is cheap while nothing changed).
-        cached = self._inline_cache.get(signal)
-        if cached is not None and cached[0] == signal.receivers:
-            return cached[1]
-        safe = self._safe_receivers
-        ok = all(receiver in safe for receiver in signal._live_receivers(self.__class__))
-        self._inline_cache[signal] = (list(signal.receivers), ok)
-        return ok
-
-    async def _send(self, lane, signal, **kwargs):
-        if lane.used or not self._inline_ok(signal):
+    async def _send(self, lane: Lane, signal: "Signal", **kwargs: Any) -> None:
+        if lane.used or not self._inline.ok(signal):
             await lane.run(signal.send, sender=self.__class__, **kwargs)
         else:
             signal.send(sender=self.__class__, **kwargs)
 
-    async def finish(self, lane, func, outer=None, on_thread=False):
+    async def finish(
+        self, lane: Lane, func: Callable[[], Any], outer: "Optional[AnyLane]" = None, on_thread: bool = False
+    ) -> None:
         """Run ``func`` (response.close: request_finished) and give the lane back.
 
         ``outer`` is the lane that was current before this request's (a request
@@ -231,7 +218,7 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
         ``func`` runs on the request's thread whatever the receivers.
         """
         try:
-            if not on_thread and self._inline_ok(signals.request_finished):
+            if not on_thread and self._inline.ok(signals.request_finished):
                 # Django's own receivers: on the loop. A thread the request
                 # holds gets the same hygiene (close_old_connections) on itself
                 # as it goes back, without a round trip.
@@ -243,15 +230,22 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
             if current_lane.get() is lane:
                 current_lane.set(outer)
 
-    async def _abort(self, lane, request, response, outer=None):
+    async def _abort(
+        self,
+        lane: Lane,
+        request: "Optional[HttpRequest]",
+        response: "Optional[HttpResponseBase]",
+        outer: "Optional[AnyLane]" = None,
+    ) -> None:
         # An opaque middleware on the lane may be waiting for the rest of the
         # chain on the loop: cancel that too, or the lane stays busy until the view ends.
         lane.cancel_calls()
+        closer: Callable[[], None]
         if response is not None:
             closer = response.close
         else:
 
-            def closer():
+            def closer() -> None:
                 if request is not None:
                     request.close()
                 signals.request_finished.send(sender=self.__class__)
@@ -264,7 +258,9 @@ class ResponseBody:
 
     __slots__ = ("app", "lane", "response", "outer", "_closed")
 
-    def __init__(self, app, lane, response, outer=None):
+    def __init__(
+        self, app: AsyncDjangoApplication, lane: Lane, response: Any, outer: "Optional[AnyLane]" = None
+    ) -> None:
         self.app = app
         self.lane = lane
         self.response = response
@@ -272,20 +268,20 @@ class ResponseBody:
         self._closed = False
 
     @property
-    def whole(self):
+    def whole(self) -> Optional[bytes]:
         """The body's bytes when it is all in memory (coroutine_wsgi, point 3)."""
         response = self.response
         return None if response.streaming else response.content
 
-    def __aiter__(self):
+    def __aiter__(self) -> AsyncIterator[bytes]:
         response = self.response
         if not response.streaming:
             return _once(response.content)
         if getattr(response, "is_async", False):
-            return response.streaming_content.__aiter__()
+            return cast(AsyncIterator[bytes], response.streaming_content.__aiter__())
         return self._sync_chunks(iter(response.streaming_content))
 
-    async def _sync_chunks(self, iterator):
+    async def _sync_chunks(self, iterator: Iterator[bytes]) -> AsyncIterator[bytes]:
         # Sync iterators (FileResponse, generators) may block: pull on the lane.
         while True:
             chunks = await self.lane.run(_take, iterator)
@@ -294,7 +290,7 @@ class ResponseBody:
             for chunk in chunks:
                 yield chunk
 
-    async def aclose(self):
+    async def aclose(self) -> None:
         if not self._closed:
             self._closed = True
             await self.app.finish(self.lane, self.response.close, self.outer)
@@ -308,30 +304,30 @@ class EntryBody(ResponseBody):
     __slots__ = ()
 
     @property
-    def whole(self):
+    def whole(self) -> Optional[bytes]:
         response = self.response
         if getattr(type(response), "__iter__", None) is HttpResponse.__iter__ and not response.streaming:
-            return response.content
+            return cast(bytes, response.content)
         return None
 
-    def __aiter__(self):
+    def __aiter__(self) -> AsyncIterator[bytes]:
         return self._entry_chunks()
 
-    async def _entry_chunks(self):
+    async def _entry_chunks(self) -> AsyncIterator[bytes]:
         iterator = await self.lane.run(iter, self.response)
         async for chunk in self._sync_chunks(iterator):
             yield chunk
 
-    async def aclose(self):
+    async def aclose(self) -> None:
         if not self._closed:
             self._closed = True
             close = getattr(self.response, "close", None) or _no_close
             await self.app.finish(self.lane, close, self.outer, on_thread=True)
 
 
-def _no_close():
+def _no_close() -> None:
     pass
 
 
-async def _once(content):
+async def _once(content: bytes) -> AsyncIterator[bytes]:
     yield content

@@ -9,7 +9,7 @@ Everything else - unknown code may query the database - runs on the lane.
 """
 
 import enum
-from typing import Dict, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Set, Tuple, Union, cast
 
 import django
 from django.conf import settings
@@ -17,6 +17,12 @@ from django.utils.module_loading import import_string
 
 from . import conf
 from .compat import iscoroutinefunction
+
+if TYPE_CHECKING:
+    from typing import Literal
+
+    from django.http import HttpRequest
+    from django.http.response import HttpResponseBase
 
 
 class Mode(enum.Enum):
@@ -31,13 +37,19 @@ class Mode(enum.Enum):
     AWAIT = "await"
 
 
-INLINE, LANE, AWAIT = Mode.INLINE, Mode.LANE, Mode.AWAIT
+# Literal types: ``mode is INLINE`` narrows a HookMode as ``Mode.INLINE`` would.
+INLINE: "Literal[Mode.INLINE]" = Mode.INLINE
+LANE: "Literal[Mode.LANE]" = Mode.LANE
+AWAIT: "Literal[Mode.AWAIT]" = Mode.AWAIT
+
+#: A hook's mode: a Mode, or a predicate ``(request, *hook_args) -> needs the lane``.
+HookMode = Union[Mode, Callable[..., bool]]
 
 #: A request body at least this large is parsed on the lane, not the loop.
 HEAVY_BODY = 64 * 1024
 
 
-def body_is_heavy(request):
+def body_is_heavy(request: "HttpRequest") -> bool:
     """True when parsing ``request.POST`` could block (large body or uploads)."""
     if hasattr(request, "_post") or request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
         return False
@@ -54,7 +66,7 @@ def body_is_heavy(request):
 _IO_FREE_SESSIONS = ("django.contrib.sessions.backends.signed_cookies",)
 
 
-def _session_saves(request, response):
+def _session_saves(request: "HttpRequest", response: "HttpResponseBase") -> bool:
     session = getattr(request, "session", None)
     return (
         session is not None
@@ -67,7 +79,7 @@ def _session_saves(request, response):
 _LANGUAGE_IN_SESSION = django.VERSION < (3, 0)
 
 
-def _session_load_blocks(request, *args):
+def _session_load_blocks(request: "HttpRequest", *args: Any) -> bool:
     # Loading the session does I/O only for a session cookie of a
     # storage-backed engine: without a key, SessionStore.load() is never called.
     session = getattr(request, "session", None)
@@ -80,26 +92,26 @@ def _session_load_blocks(request, *args):
     )
 
 
-def _messages_stored(request, response):
+def _messages_stored(request: "HttpRequest", response: "HttpResponseBase") -> bool:
     storage = getattr(request, "_messages", None)
     return storage is not None and (storage.used or storage.added_new)
 
 
-def _csrf_in_session(request, *args):
-    return settings.CSRF_USE_SESSIONS
+def _csrf_in_session(request: "HttpRequest", *args: Any) -> bool:
+    return cast(bool, settings.CSRF_USE_SESSIONS)
 
 
-def _csrf_view(request, *args):
+def _csrf_view(request: "HttpRequest", *args: Any) -> bool:
     return settings.CSRF_USE_SESSIONS or body_is_heavy(request)
 
 
-def _all_inline(*names):
+def _all_inline(*names: str) -> Dict[str, HookMode]:
     return dict.fromkeys(names, INLINE)
 
 
 #: Django's own middleware, hook by hook. Checked against the hook function
 #: itself, so a subclass that overrides a hook falls back to LANE.
-KNOWN = {
+KNOWN: Dict[str, Dict[str, HookMode]] = {
     "django.middleware.security.SecurityMiddleware": _all_inline("process_request", "process_response"),
     "django.middleware.common.CommonMiddleware": _all_inline("process_request", "process_response"),
     "django.middleware.clickjacking.XFrameOptionsMiddleware": _all_inline("process_response"),
@@ -125,14 +137,14 @@ KNOWN = {
     },
 }
 
-_known_functions = None
+_known_functions: Optional[Dict[Callable[..., Any], HookMode]] = None
 
 
-def _known():
+def _known() -> Dict[Callable[..., Any], HookMode]:
     """{hook function: mode} for the known middleware that are importable."""
     global _known_functions
     if _known_functions is None:
-        table = {}
+        table: Dict[Callable[..., Any], HookMode] = {}
         for path, modes in KNOWN.items():
             try:
                 cls = import_string(path)
@@ -146,7 +158,7 @@ def _known():
     return _known_functions
 
 
-def declared_inline(middleware):
+def declared_inline(middleware: Any) -> bool:
     """True when the middleware (a class or an instance) is declared never to block.
 
     ``async_legacy_inline = True`` on the class, or a dotted path in
@@ -163,7 +175,7 @@ def declared_inline(middleware):
 _listed: Dict[Tuple[str, ...], Set[type]] = {}  # {ASYNC_LEGACY_INLINE_MIDDLEWARE: the classes it names}
 
 
-def _listed_inline(paths):
+def _listed_inline(paths: Tuple[str, ...]) -> Set[type]:
     found = _listed.get(paths)
     if found is None:
         found = set()
@@ -182,7 +194,7 @@ ABSENT = object()
 HOOK_NAMES = ("process_request", "process_view", "process_template_response", "process_exception", "process_response")
 
 
-def class_hook_mode(cls, name):
+def class_hook_mode(cls: type, name: str) -> Union[HookMode, object]:
     """Where ``cls``'s hook ``name`` runs: INLINE, LANE, a predicate, or ABSENT."""
     for klass in cls.__mro__:
         func = klass.__dict__.get(name)
@@ -193,7 +205,7 @@ def class_hook_mode(cls, name):
     return ABSENT
 
 
-def mode_of(bound_hook):
+def mode_of(bound_hook: Callable[..., Any]) -> HookMode:
     """INLINE, LANE, AWAIT or a predicate ``(request, *hook_args) -> needs lane``."""
     if iscoroutinefunction(bound_hook):
         return AWAIT
@@ -203,9 +215,9 @@ def mode_of(bound_hook):
     if declared_inline(owner):
         return INLINE
     mode = class_hook_mode(type(owner), bound_hook.__name__)
-    return LANE if mode is ABSENT else mode
+    return LANE if mode is ABSENT else cast(HookMode, mode)
 
 
-def needs_lane(mode, *args):
+def needs_lane(mode: HookMode, *args: Any) -> bool:
     """Does a hook of this mode need the lane for these arguments? (The one place that says.)"""
     return mode is LANE or (mode is not INLINE and mode is not AWAIT and mode(*args))

@@ -16,7 +16,7 @@ from . import blocking
 from .compat import DJANGO_VERSION
 
 if TYPE_CHECKING:
-    from ._typing import ASGIApp
+    from ._typing import ASGIApp, Receive, Scope, Send
 
 
 class ThreadPerRequest:
@@ -30,11 +30,11 @@ class ThreadPerRequest:
     stay open until the cyclic garbage collector happened to free it.
     """
 
-    def __init__(self, app, close_connections=False):
+    def __init__(self, app: "ASGIApp", close_connections: bool = False) -> None:
         self.app = app
         self.close_connections = close_connections
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: "Scope", receive: "Receive", send: "Send") -> None:
         from asgiref.sync import SyncToAsync, ThreadSensitiveContext, sync_to_async
 
         # Django >= 4.0 opens its own context inside; it joins this one.
@@ -49,19 +49,19 @@ class ThreadPerRequest:
                 if close and context in SyncToAsync.context_to_thread_executor:
                     await sync_to_async(_close_connections)()  # on the request's thread
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         # Look like the wrapped ASGIHandler (request_class, get_response...).
         return getattr(self.app, name)
 
 
-def _close_connections():
+def _close_connections() -> None:
     from django.db import connections
 
     for conn in connections.all():
         conn.close()
 
 
-def _persistent_connections():
+def _persistent_connections() -> bool:
     from django.conf import settings
 
     return any(db.get("CONN_MAX_AGE", 0) != 0 for db in settings.DATABASES.values())
@@ -70,15 +70,15 @@ def _persistent_connections():
 class Watched:
     """An ASGI 3 app that starts the blocking detector on its loop (DEBUG, or when set)."""
 
-    def __init__(self, app, threshold):
+    def __init__(self, app: "ASGIApp", threshold: float) -> None:
         self.app = app
         self.threshold = threshold
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: "Scope", receive: "Receive", send: "Send") -> None:
         blocking.watch(self.threshold)
         return await self.app(scope, receive, send)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self.app, name)
 
 
@@ -103,7 +103,7 @@ class AsyncDjangoApplication:
     replacement.
     """
 
-    def __new__(cls, *args, **kwargs):
+    def __new__(cls, *args: Any, **kwargs: Any) -> "ASGIApp":  # type: ignore[misc]  # deliberately not an instance: Django's app
         warnings.warn(
             "AsyncDjangoApplication() on Django %d.%d returns Django's own ASGI handler; "
             "use async_legacy.get_application() (any Django) or "

@@ -20,7 +20,7 @@ loop, as the legacy handler runs them.
 """
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, Mapping, Optional, Type, Union, cast
 
 from asgiref.sync import SyncToAsync
 from django.core import signals
@@ -28,12 +28,23 @@ from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.base import BaseHandler
 
 from . import blocking, compat, entry_points
-from .handler import _safe_receivers, lane_pool
-from .lane import Lane, ThreadSensitiveLane, current_lane
+from .handler import lane_pool
+from .lane import Lane, LanePool, ThreadSensitiveLane, current_lane
+from .receivers import InlineSignals
 
 if TYPE_CHECKING:
-    from ._typing import ASGIApp
+    import concurrent.futures
+
+    from django.http import HttpRequest
+    from django.http.response import HttpResponseBase
+    from django.test.client import AsyncClientHandler
+
+    from ._typing import ASGIApp, Scope, Send
+
 from .pipeline import AsyncBaseHandler
+
+#: What Django's ASGIHandler is given: a receive whose messages may be read-only.
+_Receive = Callable[[], Awaitable[Mapping[str, Any]]]
 
 
 class _Pipeline(AsyncBaseHandler):
@@ -43,7 +54,7 @@ class _Pipeline(AsyncBaseHandler):
     # coroutine" error (the legacy path awaits it, for old plain decorators).
     awaits_sync_view_results = False
 
-    def load_middleware(self, is_async=True):
+    def load_middleware(self, is_async: bool = True) -> None:
         # Django's handlers call load_middleware(is_async=True); the pipeline
         # reads every middleware's sync/async flags itself.
         if entry_points.load_middleware_patched():
@@ -57,11 +68,12 @@ class _Pipeline(AsyncBaseHandler):
         # of it is called (see .entry_points).
         self._middleware_chain = self._run_chain
 
-    async def get_response_async(self, request):
+    async def get_response_async(self, request: "HttpRequest") -> "HttpResponseBase":
         try:
             if self._through_django or entry_points.get_response_async_patched():
                 return await BaseHandler.get_response_async(self, request)
-            return await AsyncBaseHandler.get_response_async(self, request)
+            response: HttpResponseBase = await AsyncBaseHandler.get_response_async(self, request)
+            return response
         except asyncio.CancelledError:
             # Django >= 5.0 cancels the request on disconnect: a sync
             # middleware waiting on its thread for the inner chain ends too.
@@ -75,34 +87,34 @@ class PipelineASGIHandler(_Pipeline, ASGIHandler):
     """Django's ASGIHandler whose middleware/view path is async_legacy's pipeline."""
 
     #: How a request runs its blocking work.
-    lane_class = Lane
+    lane_class: Any = Lane
     # Class-level defaults: subclasses such as staticfiles' ASGIStaticFilesHandler
     # do not call __init__.
-    lanes = None
-    _blocking_threshold = None
-    _safe = None  # request_started/request_finished receivers known not to block
-    _signals_checked = None  # (their receiver lists, whether all are safe)
+    lanes: Optional[LanePool] = None
+    _blocking_threshold: Optional[float] = None
+    _inline: Optional[InlineSignals] = None
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.lanes = lane_pool()
         self._blocking_threshold = blocking.threshold_from_settings()
-        self._safe = _safe_receivers()
+        self._inline = InlineSignals(self.__class__)
         super().__init__()
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: "Scope", receive: _Receive, send: "Send") -> None:
         if scope["type"] != "http":
             raise ValueError("Django can only handle ASGI/HTTP connections, not %s." % scope["type"])
         if compat.DJANGO_VERSION >= (4, 0) and entry_points.asgi_entry_patched():
             # An agent wraps Django's own __call__ (Sentry: a scope per
             # request): serve through it; it calls handle() below. (3.1/3.2:
             # Django's __call__ is the whole request, which _serve calls.)
-            return await ASGIHandler.__call__(self, scope, receive, send)
+            # A dict from any ASGI server (Django's stubs ask for one).
+            return await ASGIHandler.__call__(self, cast("Dict[str, Any]", scope), receive, send)
         await self._serve(scope, receive, send)
 
-    async def handle(self, scope, receive, send):
+    async def handle(self, scope: "Scope", receive: _Receive, send: "Send") -> None:
         await self._serve(scope, receive, send)
 
-    async def _serve(self, scope, receive, send):
+    async def _serve(self, scope: "Scope", receive: _Receive, send: "Send") -> None:
         if self._blocking_threshold is not None:
             blocking.watch(self._blocking_threshold)
         if self.lanes is None:
@@ -114,7 +126,8 @@ class PipelineASGIHandler(_Pipeline, ASGIHandler):
         lane.enter()  # instead of Django's own ThreadSensitiveContext
         key = SyncToAsync.thread_sensitive_context.get()
         executor = _RequestExecutor(lane, self._signals_inline())
-        SyncToAsync.context_to_thread_executor[key] = executor
+        # Duck-typed: asgiref only calls its submit().
+        SyncToAsync.context_to_thread_executor[key] = cast("concurrent.futures.Executor", executor)
         try:
             await compat.asgi_handle(ASGIHandler, self, scope, receive, send)
         finally:
@@ -122,35 +135,23 @@ class PipelineASGIHandler(_Pipeline, ASGIHandler):
             lane.close_now()  # a thread still held goes back after its hygiene
             current_lane.set(outer)
             executor.inline_left = 0  # a task the request left running gets the lane's rules
-            SyncToAsync.thread_sensitive_context.set(previous_context)
+            # None when there was none: what get(None) read.
+            SyncToAsync.thread_sensitive_context.set(previous_context)  # type: ignore[arg-type]
 
-    def _signals_inline(self):
-        """True when every receiver of request_started/request_finished is one of
-        Django's own that do no I/O worth a thread (close_old_connections and
-        reset_queries touch the calling thread's connections only: the lane
-        thread gets the same hygiene when the request takes it and gives it back)."""
-        receivers = (signals.request_started.receivers, signals.request_finished.receivers)
-        cached = self._signals_checked
-        if cached is not None and cached[0] == receivers:  # items compare by identity first: cheap
-            return cached[1]
-        if self._safe is None:
-            self._safe = _safe_receivers()
-        safe = self._safe
-        inline = all(
-            receiver in safe
-            for signal in (signals.request_started, signals.request_finished)
-            for receiver in compat.live_receivers(signal, self.__class__)
-        )
-        self._signals_checked = ((list(receivers[0]), list(receivers[1])), inline)
-        return inline
+    def _signals_inline(self) -> bool:
+        """True when request_started/request_finished may be sent on the loop (receivers.py)."""
+        inline = self._inline
+        if inline is None:
+            inline = self._inline = InlineSignals(self.__class__)
+        return inline.ok(signals.request_started, signals.request_finished)
 
-    async def get_response_async(self, request):
+    async def get_response_async(self, request: "HttpRequest") -> "HttpResponseBase":
         executor = _executor()
         if executor is not None:
             executor.inline_left = 0  # the pipeline's own work goes to the lane
         return await _Pipeline.get_response_async(self, request)
 
-    async def send_response(self, response, send):
+    async def send_response(self, response: "HttpResponseBase", send: "Send") -> None:
         executor = _executor()
         closes_here = compat.CLOSES_IN_SEND_RESPONSE
         if executor is not None and closes_here and executor.signals_inline:
@@ -175,15 +176,18 @@ class _RequestExecutor:
 
     __slots__ = ("lane", "signals_inline", "inline_left")
 
-    def __init__(self, lane, signals_inline):
+    def __init__(self, lane: Lane, signals_inline: bool) -> None:
         self.lane = lane
         self.signals_inline = signals_inline
         #: Jobs still to run on the loop (request_started's, then response.close()'s).
         self.inline_left = 1 if signals_inline else 0
 
-    def submit(self, fn, *args, **kwargs):
+    def submit(
+        self, fn: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> "Union[concurrent.futures.Future[Any], asyncio.Future[Any]]":
         if self.inline_left <= 0:
-            return self.lane.submit(fn, *args, **kwargs)
+            submitted: concurrent.futures.Future[Any] = self.lane.submit(fn, *args, **kwargs)
+            return submitted
         self.inline_left -= 1
         # An asyncio future, already done: loop.run_in_executor() hands it back
         # as is (no thread-safe wake-up of the loop, as a concurrent one needs).
@@ -195,7 +199,7 @@ class _RequestExecutor:
         return future
 
 
-def _executor():
+def _executor() -> Optional[_RequestExecutor]:
     key = SyncToAsync.thread_sensitive_context.get(None)
     executor = SyncToAsync.context_to_thread_executor.get(key) if key is not None else None
     return executor if isinstance(executor, _RequestExecutor) else None
@@ -230,7 +234,7 @@ def get_pipeline_application() -> "ASGIApp":
 _building = False
 
 
-def client_handler_class():
+def client_handler_class() -> "Type[AsyncClientHandler]":
     """Django's AsyncClientHandler (the test clients' handler) with the pipeline inside.
 
     Blocking work runs in asgiref's thread-sensitive mode (the test's thread
@@ -240,7 +244,7 @@ def client_handler_class():
     from django.test.client import AsyncClientHandler
 
     class PipelineClientHandler(_Pipeline, AsyncClientHandler):
-        async def get_response_async(self, request):
+        async def get_response_async(self, request: "HttpRequest") -> "HttpResponseBase":
             token = current_lane.set(ThreadSensitiveLane())
             try:
                 return await _Pipeline.get_response_async(self, request)

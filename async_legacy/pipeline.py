@@ -28,7 +28,21 @@ import functools
 import inspect
 import logging
 import sys
-from typing import Any, NamedTuple
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Coroutine,
+    Dict,
+    List,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+    Type,
+    TypeVar,
+    cast,
+)
 
 from django.conf import settings
 from django.core import signals
@@ -41,20 +55,39 @@ from django.utils.deprecation import MiddlewareMixin
 
 from . import compat, entry_points, hooks, views
 from .compat import iscoroutinefunction
-from .hooks import AWAIT, LANE, needs_lane
+from .hooks import AWAIT, LANE, HookMode, needs_lane
 from .lane import current_lane
 
+if TYPE_CHECKING:
+    import types
+    from contextvars import ContextVar
+
+    from django.http import HttpRequest, HttpResponse
+
+    from .lane.current import AnyLane
+
+    #: A middleware chain, or an async layer of it: awaited, the response.
+    _Chain = Callable[[HttpRequest], Coroutine[Any, Any, Any]]
+    #: A hook with the mode it runs in (hooks.mode_of).
+    _HookWithMode = Tuple[types.MethodType, HookMode]
+
 logger = logging.getLogger("django.request")
+
+_R = TypeVar("_R")
+
+# current_lane as the pipeline reads it: its code runs only inside a request,
+# whose entry point set the request's lane first.
+_request_lane = cast("ContextVar[AnyLane]", current_lane)
 
 
 # Looked up in Django's modules at each call, as Django's own code does, so
 # that an agent's patch of them applies here too (see .entry_points).
-def response_for_exception(request, exc):
+def response_for_exception(request: "HttpRequest", exc: Exception) -> "HttpResponse":
     return django_exception.response_for_exception(request, exc)
 
 
-def import_string(dotted_path):
-    return django_base.import_string(dotted_path)
+def import_string(dotted_path: str) -> Any:
+    return django_base.import_string(dotted_path)  # type: ignore[attr-defined]  # Django's module imports it; its stubs omit it
 
 
 CancelledError = asyncio.CancelledError  # an Exception subclass on Python 3.7
@@ -90,15 +123,15 @@ _VIEW, _ANSWER, _LANE, _FAILED, _ASYNC = Stop.VIEW, Stop.ANSWER, Stop.LANE, Stop
 # loop and returns True, or returns False (nothing done) when rendering it may
 # block; then it renders on the lane. async_legacy.rest_framework registers DRF's
 # Response (its JSON needs no I/O for plain data).
-_loop_renderers = {}
+_loop_renderers: Dict[type, Callable[[Any], bool]] = {}
 
 
-def render_on_loop_for(cls, render_on_loop):
+def render_on_loop_for(cls: Type[_R], render_on_loop: Callable[[_R], bool]) -> None:
     """Let responses of ``cls`` render on the loop when ``render_on_loop`` can."""
     _loop_renderers[cls] = render_on_loop
 
 
-async def _render(lane, response):
+async def _render(lane: "AnyLane", response: Any) -> Any:
     if iscoroutinefunction(response.render):  # awaited, as Django >= 3.1 does
         return await response.render()
     for cls, render_on_loop in _loop_renderers.items():
@@ -107,7 +140,7 @@ async def _render(lane, response):
     return await lane.run(response.render)
 
 
-def splittable(factory):
+def splittable(factory: Any) -> bool:
     """True for a MiddlewareMixin class keeping its __call__: run as split hooks."""
     return (
         isinstance(factory, type)
@@ -116,7 +149,7 @@ def splittable(factory):
     )
 
 
-def _flags(factory, path):
+def _flags(factory: Any, path: str) -> Tuple[bool, bool]:
     """Django 3.1's (can_sync, can_async) for a middleware factory."""
     can_sync = getattr(factory, "sync_capable", True)
     can_async = getattr(factory, "async_capable", False)
@@ -139,7 +172,13 @@ class _Layer:
         "response_mode",
     )
 
-    def __init__(self, instance, is_async=False):
+    call: "Optional[_Chain]"
+    request_hook: Optional[Callable[..., Any]]
+    request_mode: HookMode
+    response_hook: Optional[Callable[..., Any]]
+    response_mode: HookMode
+
+    def __init__(self, instance: Any, is_async: bool = False) -> None:
         self.instance = instance
         self.is_async = is_async
         self.call = None  # async layers: the middleware awaited with exception conversion
@@ -159,7 +198,7 @@ class _Layer:
                 self.response_mode = _sync_mode(self.response_hook)
 
 
-def _sync_mode(hook):
+def _sync_mode(hook: Callable[..., Any]) -> HookMode:
     # MiddlewareMixin calls process_request/process_response synchronously on
     # every Django: an ``async def`` one returns a coroutine there as here.
     mode = hooks.mode_of(hook)
@@ -174,46 +213,46 @@ class _RestOfChain:
     in Django's sync handler, and only the view goes back to the loop.
     """
 
-    def __init__(self, handler):
+    def __init__(self, handler: "AsyncBaseHandler") -> None:
         self.handler = handler
-        self.index = None
+        self.index: Optional[int] = None  # set once every layer is built
 
-    def __call__(self, request):
-        return self.handler._run_layers_on_thread(self.index, request)
+    def __call__(self, request: "HttpRequest") -> Any:
+        return self.handler._run_layers_on_thread(cast(int, self.index), request)
 
 
-def _async_rest(handler, rest, inner):
+def _async_rest(handler: "AsyncBaseHandler", rest: _RestOfChain, inner: Optional[_Layer]) -> "_Chain":
     """The async ``get_response`` an async-capable middleware gets: the inner layers, awaited.
 
     When the next layer is async too it is awaited directly (with its
     exception conversion), without the phase machinery.
     """
     if inner is not None and inner.is_async:
-        return inner.call
+        return cast("_Chain", inner.call)  # set: built before the layers around it
     if inner is None:
         return handler._get_response_converted  # the innermost middleware: the view is next
 
-    async def get_response(request):
-        return await handler._run_layers(rest.index, request)
+    async def get_response(request: "HttpRequest") -> Any:
+        return await handler._run_layers(cast(int, rest.index), request)  # set once every layer is built
 
     return get_response
 
 
-def _converting(handler, middleware):
+def _converting(handler: "AsyncBaseHandler", middleware: Any) -> "_Chain":
     """Await an async middleware; its exception becomes its response (convert_exception_to_response)."""
 
-    async def call(request):
+    async def call(request: "HttpRequest") -> Any:
         try:
             return await middleware(request)
         except CancelledError:
             raise
         except Exception as exc:
-            return await handler._response_for_exception(current_lane.get(), request, exc)
+            return await handler._response_for_exception(_request_lane.get(), request, exc)
 
     return call
 
 
-def _call_opaque(middleware, request):
+def _call_opaque(middleware: Callable[["HttpRequest"], Any], request: "HttpRequest") -> Any:
     try:
         return middleware(request)
     except CancelledError:  # an Exception on Python 3.7: the request was cancelled, no error
@@ -222,18 +261,18 @@ def _call_opaque(middleware, request):
         return response_for_exception(request, exc)
 
 
-def _close(awaitable):
+def _close(awaitable: object) -> None:
     """Close a coroutine that will never be awaited (no 'never awaited' warning)."""
     close = getattr(awaitable, "close", None)
     if close is not None:
         close()
 
 
-def _with_modes(bound_hooks):
+def _with_modes(bound_hooks: "Sequence[types.MethodType]") -> "List[_HookWithMode]":
     return [(hook, hooks.mode_of(hook)) for hook in bound_hooks]
 
 
-def _current(with_modes, bound_hooks):
+def _current(with_modes: "List[_HookWithMode]", bound_hooks: "Sequence[types.MethodType]") -> "List[_HookWithMode]":
     """``with_modes`` after a change of Django's hook list (Django reads it per
     request; Django's own tests insert hooks after load_middleware)."""
     if len(with_modes) != len(bound_hooks):
@@ -241,11 +280,11 @@ def _current(with_modes, bound_hooks):
     return with_modes
 
 
-async def _run_on_lane(chain, request):
-    return await current_lane.get().run(chain, request)
+async def _run_on_lane(chain: Callable[["HttpRequest"], Any], request: "HttpRequest") -> Any:
+    return await _request_lane.get().run(chain, request)
 
 
-async def _run_hook(lane, mode, hook, *args):
+async def _run_hook(lane: "AnyLane", mode: HookMode, hook: Callable[..., Any], *args: Any) -> Any:
     if mode is AWAIT:
         return await hook(*args)
     if not needs_lane(mode, *args):
@@ -256,16 +295,24 @@ async def _run_hook(lane, mode, hook, *args):
 class AsyncBaseHandler(BaseHandler):
     """BaseHandler whose ``get_response_async`` awaits coroutine views."""
 
-    _layers = ()
-    _run_chain = None
-    _entry_chain = None
+    _layers: Sequence[_Layer] = ()
+    # Set by load_middleware: what get_response_async awaits, and what a sync
+    # caller on the request's thread awaits (_sync_chain_called).
+    _run_chain: Any = None
+    _entry_chain: Any = None
+    # Django's hook lists (its load_middleware fills them, or _load_layers).
+    _request_middleware: "List[types.MethodType]"
+    _response_middleware: "List[types.MethodType]"
+    _view_middleware: "List[types.MethodType]"
+    _template_response_middleware: "List[types.MethodType]"
+    _exception_middleware: "List[types.MethodType]"
     #: Django's own chain serves (an agent patched load_middleware).
     _through_django = False
     #: Await what a sync view returns when it is awaitable (a plain decorator
     #: around an ``async def`` on old Django). Django >= 3.1 refuses it.
     awaits_sync_view_results = True
 
-    def load_middleware(self):
+    def load_middleware(self) -> None:  # type: ignore[override]  # Django < 3.1's: no is_async
         compat.install_legacy_shims()
         compat.install_thread_shims()
         self._atomic_requests = views.any_atomic_requests()
@@ -292,7 +339,7 @@ class AsyncBaseHandler(BaseHandler):
         if not self._through_django:  # else Django's own chain, which its get_response calls
             self._middleware_chain = self._sync_chain_called
 
-    def _load_through_django(self):
+    def _load_through_django(self) -> None:
         """Django's own load_middleware, which an agent has patched to wrap
         each middleware as it loads (see .entry_points): its chain, with the
         agent's wrappers, runs on the request's thread as under Django's sync
@@ -301,7 +348,7 @@ class AsyncBaseHandler(BaseHandler):
         self._through_django = True
         # The innermost handler Django's chain calls, for the load only (the
         # chain keeps it; the class's async _get_response is the pipeline's).
-        self._get_response = self._get_response_from_thread
+        self._get_response = self._get_response_from_thread  # type: ignore[method-assign]  # for the load only
         try:
             BaseHandler.load_middleware(self)
         finally:
@@ -309,10 +356,10 @@ class AsyncBaseHandler(BaseHandler):
         chain = self._middleware_chain  # Django's (sync): what its get_response calls on the thread
         self._run_chain = self._entry_chain = functools.partial(_run_on_lane, chain)
 
-    def _get_response_from_thread(self, request):
-        return current_lane.get().call_async(self._get_response, request)
+    def _get_response_from_thread(self, request: "HttpRequest") -> Any:
+        return _request_lane.get().call_async(self._get_response, request)
 
-    def _load_layers(self):
+    def _load_layers(self) -> None:
         """Django's load_middleware, keeping the instances as layers."""
         # Django 1.11's get_response runs these (MIDDLEWARE_CLASSES) lists: empty, as its loader leaves them.
         self._request_middleware = []
@@ -320,7 +367,7 @@ class AsyncBaseHandler(BaseHandler):
         self._view_middleware = []
         self._template_response_middleware = []
         self._exception_middleware = []
-        layers = []
+        layers: List[Tuple[_Layer, _RestOfChain]] = []
         for middleware_path in reversed(settings.MIDDLEWARE):
             middleware = import_string(middleware_path)
             # Django 3.1+ in async mode: async whenever the factory can be. A
@@ -354,7 +401,7 @@ class AsyncBaseHandler(BaseHandler):
             rest.index = index + 1
         self._layers = [layer for layer, _ in layers]
 
-    def _sync_chain_called(self, request):
+    def _sync_chain_called(self, request: "HttpRequest") -> Any:
         # Django's own get_response (an agent patched it, see .entry_points)
         # calls the chain on the request's thread: await it on the loop.
         lane = current_lane.get()
@@ -366,7 +413,7 @@ class AsyncBaseHandler(BaseHandler):
             "gaiohttp worker) or an ASGI server." % type(self).__name__
         )
 
-    async def get_response_async(self, request):
+    async def get_response_async(self, request: "HttpRequest") -> Any:
         """Return an HttpResponse for the request (the async get_response)."""
         set_urlconf(settings.ROOT_URLCONF)
         response = await self._run_chain(request)
@@ -376,21 +423,21 @@ class AsyncBaseHandler(BaseHandler):
                 compat.log_response("%s: %s", response.reason_phrase, request.path, response=response, request=request)
         else:  # Django 1.11
             if not getattr(response, "is_rendered", True) and callable(getattr(response, "render", None)):
-                response = await _render(current_lane.get(), response)
+                response = await _render(_request_lane.get(), response)
             if response.status_code == 404:
                 logger.warning("Not Found: %s", request.path, extra={"status_code": 404, "request": request})
         return response
 
-    async def _run_layers(self, start, request):
+    async def _run_layers(self, start: int, request: "HttpRequest") -> Any:
         """settings.MIDDLEWARE from layer ``start`` inwards, then the view.
 
         Each phase runs inline until a hook needs the thread; from there the
         rest of the phase runs on the lane in ONE trip (I/O-free hooks are as
         happy on the thread), so consecutive blocking hooks cost one trip.
         """
-        lane = current_lane.get()
+        lane = _request_lane.get()
         if start < len(self._layers) and self._layers[start].is_async:
-            return await self._layers[start].call(request)
+            return await cast("_Chain", self._layers[start].call)(request)  # set: the layer is async
         index, value, state = self._request_phase(start, request, False)
         if state is _LANE:
             index, value, state = await lane.run(self._request_phase, index, request, True)
@@ -398,7 +445,7 @@ class AsyncBaseHandler(BaseHandler):
             value = await self._response_for_exception(lane, request, value)
             index -= 1  # this layer's process_response is skipped
         elif state is _ASYNC:
-            value = await self._layers[index].call(request)
+            value = await cast("_Chain", self._layers[index].call)(request)  # set: the layer is async
             index -= 1  # the middleware did its own response phase
         elif state is _VIEW:
             value = await self._get_response_converted(request)
@@ -413,22 +460,22 @@ class AsyncBaseHandler(BaseHandler):
                 continue
             return value
 
-    def _run_layers_on_thread(self, start, request):
+    def _run_layers_on_thread(self, start: int, request: "HttpRequest") -> Any:
         """What :meth:`_run_layers` does, on the request's thread: the inner
         chain of a middleware that called its ``get_response`` there. The
         hooks run in place (no trip to the loop and back per layer); the view,
         or an async-capable middleware, is awaited on the loop meanwhile."""
-        lane = current_lane.get()
+        lane = _request_lane.get()
         index, value, state = self._request_phase(start, request, True)
         if state is _ASYNC:
-            value = lane.call_async(self._layers[index].call, request)
+            value = lane.call_async(cast("_Chain", self._layers[index].call), request)  # set: the layer is async
             index -= 1  # the middleware did its own response phase
         elif state is _VIEW:
             value = lane.call_async(self._get_response_converted, request)
             index = len(self._layers) - 1
         return self._response_phase(start, index, request, value, True)[1]
 
-    def _request_phase(self, index, request, on_thread):
+    def _request_phase(self, index: int, request: "HttpRequest", on_thread: bool) -> PhaseEnd:
         """Request hooks from layer ``index`` inwards, Django's rules.
 
         Returns a :class:`PhaseEnd`; its :class:`Stop` says what ``layer``
@@ -460,7 +507,9 @@ class AsyncBaseHandler(BaseHandler):
             index += 1
         return PhaseEnd(index, None, _VIEW)
 
-    def _response_phase(self, start, index, request, response, on_thread):
+    def _response_phase(
+        self, start: int, index: int, request: "HttpRequest", response: Any, on_thread: bool
+    ) -> PhaseEnd:
         """Response hooks from layer ``index`` out to ``start``: a :class:`PhaseEnd`, as _request_phase."""
         layers = self._layers
         while index >= start:
@@ -479,9 +528,9 @@ class AsyncBaseHandler(BaseHandler):
             index -= 1
         return PhaseEnd(index, response, _ANSWER)
 
-    async def _run_legacy_request_side(self, request):
+    async def _run_legacy_request_side(self, request: "HttpRequest") -> Any:
         """Django 1.11's ``_legacy_get_response``: request hooks, then the view."""
-        lane = current_lane.get()
+        lane = _request_lane.get()
         try:
             response = None
             for hook, mode in _current(self._request_hooks, self._request_middleware):
@@ -496,9 +545,9 @@ class AsyncBaseHandler(BaseHandler):
             response = await self._response_for_exception(lane, request, exc)
         return response
 
-    async def _run_legacy_classes(self, request):
+    async def _run_legacy_classes(self, request: "HttpRequest") -> Any:
         """Django 1.11's MIDDLEWARE_CLASSES: flat hook lists."""
-        lane = current_lane.get()
+        lane = _request_lane.get()
         response = await self._run_legacy_request_side(request)
         try:
             for hook, mode in _current(self._response_hooks, self._response_middleware):
@@ -514,24 +563,25 @@ class AsyncBaseHandler(BaseHandler):
             response = await lane.run_handling(exc, self._legacy_uncaught_exception, request)
         return response
 
-    def _legacy_uncaught_exception(self, request):
+    def _legacy_uncaught_exception(self, request: "HttpRequest") -> Any:
         signals.got_request_exception.send(sender=self.__class__, request=request)
-        return self.handle_uncaught_exception(request, get_resolver(get_urlconf()), sys.exc_info())
+        # Django 1.11's BaseHandler method (MIDDLEWARE_CLASSES is 1.11's only).
+        return self.handle_uncaught_exception(request, get_resolver(get_urlconf()), sys.exc_info())  # type: ignore[attr-defined]
 
-    async def _response_for_exception(self, lane, request, exc):
+    async def _response_for_exception(self, lane: "AnyLane", request: "HttpRequest", exc: Exception) -> "HttpResponse":
         return await lane.run_handling(exc, response_for_exception, request, exc)
 
-    async def _get_response_converted(self, request):
+    async def _get_response_converted(self, request: "HttpRequest") -> Any:
         try:
             return await self._get_response(request)
         except CancelledError:
             raise
         except Exception as exc:
-            return await self._response_for_exception(current_lane.get(), request, exc)
+            return await self._response_for_exception(_request_lane.get(), request, exc)
 
-    async def _get_response(self, request):
+    async def _get_response(self, request: "HttpRequest") -> Any:
         """Resolve and call the view, with view/exception/template-response hooks."""
-        lane = current_lane.get()
+        lane = _request_lane.get()
         response = None
         if hasattr(request, "urlconf"):
             urlconf = request.urlconf
@@ -574,8 +624,16 @@ class AsyncBaseHandler(BaseHandler):
             response = await self._process_exception(lane, exc, request)
         return response
 
-    async def _call_view(self, lane, callback, request, args, kwargs):
-        if views.kind_of(callback, request.method) is views.INLINE:
+    async def _call_view(
+        self,
+        lane: "AnyLane",
+        callback: Callable[..., Any],
+        request: "HttpRequest",
+        args: Tuple[Any, ...],
+        kwargs: Dict[str, Any],
+    ) -> Any:
+        # A request being served has its method.
+        if views.kind_of(callback, cast(str, request.method)) is views.INLINE:
             aliases = self._atomic_requests and views.atomic_aliases(callback)
             if aliases:
                 raise views.atomic_error(callback, aliases)
@@ -600,7 +658,7 @@ class AsyncBaseHandler(BaseHandler):
             lane.release()  # others wait for a thread: do not keep it through the view
         return await response  # else a thread held so far goes back once the view leaves it idle
 
-    async def _process_exception(self, lane, exc, request):
+    async def _process_exception(self, lane: "AnyLane", exc: Exception, request: "HttpRequest") -> Any:
         if not self._exception_middleware:
             raise exc
         if not self._async_exception_hooks:

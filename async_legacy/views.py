@@ -12,7 +12,7 @@ loop.
 import asyncio
 import inspect
 import types
-from typing import Any, Dict
+from typing import Any, Callable, Container, Dict, List, Sequence, Tuple
 
 from django.db import connections, transaction
 from django.http.response import HttpResponseBase
@@ -29,7 +29,7 @@ INLINE = Mode.INLINE
 LANE = Mode.LANE
 
 
-def _probe(request):
+def _probe(request: Any) -> None:
     pass
 
 
@@ -42,10 +42,10 @@ _PASS_THROUGH_CODES = {
 # with other context decorators, so its closure is checked for an Atomic).
 _CONTEXT_DECORATOR_CODE = transaction.atomic(_probe).__code__
 
-_kinds: Dict[Any, Any] = {}
+_kinds: Dict[Tuple[Callable[..., Any], str], Mode] = {}
 
 
-def kind_of(callback, method):
+def kind_of(callback: Callable[..., Any], method: str) -> Mode:
     """INLINE or LANE for ``callback`` serving an HTTP ``method``."""
     key = (callback, method)
     try:
@@ -60,8 +60,8 @@ def kind_of(callback, method):
     return kind
 
 
-def _kind_of(callback, method):
-    func = callback
+def _kind_of(callback: Callable[..., Any], method: str) -> Mode:
+    func: Any = callback
     while getattr(func, "__code__", None) in _PASS_THROUGH_CODES:
         func = getattr(func, "__wrapped__", None)
         if func is None:
@@ -79,27 +79,28 @@ def _kind_of(callback, method):
     return LANE
 
 
-def _plain_dispatch(view_class):
+def _plain_dispatch(view_class: type) -> bool:
     return all(
         getattr(view_class, name, None) is getattr(View, name, None) for name in ("__init__", "setup", "dispatch")
     )
 
 
-def any_atomic_requests():
+def any_atomic_requests() -> bool:
     return any(conf.get("ATOMIC_REQUESTS") for conf in connections.databases.values())
 
 
-def atomic_aliases(callback):
+def atomic_aliases(callback: Callable[..., Any]) -> List[str]:
     """Databases whose ATOMIC_REQUESTS would wrap this view in a transaction."""
-    exempt = getattr(callback, "_non_atomic_requests", set())
+    exempt: Container[str] = getattr(callback, "_non_atomic_requests", set())
     return [
         alias for alias, conf in connections.databases.items() if conf.get("ATOMIC_REQUESTS") and alias not in exempt
     ]
 
 
-def wrapped_in_atomic(callback):
+def wrapped_in_atomic(callback: Any) -> bool:
     """True when ``@transaction.atomic`` is among the callable's decorators."""
-    func, seen = callback, 0
+    func: Any = callback
+    seen = 0
     while func is not None and seen < 32:
         if getattr(func, "__code__", None) is _CONTEXT_DECORATOR_CODE and any(
             isinstance(cell.cell_contents, transaction.Atomic) for cell in func.__closure__ or ()
@@ -109,7 +110,7 @@ def wrapped_in_atomic(callback):
     return False
 
 
-def view_name(callback):
+def view_name(callback: Callable[..., Any]) -> str:
     if isinstance(callback, types.FunctionType):  # FBV
         name = callback.__name__
     else:  # CBV
@@ -117,7 +118,7 @@ def view_name(callback):
     return "%s.%s" % (callback.__module__, name)
 
 
-def atomic_error(callback, aliases):
+def atomic_error(callback: Callable[..., Any], aliases: Sequence[str]) -> RuntimeError:
     if aliases:
         if NATIVE_ASYNC:  # Django >= 3.1's own message first, then ours
             return RuntimeError(
@@ -140,7 +141,7 @@ def atomic_error(callback, aliases):
     )
 
 
-def check_response(response, callback):
+def check_response(response: object, callback: Callable[..., Any]) -> None:
     """Raise Django's error for a view that returned no response."""
     if isinstance(response, HttpResponseBase):
         return

@@ -35,7 +35,7 @@ SECTIONS = (
         "environment",
         "Worker settings (environment variables)",
         "Read from the environment of gunicorn's workers when they boot: set them with gunicorn's "
-        "`raw_env` in `gunicorn.conf.py` (`raw_env = [\"GAIOHTTP_HEAD_TIMEOUT=5\"]`) or `-e`.",
+        '`raw_env` in `gunicorn.conf.py` (`raw_env = ["GAIOHTTP_HEAD_TIMEOUT=5"]`) or `-e`.',
     ),
 )
 

@@ -9,9 +9,26 @@ a scope alone.
 import functools
 import inspect
 import sys
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Awaitable, Optional
 
 from async_legacy.coroutine_wsgi import is_coroutine_wsgi_app
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+    from typing import Protocol  # Python 3.8+: for type checkers only
+
+    from aiohttp import web
+
+    from .options import Options
+    from .respond import Exchange
+
+    class Bridge(Protocol):
+        """What the server asks of every bridge (more by ``kind``: ASGI's state, startup)."""
+
+        kind: str
+
+        def __call__(self, request: web.BaseRequest, exchange: Exchange) -> Awaitable[web.StreamResponse]: ...
+
 
 # uvicorn's choice (uvicorn/_compat.py): asyncio's also knows asgiref's
 # markcoroutinefunction on Python < 3.12; inspect's is the one left on 3.14.
@@ -97,7 +114,7 @@ def app_kind(app: Any) -> str:
     )
 
 
-def bridge_for(app: Any, options: Any, executor: Any) -> Any:
+def bridge_for(app: Any, options: "Options", executor: "Executor") -> "Bridge":
     from . import asgi, wsgi
 
     kind = app_kind(app)

@@ -2,10 +2,19 @@
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, Optional, Sequence, Tuple
 
 from .environ import BodyTooLarge, check_script_name, connection_facts, scheme_from_headers, split_target
 from .respond import make_response, plain
 from .websocket import WebSockets, WebSocketSession, handshake_error, scope_subprotocols, wants_websocket
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from async_legacy._typing import ASGIApp, Message, Receive, Scope, Send
+
+    from .options import Options
+    from .respond import Exchange
 
 logger = logging.getLogger("gunicorn.error")
 
@@ -14,7 +23,12 @@ DISCONNECT_GRACE = 1.0
 READ_CHUNK = 64 * 1024
 
 
-def _scope(request, options, state=None, websocket=False):
+def _scope(
+    request: "web.BaseRequest",
+    options: "Options",
+    state: Optional[Dict[str, Any]] = None,
+    websocket: bool = False,
+) -> Dict[str, Any]:
     # The connection's addresses and scheme rules, computed once per connection (environ.py).
     base, scheme_headers = connection_facts(request, options)
     scheme = base["wsgi.url_scheme"]
@@ -24,7 +38,7 @@ def _scope(request, options, state=None, websocket=False):
     root_path = options.script_name
     if root_path:
         check_script_name(raw_path, root_path)
-    scope = {
+    scope: Dict[str, Any] = {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
         "http_version": "%d.%d" % request.version,
@@ -55,22 +69,24 @@ def _scope(request, options, state=None, websocket=False):
 
 
 class _Exchange:
-    def __init__(self, request, options, exchange, app=None):
+    def __init__(
+        self, request: "web.BaseRequest", options: "Options", exchange: "Exchange", app: Optional["ASGIApp"] = None
+    ) -> None:
         self.app = app
         self.request = request
         self.options = options
         self.exchange = exchange
         self.received = 0
         self.body_done = False
-        self.disconnected = asyncio.get_event_loop().create_future()
-        self.response = None
-        self.status = None
-        self.headers = ()
+        self.disconnected: asyncio.Future[None] = asyncio.get_event_loop().create_future()
+        self.response: Optional[web.StreamResponse] = None
+        self.status: Optional[int] = None
+        self.headers: Sequence[Tuple[str, str]] = ()
         self.finished = False
         self.left = False  # the client went away
-        self._grace = None
+        self._grace: Optional[asyncio.TimerHandle] = None
 
-    def client_gone(self, task):
+    def client_gone(self, task: "asyncio.Task[Any]") -> None:
         """The client went away: http.disconnect for the app, which gets
         DISCONNECT_GRACE seconds to end before its task is cancelled."""
         self.left = True
@@ -79,13 +95,13 @@ class _Exchange:
         if self._grace is None:
             self._grace = asyncio.get_event_loop().call_later(DISCONNECT_GRACE, task.cancel)
 
-    def ended(self):
+    def ended(self) -> None:
         if self._grace is not None:
             self._grace.cancel()
         if not self.disconnected.done():
             self.disconnected.set_result(None)  # a task of the app still listening ends
 
-    async def receive(self):
+    async def receive(self) -> "Message":
         if not self.body_done:
             chunk = await self.request.content.read(READ_CHUNK)
             self.received += len(chunk)
@@ -97,7 +113,7 @@ class _Exchange:
         await asyncio.shield(self.disconnected)
         return {"type": "http.disconnect"}
 
-    async def send(self, message):
+    async def send(self, message: "Message") -> None:
         kind = message["type"]
         if kind == "http.response.start":
             if self.response is not None:
@@ -128,32 +144,33 @@ class _Exchange:
 class ASGIBridge:
     kind = "ASGI"
 
-    def __init__(self, app, options):
+    def __init__(self, app: "ASGIApp", options: "Options") -> None:
         self.app = app
         self.options = options
         #: The lifespan's state (filled by the app at startup); every scope gets a shallow copy.
-        self.state = {}
+        self.state: Dict[str, Any] = {}
         #: The open WebSockets (closed with 1001/1012 when the worker stops).
         self.websockets = WebSockets()
 
-    def close_websockets(self, code):
+    def close_websockets(self, code: int) -> None:
         self.websockets.close_all(code)
 
-    async def websocket(self, request, exchange):
+    async def websocket(self, request: "web.BaseRequest", exchange: "Exchange") -> "web.StreamResponse":
         error = handshake_error(request)
         if error is not None:
             logger.warning("Invalid WebSocket handshake from ip=%s: %s", request.remote, error)
-            response = plain(400, error + "\n")
-            response.headers["Sec-WebSocket-Version"] = "13"
-            return response
+            refusal = plain(400, error + "\n")
+            refusal.headers["Sec-WebSocket-Version"] = "13"
+            return refusal
         session = WebSocketSession(request, exchange, self.options, self.websockets, self.app)
         exchange.gone = session.client_gone
         try:
-            return await session.run(_scope(request, self.options, self.state, websocket=True))
+            response: web.StreamResponse = await session.run(_scope(request, self.options, self.state, websocket=True))
+            return response
         finally:
             exchange.gone = None
 
-    async def __call__(self, request, exchange):
+    async def __call__(self, request: "web.BaseRequest", exchange: "Exchange") -> "web.StreamResponse":
         if wants_websocket(request):
             return await self.websocket(request, exchange)
         limit = self.options.max_body
@@ -189,15 +206,15 @@ class ASGI2App:
     """An ASGI 2 app called as ASGI 3, as uvicorn's ASGI2Middleware does:
     ``instance = app(scope)``, then ``await instance(receive, send)``."""
 
-    def __init__(self, app):
+    def __init__(self, app: Callable[["Scope"], Callable[["Receive", "Send"], Awaitable[None]]]) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: "Scope", receive: "Receive", send: "Send") -> None:
         scope["asgi"] = dict(scope["asgi"], version="2.0")  # the interface the app speaks, as uvicorn says
         instance = self.app(scope)
         await instance(receive, send)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<ASGI 2 app %r>" % (self.app,)
 
 
@@ -207,14 +224,16 @@ class ASGI2Bridge(ASGIBridge):
 
     kind = "ASGI 2"
 
-    def __init__(self, app, options):
+    def __init__(
+        self, app: Callable[["Scope"], Callable[["Receive", "Send"], Awaitable[None]]], options: "Options"
+    ) -> None:
         super().__init__(ASGI2App(app), options)
         self.lifespan = Lifespan(self.app, logger, getattr(options, "lifespan", "auto"), self.state)
 
-    async def startup(self):
+    async def startup(self) -> None:
         await self.lifespan.startup()
 
-    async def shutdown(self):
+    async def shutdown(self) -> None:
         await self.lifespan.shutdown()
 
 
@@ -232,18 +251,19 @@ class Lifespan:
     never runs it. ``state`` is the lifespan scope's state, which the app
     fills at startup and every request's scope gets a copy of."""
 
-    def __init__(self, app, log, mode="auto", state=None):
+    def __init__(self, app: "ASGIApp", log: Any, mode: str = "auto", state: Optional[Dict[str, Any]] = None) -> None:
         self.app = app
         self.log = log
         self.mode = mode
         self.state = {} if state is None else state
         self.supported = mode != "off"
-        self._shutdown = None
-        self._events = None
-        self._task = None
-        self._error = None
+        # Both made by startup(), before anything uses them.
+        self._shutdown: Any = None  # asyncio.Future[None]
+        self._events: Any = None  # asyncio.Queue[Optional[Message]]
+        self._task: Optional[asyncio.Future[None]] = None
+        self._error: Optional[BaseException] = None
 
-    async def startup(self):
+    async def startup(self) -> None:
         if not self.supported:
             return
         loop = asyncio.get_event_loop()
@@ -263,7 +283,7 @@ class Lifespan:
         if message["type"] == "lifespan.startup.failed":
             raise LifespanFailed("the app %r sent lifespan.startup.failed: %s" % (self.app, message.get("message", "")))
 
-    async def _main(self, scope):
+    async def _main(self, scope: "Scope") -> None:
         try:
             await self.app(scope, self._receive, self._send)
         except BaseException as exc:  # noqa: B902 - reported below (fatal only with GAIOHTTP_LIFESPAN=on)
@@ -277,17 +297,17 @@ class Lifespan:
         finally:
             self._events.put_nowait(None)
 
-    async def _receive(self):
+    async def _receive(self) -> "Message":
         if not self._startup_sent:
             self._startup_sent = True
             return {"type": "lifespan.startup"}
         await self._shutdown
         return {"type": "lifespan.shutdown"}
 
-    async def _send(self, message):
+    async def _send(self, message: "Message") -> None:
         await self._events.put(message)
 
-    async def shutdown(self):
+    async def shutdown(self) -> None:
         if not self.supported or self._task is None or self._task.done():
             return
         self._shutdown.set_result(None)

@@ -9,6 +9,7 @@ import asyncio
 import socket
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
@@ -21,15 +22,15 @@ from .server import HTTPServer
 class _Process:
     """What the server asks of a gunicorn worker, for a single dev process."""
 
-    def __init__(self, cfg):
+    def __init__(self, cfg: Any) -> None:
         self.cfg = cfg
         self.log = Logger(cfg)
 
-    def max_requests_reached(self):
+    def max_requests_reached(self) -> None:
         pass  # no max_requests in development
 
 
-def _listen(addr, port, ipv6):
+def _listen(addr: str, port: int, ipv6: bool) -> socket.socket:
     sock = socket.socket(socket.AF_INET6 if ipv6 else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -41,7 +42,7 @@ def _listen(addr, port, ipv6):
     return sock
 
 
-def serve(app, addr, port, ipv6=False, access_log_format='"%(r)s" %(s)s %(b)s'):
+def serve(app: Any, addr: str, port: int, ipv6: bool = False, access_log_format: str = '"%(r)s" %(s)s %(b)s') -> None:
     """Serve ``app`` on ``addr:port`` until the process ends (blocks the thread)."""
     cfg = Config()
     cfg.set("accesslog", "-")
@@ -56,7 +57,7 @@ def serve(app, addr, port, ipv6=False, access_log_format='"%(r)s" %(s)s %(b)s'):
         sock.close()
 
 
-async def _serve(process, app, sock):
+async def _serve(process: _Process, app: Any, sock: socket.socket) -> None:
     options = Options(process.cfg, sys.maxsize)
     options.script_name = ""  # as Django's runserver, which ignores SCRIPT_NAME
     bridge = bridge_for(app, options, ThreadPoolExecutor(options.threads, thread_name_prefix="runserver-wsgi"))

@@ -3,10 +3,18 @@
 import io
 import sys
 import tempfile
-from typing import Dict
+from typing import IO, TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from .proxy import environ_of
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from .options import Options
+
+#: An environ's keys that stay the same per connection, and its proxy's scheme headers (None: not trusted).
+Facts = Tuple[Dict[str, Any], Optional[Dict[str, str]]]
 
 #: Bodies up to this size stay in memory; larger ones spool to a temp file.
 SPOOL_IN_MEMORY = 1024 * 1024
@@ -16,7 +24,7 @@ class BodyTooLarge(Exception):
     pass
 
 
-async def read_body(request, limit):
+async def read_body(request: "web.BaseRequest", limit: int) -> Tuple[IO[bytes], int]:
     """The whole request body as a readable file (Expect: 100-continue aware)."""
     if not request.body_exists:  # no Content-Length, not chunked
         return io.BytesIO(), 0
@@ -27,7 +35,7 @@ async def read_body(request, limit):
         request.writer.output_size = 0  # the interim response is not the body
     if limit and (request.content_length or 0) > limit:
         raise BodyTooLarge()
-    body = io.BytesIO()
+    body: IO[bytes] = io.BytesIO()
     size = 0
     while True:
         chunk = await request.content.readany()
@@ -45,7 +53,7 @@ async def read_body(request, limit):
     return body, size
 
 
-def split_target(raw_uri):
+def split_target(raw_uri: str) -> Tuple[str, str]:
     """(path, query) of a request target; absolute-form targets
     (``http://host/path?q``, what proxies send) give their path, as gunicorn does."""
     if "#" in raw_uri:  # a fragment is the client's business (aiohttp < 3.9 passes it on)
@@ -57,7 +65,7 @@ def split_target(raw_uri):
     return parts.path or "/", parts.query
 
 
-def check_script_name(path, script_name):
+def check_script_name(path: str, script_name: str) -> None:
     """gunicorn's rule (gunicorn/http/wsgi.py): under SCRIPT_NAME every
     request path starts with it, or the request is a configuration problem (500)."""
     if not path.startswith(script_name):
@@ -66,14 +74,14 @@ def check_script_name(path, script_name):
         raise RequestRejected(500, "Request path %r does not start with SCRIPT_NAME %r" % (path[:200], script_name))
 
 
-def trusted_proxy(options, remote_addr):
+def trusted_proxy(options: "Options", remote_addr: Optional[str]) -> bool:
     # As gunicorn: a unix-socket peer (no address) is always trusted, it is
     # the proxy in front; gunicorn >= 23 refuses "unix" in forwarded_allow_ips.
     allowed = options.forwarded_allow_ips
     return remote_addr is None or "*" in allowed or remote_addr in allowed
 
 
-def scheme_from_headers(request, scheme_headers):
+def scheme_from_headers(request: "web.BaseRequest", scheme_headers: Mapping[str, str]) -> Optional[str]:
     """What a trusted proxy's scheme headers say, or None if it sent none."""
     found = None
     headers = request.headers
@@ -90,11 +98,11 @@ def scheme_from_headers(request, scheme_headers):
     return found
 
 
-def connection_facts(request, options):
+def connection_facts(request: "web.BaseRequest", options: "Options") -> Facts:
     """The environ keys that stay the same for every request of a connection
     (addresses, scheme from TLS, constants), computed on its first request."""
-    protocol = request.protocol
-    facts = getattr(protocol, "environ_facts", None)
+    protocol: Any = request.protocol  # GuardedRequestHandler keeps them (any other may not)
+    facts: Optional[Facts] = getattr(protocol, "environ_facts", None)
     if facts is not None:
         return facts
     transport = request.transport
@@ -141,7 +149,7 @@ _KEYS: Dict[bytes, str] = {}
 _KEYS_MAX = 2048
 
 
-def _environ_key(raw_name):
+def _environ_key(raw_name: bytes) -> str:
     name = raw_name.decode("latin-1").upper()
     if "_" in name:  # as gunicorn: X-Foo_Bar could spoof X-Foo-Bar
         key = ""
@@ -156,7 +164,7 @@ def _environ_key(raw_name):
     return key
 
 
-def build_environ(request, body, body_size, options):
+def build_environ(request: "web.BaseRequest", body: IO[bytes], body_size: int, options: "Options") -> Dict[str, Any]:
     base, scheme_headers = connection_facts(request, options)
     environ = base.copy()
     raw_uri = request.raw_path

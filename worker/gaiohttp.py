@@ -7,7 +7,7 @@ import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional, cast
 
 from gunicorn.workers import base
 
@@ -21,11 +21,14 @@ from .preflight import check_c_parser
 from .server import HTTPServer
 from .websocket import GOING_AWAY, SERVICE_RESTART
 
+if TYPE_CHECKING:
+    from .asgi import ASGIBridge
+
 #: gunicorn's Arbiter.WORKER_BOOT_ERROR: the arbiter stops ("Worker failed to boot.").
 WORKER_BOOT_ERROR = 3
 
 
-class GaiohttpWorker(base.Worker):
+class GaiohttpWorker(base.Worker):  # type: ignore[misc]  # gunicorn has no annotations
     """Serves coroutine-WSGI, ASGI and plain WSGI apps on an asyncio loop."""
 
     #: SIGTERM and max_requests drain for graceful_timeout; SIGINT/SIGQUIT don't.
@@ -71,9 +74,9 @@ class GaiohttpWorker(base.Worker):
         options = self.options
         executor = ThreadPoolExecutor(options.threads, thread_name_prefix="gaiohttp-wsgi")
         bridge = bridge_for(self.wsgi, options, executor)
-        lifespan = None
+        lifespan: Any = None  # a Lifespan, or a bridge that runs its app's own (startup, shutdown)
         if bridge.kind == "ASGI":
-            lifespan = Lifespan(self.wsgi, self.log, options.lifespan, bridge.state)
+            lifespan = Lifespan(self.wsgi, self.log, options.lifespan, cast("ASGIBridge", bridge).state)
             await lifespan.startup()
         elif hasattr(bridge, "startup"):
             await bridge.startup()

@@ -2,14 +2,15 @@
 of a traceback from deep inside aiohttp or gunicorn."""
 
 import os
+from typing import Any, List, Optional
 
 #: "1" runs the worker on aiohttp's pure-Python parser anyway (environment variable).
 ALLOW_PY_PARSER_ENV = "GAIOHTTP_ALLOW_PY_PARSER"
 
 
-def require_dependencies():
+def require_dependencies() -> None:
     """The worker's own dependencies, named with the extra that installs them."""
-    missing = []
+    missing: List[str] = []
     for module in ("aiohttp", "gunicorn"):
         try:
             __import__(module)
@@ -22,7 +23,7 @@ def require_dependencies():
         )
 
 
-def c_parser_problem():
+def c_parser_problem() -> Optional[str]:
     """Why aiohttp's C HTTP parser is not in use, or None when it is."""
     from aiohttp import http_parser
 
@@ -33,7 +34,7 @@ def c_parser_problem():
     return "aiohttp's compiled extension aiohttp._http_parser does not import (no wheel for this platform?)"
 
 
-def check_c_parser(log):
+def check_c_parser(log: Any) -> None:
     """Refuse aiohttp's pure-Python parser (slower, and the one with most of
     aiohttp's request-smuggling advisories), unless the user allows it."""
     reason = c_parser_problem()

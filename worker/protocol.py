@@ -15,9 +15,11 @@ refuses more, answers with gunicorn's status codes, and logs a refused
 request in one line as gunicorn does.
 """
 
+import asyncio
 import collections
 import logging
 import re
+from typing import TYPE_CHECKING, Any, Callable, Dict, Match, Optional, Tuple, Union, cast
 
 from aiohttp import __version__ as aiohttp_version
 from aiohttp import web, web_protocol
@@ -25,6 +27,23 @@ from aiohttp.streams import EMPTY_PAYLOAD
 
 from .proxy import HeaderReader, ProxyRefused
 from .websocket import FrameCheck, wants_websocket
+
+if TYPE_CHECKING:
+    from aiohttp.http_parser import RawRequestMessage
+    from aiohttp.streams import StreamReader
+    from aiohttp.web_server import Server
+
+    from .environ import Facts
+    from .options import Options
+    from .proxy import AllowList
+
+    #: aiohttp's queue item: a parsed head (or why it failed) and the body's stream.
+    _Message = Tuple[Union[RawRequestMessage, web_protocol._ErrInfo], StreamReader]
+    # Generic for type checkers only (collections.deque[...] fails on Python < 3.9).
+    _ChunkSplits = collections.deque[int]
+    _MessageQueue = collections.deque[_Message]
+else:
+    _ChunkSplits = _MessageQueue = collections.deque
 
 # Where llhttp is left alone: what follows the head is framed by it.
 _HEAD, _BODY, _CHUNK_SIZE, _TRAILERS, _PASSTHROUGH = range(5)
@@ -56,7 +75,7 @@ _LOG = logging.getLogger("gunicorn.error")
 class RequestRejected(Exception):
     """A request refused by this layer (status and reason go to the client)."""
 
-    def __init__(self, status, reason):
+    def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
@@ -65,7 +84,7 @@ class RequestRejected(Exception):
 class Limits:
     """The per-connection rules, read once from the worker's options."""
 
-    def __init__(self, options):
+    def __init__(self, options: "Options") -> None:
         self.line = options.limit_request_line
         self.field = options.limit_request_field_size
         self.fields = options.limit_request_fields
@@ -79,35 +98,39 @@ class Limits:
         self.tick = max(min(timeouts) / 4.0, 0.05) if timeouts else None
         #: The app takes WebSockets: their frames are checked (websocket.py).
         self.websockets = False
-        self.ws_max_size = getattr(options, "ws_max_size", 0)
-        self.proxy_protocol = getattr(options, "proxy_protocol", "off")
-        self.proxy_allow = getattr(options, "proxy_allow", None)
+        self.ws_max_size: int = getattr(options, "ws_max_size", 0)
+        self.proxy_protocol: str = getattr(options, "proxy_protocol", "off")
+        self.proxy_allow: Optional[AllowList] = getattr(options, "proxy_allow", None)
 
 
-class _Splits(collections.deque):
+class _Splits(_ChunkSplits):
     """aiohttp < 3.13.3 keeps chunk ends in a list it empties with pop(0):
     O(n^2) for a body of many tiny chunks (CVE-2025-69229). A deque whose
     pop(0) is popleft() makes it linear."""
 
-    def pop(self, index=-1):
+    def pop(self, index: int = -1) -> int:
         return self.popleft() if index == 0 else super().pop()
 
 
-class _Queue(collections.deque):
+class _Queue(_MessageQueue):
     """aiohttp's queue of parsed requests, telling the protocol when one is taken."""
 
-    def __init__(self, on_pop):
+    def __init__(self, on_pop: Callable[[], None]) -> None:
         super().__init__()
         self.on_pop = on_pop
 
-    def popleft(self):
+    def popleft(self) -> "_Message":
         item = super().popleft()
         self.on_pop()
         return item
 
 
 class GuardedRequestHandler(web_protocol.RequestHandler):
-    def __init__(self, manager, *, limits, log=None, **kwargs):
+    _messages: _Queue  # aiohttp's queue, ours (aiohttp's annotation of it is not a valid type)
+
+    def __init__(
+        self, manager: "Server", *, limits: Limits, log: Optional[logging.Logger] = None, **kwargs: Any
+    ) -> None:
         super().__init__(manager, **kwargs)
         self._limits = limits
         self._log = log or _LOG
@@ -120,35 +143,37 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
         self._cr = False  # the unfinished line ends in CR
         self._remaining = 0  # of the Content-Length body or the current chunk
         self._chunk_line = b""
-        self._payload = None
+        self._payload: Optional[StreamReader] = None
         self._held = b""  # read while held back (see _blocked)
         self._rejected = False
         self._now = 0.0
         self._head_start = 0.0
-        self._waited_since = None
-        self._ticker = None
-        self.environ_facts = None  # per-connection part of a WSGI environ (environ.py)
-        self.ws_frames = None  # checks a WebSocket client's frames (websocket.py)
-        self._proxy = None  # reads a PROXY header at the connection's start (proxy.py)
-        self.proxy_info = None  # what that header said (environ.py)
+        self._waited_since: Optional[float] = None
+        self._ticker: Optional[asyncio.TimerHandle] = None
+        self.environ_facts: Optional[Facts] = None  # per-connection part of a WSGI environ (environ.py)
+        self.ws_frames: Optional[FrameCheck] = None  # checks a WebSocket client's frames (websocket.py)
+        self._proxy: Optional[HeaderReader] = None  # reads a PROXY header at the connection's start (proxy.py)
+        self.proxy_info: Optional[Dict[str, Any]] = None  # what that header said (environ.py)
 
     # -- connection ------------------------------------------------------
-    def connection_made(self, transport):
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         limits = self._limits
         if limits.proxy_protocol != "off":
-            self._proxy = HeaderReader(limits.proxy_protocol, limits.proxy_allow, transport.get_extra_info("peername"))
+            # Options sets proxy_allow whenever proxy_protocol is on.
+            allow = cast("AllowList", limits.proxy_allow)
+            self._proxy = HeaderReader(limits.proxy_protocol, allow, transport.get_extra_info("peername"))
         self._now = self._head_start = self._loop.time()
         self._arm()  # the first request's head is due within head_timeout
 
-    def connection_lost(self, exc):
+    def connection_lost(self, exc: Optional[BaseException]) -> None:
         if self._ticker is not None:
             self._ticker.cancel()
             self._ticker = None
         self._held = b""
         super().connection_lost(exc)
 
-    def data_received(self, data):
+    def data_received(self, data: bytes) -> None:
         if self._rejected or self._force_close or self._close:
             return
         if not data:
@@ -175,11 +200,11 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
         if self._ticker is None and (self._state != _HEAD or self._head_started()):
             self._arm()
 
-    def _proxy_header(self, data):
+    def _proxy_header(self, data: bytes) -> bytes:
         """What follows the PROXY header (b"" while it is incomplete). Only
         the first bytes of a connection may hold one, as in gunicorn; its
         head_timeout runs from the connection's start."""
-        reader = self._proxy
+        reader = cast(HeaderReader, self._proxy)  # data_received calls this only with one
         try:
             rest = reader.feed(data)
         except ProxyRefused as exc:
@@ -192,7 +217,7 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
         return rest or b""
 
     # -- framing ---------------------------------------------------------
-    def _frame(self, data):
+    def _frame(self, data: bytes) -> None:
         pos, size = 0, len(data)
         while pos < size and not self._rejected:
             if self._blocked():
@@ -242,7 +267,7 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
                 pos = end
                 self._state = _HEAD
 
-    def _parse(self, piece):
+    def _parse(self, piece: bytes) -> "Optional[RawRequestMessage]":
         """Feed aiohttp's parser; the message it completed, if any."""
         count = self._request_count
         try:
@@ -265,7 +290,7 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
             return None
         return message
 
-    def _scan_head(self, data, pos):
+    def _scan_head(self, data: bytes, pos: int) -> int:
         """Index just past the blank line ending the head, or -1 (head goes on)."""
         limits = self._limits
         if not self._line and not self._lines and not self._leading:
@@ -335,15 +360,15 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
             if self._head > limits.head:
                 raise RequestRejected(431, "Request head larger than %d bytes" % limits.head)
 
-    def _refuse_bytes(self, data, start, end):
-        match = _FOLD_OR_CTL(data, start, end)
+    def _refuse_bytes(self, data: bytes, start: int, end: int) -> None:
+        match = cast("Match[bytes]", _FOLD_OR_CTL(data, start, end))  # the caller found one
         if match.group().startswith(b"\n"):
             if self._lines > 0 or match.start() > start:
                 raise RequestRejected(400, "Obsolete line folding in a header")
             return  # a leading empty line followed by a space: llhttp refuses it
         raise RequestRejected(400, "Control character %r in the request head" % match.group())
 
-    def _check(self, message):
+    def _check(self, message: "RawRequestMessage") -> None:
         """What llhttp accepts and gunicorn refuses, once the head is parsed."""
         if message.version not in _VERSIONS:
             raise RequestRejected(505, "HTTP version %d.%d not supported" % tuple(message.version))
@@ -361,7 +386,7 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
         if not (path.isascii() and path.isprintable()) or " " in path:  # only \x21-\x7e
             raise RequestRejected(400, "Invalid character in the request target")
 
-    def _start_body(self, message):
+    def _start_body(self, message: "RawRequestMessage") -> None:
         payload = self._messages[-1][1]
         self._payload = payload
         self._waited_since = None
@@ -385,7 +410,7 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
                 self._state = _BODY
                 self._remaining = int(length)
 
-    def _scan_chunked(self, data, pos):
+    def _scan_chunked(self, data: bytes, pos: int) -> int:
         """Index just past the end of a chunked body (trailers included), or -1."""
         size = len(data)
         while pos < size:
@@ -431,24 +456,24 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
         return -1
 
     # -- holding back ----------------------------------------------------
-    def _blocked(self):
+    def _blocked(self) -> bool:
         # Enough requests queued, or aiohttp paused its parser for a body the
         # app has not read yet (aiohttp >= 3.12 keeps the rest in the parser,
         # where a head fed now would not come out): hold bytes here instead.
         return len(self._messages) >= MAX_PIPELINED or self._reading_paused
 
-    def _pause_transport(self):
+    def _pause_transport(self) -> None:
         if self.transport is not None:
             try:
                 self.transport.pause_reading()
             except (AttributeError, NotImplementedError, RuntimeError):
                 pass
 
-    def _hold(self, rest):
+    def _hold(self, rest: bytes) -> None:
         self._held = rest + self._held if self._held else rest
         self._pause_transport()
 
-    def _release(self):
+    def _release(self) -> None:
         if not self._held or self._blocked() or self._rejected or self._force_close:
             return
         held, self._held = self._held, b""
@@ -465,16 +490,16 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
             except (AttributeError, NotImplementedError, RuntimeError):
                 pass
 
-    def resume_reading(self, *args, **kwargs):
+    def resume_reading(self, *args: Any, **kwargs: Any) -> None:
         super().resume_reading(*args, **kwargs)
         self._release()
 
-    def _taken(self):
+    def _taken(self) -> None:
         if self._held and len(self._messages) < MAX_PIPELINED:
             self._release()
 
     # -- refusing --------------------------------------------------------
-    def _reject(self, exc):
+    def _reject(self, exc: RequestRejected) -> None:
         self._rejected = True
         self._messages.append((web_protocol._ErrInfo(status=exc.status, exc=exc, message=exc.reason), EMPTY_PAYLOAD))
         self._request_count += 1
@@ -488,7 +513,13 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    def handle_error(self, request, status=500, exc=None, message=None):
+    def handle_error(
+        self,
+        request: web.BaseRequest,
+        status: int = 500,
+        exc: Optional[BaseException] = None,
+        message: Optional[str] = None,
+    ) -> web.StreamResponse:
         if status >= 500 and status != 505:
             return super().handle_error(request, status, exc, message)
         # gunicorn's line for a bad request: one line, no traceback.
@@ -500,12 +531,12 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
         response.force_close()
         return response
 
-    def _peer(self):
+    def _peer(self) -> str:
         peer = self.transport.get_extra_info("peername") if self.transport is not None else None
         return peer[0] if isinstance(peer, tuple) else peer or ""
 
     # -- timeouts --------------------------------------------------------
-    def _process_keepalive(self):
+    def _process_keepalive(self) -> None:
         # aiohttp's keep-alive timer closes a connection waiting for its next
         # request even while that request's head is arriving (keepalive made
         # a deadline for the head). A head in progress is GAIOHTTP_HEAD_TIMEOUT's.
@@ -514,15 +545,15 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
             return
         super()._process_keepalive()
 
-    def _head_started(self):
+    def _head_started(self) -> bool:
         """Bytes of a request head (or the empty lines or PROXY header before one) have come."""
         return bool(self._head or self._lines or self._leading or self._proxy is not None and self._proxy.buffer)
 
-    def _head_awaited(self, started):
+    def _head_awaited(self, started: bool) -> bool:
         """A head is due: one has started, or a new connection has sent nothing yet."""
         return started or (self._request_count == 0 and not self._messages)
 
-    def _arm(self):
+    def _arm(self) -> None:
         """Start the timer that enforces head_timeout / body_timeout, when
         this connection needs it: a request head or body is on its way, or a
         new connection has sent nothing yet. Between requests (keep-alive)
@@ -539,7 +570,7 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
             return
         self._ticker = self._loop.call_later(tick, self._tick)
 
-    def _tick(self):
+    def _tick(self) -> None:
         self._ticker = None
         if self.transport is None or self._force_close:
             return
@@ -574,9 +605,9 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
                 self._waited_since = None
         else:
             return
-        self._ticker = self._loop.call_later(limits.tick, self._tick)
+        self._ticker = self._loop.call_later(cast(float, limits.tick), self._tick)  # armed only with a tick
 
-    def _timed_out(self, what, seconds, setting, answer):
+    def _timed_out(self, what: str, seconds: float, setting: str, answer: bool) -> None:
         self._log.info(
             "Closing connection from ip=%s: %s not received within %ss (%s)", self._peer(), what, seconds, setting
         )

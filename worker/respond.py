@@ -3,9 +3,13 @@
 import datetime
 import re
 import time
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Optional, Sequence, Tuple, Union, cast
 
 from aiohttp import web
 from multidict import CIMultiDict
+
+if TYPE_CHECKING:
+    import asyncio
 
 #: CR, LF or NUL from an app would split the response (aiohttp < 3.13.4
 #: checks neither the reason phrase nor NUL: CVE-2026-34519).
@@ -16,18 +20,20 @@ class UnsafeResponse(ValueError):
     pass
 
 
-def make_response(status, headers, app=None):
+def make_response(status: Union[str, int], headers: Iterable[Tuple[Any, Any]], app: Any = None) -> web.StreamResponse:
     """An unprepared StreamResponse from WSGI-style ``status`` and ``headers``."""
+    code: int
+    reason: Optional[str]
     if isinstance(status, str):
-        code, _, reason = status.partition(" ")
-        code = int(code)
+        digits, _, reason = status.partition(" ")
+        code = int(digits)
         if _UNSAFE(reason):
             raise UnsafeResponse(
                 "The app %r returned a status line with CR, LF or NUL: %r. Remove them from the status." % (app, status)
             )
     else:
         code, reason = int(status), None
-    out = CIMultiDict()
+    out: CIMultiDict[str] = CIMultiDict()
     for name, value in headers:
         if isinstance(name, bytes):
             name, value = name.decode("latin-1"), value.decode("latin-1")
@@ -42,7 +48,7 @@ def make_response(status, headers, app=None):
     return web.StreamResponse(status=code, reason=reason or None, headers=out)
 
 
-def plain(status, text):
+def plain(status: int, text: str) -> web.Response:
     return web.Response(status=status, text=text, headers={"Connection": "close"})
 
 
@@ -51,21 +57,27 @@ class Exchange:
 
     __slots__ = ("request", "start", "status", "headers", "sent", "environ", "close", "prepared", "response", "gone")
 
-    def __init__(self, request):
+    def __init__(self, request: web.BaseRequest) -> None:
         self.request = request
         self.start = time.monotonic()
-        self.status = None
-        self.headers = ()
+        self.status: Union[str, int, None] = None
+        self.headers: Sequence[Tuple[Any, Any]] = ()
         self.sent = 0
-        self.environ = None
+        self.environ: Optional[Dict[str, Any]] = None
         self.close = False
         self.prepared = False
-        self.response = None
+        self.response: Optional[web.StreamResponse] = None
         #: Called with the request's task when the client goes away, instead
         #: of cancelling the task (a bridge that tells its app first).
-        self.gone = None
+        self.gone: Optional[Callable[[asyncio.Task[Any]], None]] = None
 
-    async def prepare(self, response, status, headers, body_follows=False):
+    async def prepare(
+        self,
+        response: web.StreamResponse,
+        status: Union[str, int, None],
+        headers: Sequence[Tuple[Any, Any]],
+        body_follows: bool = False,
+    ) -> None:
         """Send the status line and headers (Connection: close if last).
 
         ``body_follows``: the caller writes body bytes (or the end) at once,
@@ -81,7 +93,7 @@ class Exchange:
             response._send_headers_immediately = False
         await response.prepare(self.request)
 
-    def log(self, log):
+    def log(self, log: Any) -> None:
         req = self.request
         environ = self.environ or {
             "REQUEST_METHOD": req.method,
@@ -97,21 +109,21 @@ class Exchange:
         log.access(_LoggedResponse(self), _LoggedRequest(req), environ, elapsed)
 
 
-def _client_addr(request):
+def _client_addr(request: web.BaseRequest) -> Optional[str]:
     # A PROXY header's client, as in a WSGI environ (gunicorn logs REMOTE_ADDR).
-    info = getattr(request.protocol, "proxy_info", None)
+    info: Optional[Dict[str, Any]] = getattr(request.protocol, "proxy_info", None)
     if info is not None and info["client_addr"] is not None:
-        return info["client_addr"]
+        return cast(str, info["client_addr"])
     return request.remote
 
 
 class _LoggedResponse:
-    def __init__(self, exchange):
+    def __init__(self, exchange: Exchange) -> None:
         self.status = exchange.status or 0
         self.headers = list(exchange.headers)
         self.sent = exchange.sent
 
 
 class _LoggedRequest:
-    def __init__(self, request):
+    def __init__(self, request: web.BaseRequest) -> None:
         self.headers = [(k.upper(), v) for k, v in request.headers.items()]

@@ -6,12 +6,32 @@ import errno
 import functools
 import logging
 import socket
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, Iterable, List, Optional, Set, Tuple, cast
 
-from aiohttp import web_server
+from aiohttp import web, web_server
 
 from .pacing import Pacer
 from .protocol import GuardedRequestHandler, Limits, RequestRejected
 from .respond import Exchange, plain
+
+if TYPE_CHECKING:
+    from typing import Protocol  # Python 3.8+: for type checkers only
+
+    from .aiohttp_app import AiohttpAppBridge
+    from .apps import Bridge
+    from .options import Options
+
+    class Worker(Protocol):
+        """What the server asks of its worker (gunicorn's, or the dev server's stand-in)."""
+
+        log: Any  # gunicorn's Logger
+        cfg: Any  # gunicorn's Config
+
+        def max_requests_reached(self) -> None: ...
+
+
+#: The task serving a connection's current request, and its Exchange.
+_InFlight = Tuple["asyncio.Task[Any]", Exchange]
 
 
 class _Server(web_server.Server):
@@ -20,19 +40,25 @@ class _Server(web_server.Server):
     its bridge (``Exchange.gone``). Done here rather than with aiohttp's
     handler_cancellation, which 3.8 lacks."""
 
-    def __init__(self, handler, slots, limits, **kwargs):
+    def __init__(
+        self,
+        handler: Callable[[web.BaseRequest], Awaitable[web.StreamResponse]],
+        slots: asyncio.Semaphore,
+        limits: Limits,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(handler, **kwargs)
         self._slots = slots
         self._limits = limits
         self.loop = asyncio.get_event_loop()
-        self.in_flight = {}  # protocol -> (task, Exchange) of its current request
-        self.idle_since = {}  # protocol -> loop time its last request ended
+        self.in_flight: Dict[Any, _InFlight] = {}  # protocol -> (task, Exchange) of its current request
+        self.idle_since: Dict[Any, float] = {}  # protocol -> loop time its last request ended
 
-    def __call__(self):
+    def __call__(self) -> GuardedRequestHandler:
         # gunicorn's request rules on the raw bytes (protocol.py).
         return GuardedRequestHandler(self, loop=self._loop, limits=self._limits, **self._kwargs)
 
-    def connection_lost(self, handler, exc=None):
+    def connection_lost(self, handler: Any, exc: Optional[BaseException] = None) -> None:
         super().connection_lost(handler, exc)
         self._slots.release()
         self.idle_since.pop(handler, None)
@@ -45,8 +71,8 @@ class _Server(web_server.Server):
                 task.cancel()
 
 
-def _server_kwargs(options, log):
-    kwargs = {
+def _server_kwargs(options: "Options", log: Any) -> Dict[str, Any]:
+    kwargs: Dict[str, Any] = {
         "keepalive_timeout": float(options.keepalive),
         "max_line_size": options.limit_request_line,
         "max_field_size": options.limit_request_field_size,
@@ -60,7 +86,7 @@ def _server_kwargs(options, log):
     return kwargs
 
 
-async def _accept_one(loop, sock):
+async def _accept_one(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> socket.socket:
     """The next connection on ``sock``. Unlike loop.sock_accept, a cancel
     (stop accepting) never loses a connection the kernel already handed over:
     only the wait for readability is cancellable, accept() itself is not awaited."""
@@ -68,7 +94,7 @@ async def _accept_one(loop, sock):
         try:
             conn, _ = sock.accept()
         except (BlockingIOError, InterruptedError):
-            ready = loop.create_future()
+            ready: asyncio.Future[None] = loop.create_future()
             fd = sock.fileno()  # the listener may be closed by the time we stop
             loop.add_reader(fd, _set_ready, ready)
             try:
@@ -80,24 +106,24 @@ async def _accept_one(loop, sock):
             return conn
 
 
-def _set_ready(future):
+def _set_ready(future: "asyncio.Future[None]") -> None:
     if not future.done():
         future.set_result(None)
 
 
-def _forget(server, protocol, task):
+def _forget(server: _Server, protocol: Any, task: "asyncio.Future[Any]") -> None:
     entry = server.in_flight.get(protocol)
     if entry is not None and entry[0] is task:
         del server.in_flight[protocol]
         server.idle_since[protocol] = server.loop.time()
 
 
-def _client_gone(request):
+def _client_gone(request: web.BaseRequest) -> bool:
     transport = request.transport
     return transport is None or transport.is_closing()
 
 
-def _hooks_set(cfg, log):
+def _hooks_set(cfg: Any, log: Any) -> bool:
     """False when pre_request and post_request are gunicorn's own defaults
     (a debug line and nothing) and that debug line would not be written:
     then no hook request is built per request."""
@@ -113,7 +139,7 @@ def _hooks_set(cfg, log):
 class HookRequest:
     """What gunicorn's pre_request/post_request hooks read of a request."""
 
-    def __init__(self, request):
+    def __init__(self, request: web.BaseRequest) -> None:
         self._request = request
         self.method = request.method
         self.uri = request.raw_path
@@ -122,16 +148,16 @@ class HookRequest:
         self.version = tuple(request.version)
 
     @property
-    def headers(self):  # built only if a hook reads it
+    def headers(self) -> List[Tuple[str, str]]:  # built only if a hook reads it
         return [(k.upper(), v) for k, v in self._request.headers.items()]
 
     @property
-    def scheme(self):
+    def scheme(self) -> str:
         return self._request.scheme
 
 
 class HTTPServer:
-    def __init__(self, worker, bridge, options):
+    def __init__(self, worker: "Worker", bridge: "Bridge", options: "Options") -> None:
         self.worker = worker
         self.bridge = bridge
         self.options = options
@@ -142,23 +168,24 @@ class HTTPServer:
         self.slots = asyncio.Semaphore(options.worker_connections)
         kwargs = _server_kwargs(options, worker.log)
         if getattr(bridge, "request_factory", None) is not None:
-            kwargs["request_factory"] = bridge.request_factory  # aiohttp Applications' web.Request
+            # aiohttp Applications' web.Request (only their bridge has one)
+            kwargs["request_factory"] = cast("AiohttpAppBridge", bridge).request_factory
         limits = Limits(options)
         limits.websockets = hasattr(bridge, "close_websockets")
         self.server = _Server(self.handle, self.slots, limits, **kwargs)
-        self._accepting = []
-        self._connecting = set()
+        self._accepting: List[asyncio.Task[None]] = []
+        self._connecting: Set[asyncio.Task[None]] = set()
         self.draining = False
         self.restarting = False  # max_requests reached: the worker ends to be replaced
         self.pacer = Pacer(asyncio.get_event_loop())
 
     # -- connections ---------------------------------------------------
-    def start(self, sockets):
+    def start(self, sockets: Iterable[Any]) -> None:
         loop = asyncio.get_event_loop()
         for sock in sockets:
             self._accepting.append(loop.create_task(self._accept(sock)))
 
-    async def _accept(self, listener):
+    async def _accept(self, listener: Any) -> None:
         loop = asyncio.get_event_loop()
         sock = listener.sock if hasattr(listener, "sock") else listener
         sock.setblocking(False)
@@ -183,21 +210,24 @@ class HTTPServer:
             self._connecting.add(task)
             task.add_done_callback(self._connecting.discard)
 
-    async def _connect(self, conn):
+    async def _connect(self, conn: socket.socket) -> None:
         loop = asyncio.get_event_loop()
         try:
-            await loop.connect_accepted_socket(self.server, sock=conn, ssl=self.options.ssl_context)
+            # Every loop has it (uvloop's too); typeshed lists it on BaseEventLoop only.
+            await loop.connect_accepted_socket(  # type: ignore[attr-defined]
+                self.server, sock=conn, ssl=self.options.ssl_context
+            )
         except Exception as exc:  # TLS handshake failure and the like
             conn.close()
             self.slots.release()
             self.log.debug("Connection setup failed: %r", exc)
 
-    def stop_accepting(self):
+    def stop_accepting(self) -> None:
         for task in self._accepting:
             task.cancel()
         self._accepting = []
 
-    async def shutdown(self, sockets, timeout, ws_code=1001):
+    async def shutdown(self, sockets: Iterable[Any], timeout: float, ws_code: int = 1001) -> None:
         """Stop accepting, close the listeners, send open WebSockets a close
         frame with ``ws_code``, let in-flight requests (and WebSocket apps)
         finish within ``timeout``, then cancel them."""
@@ -214,7 +244,7 @@ class HTTPServer:
             self.server.pre_shutdown()  # stops reading from every connection: only now
         await self.server.shutdown(max(deadline - loop.time(), 0.1))
 
-    async def _drain(self, deadline):
+    async def _drain(self, deadline: float) -> None:
         """Wait for the requests in flight (aiohttp's own shutdown stops
         reading from every connection at once, cutting off request bodies
         still being uploaded), and close idle connections."""
@@ -257,7 +287,7 @@ class HTTPServer:
                 await asyncio.wait(busy, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
 
     # -- requests ------------------------------------------------------
-    async def handle(self, request):
+    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         self.requests += 1
         exchange = Exchange(request)
         if self.requests >= self.options.max_requests:
@@ -272,7 +302,7 @@ class HTTPServer:
             self.cfg.pre_request(self.worker, hook_request)
         in_flight = self.server.in_flight
         protocol = request.protocol
-        task = asyncio.current_task()
+        task = cast("asyncio.Task[Any]", asyncio.current_task())  # aiohttp's task for the request
         in_flight[protocol] = (task, exchange)
         # Forgotten once aiohttp has also written what we return, not before:
         # a draining worker must not close the connection under it.
@@ -319,7 +349,7 @@ class HTTPServer:
             response.force_close()
         return response
 
-    def _finished(self, hook_request, exchange):
+    def _finished(self, hook_request: Optional[HookRequest], exchange: Exchange) -> None:
         if hook_request is not None:
             try:
                 self.cfg.post_request(self.worker, hook_request, exchange.environ or {}, exchange)

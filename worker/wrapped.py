@@ -8,9 +8,14 @@ application), serves the wrapper through it: the wrapper runs on the request's
 thread and the application's views are still awaited on the loop.
 """
 
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+
 from async_legacy.coroutine_wsgi import is_coroutine_wsgi_app
 
-from .wsgi import CoroutineWSGIBridge
+from .wsgi import CoroutineWSGIBridge, _StartResponse
+
+if TYPE_CHECKING:
+    from .options import Options
 
 #: Where WSGI middleware keep the application they wrap: WhiteNoise, Django's
 #: StaticFilesHandler and dj-static (application), sentry-sdk and werkzeug
@@ -21,12 +26,12 @@ ATTRIBUTES = ("application", "app", "wsgi", "wsgi_app", "__wrapped__")
 DEPTH = 8
 
 
-def wrapped_app(app):
+def wrapped_app(app: Any) -> Any:
     """The coroutine-WSGI application inside WSGI middleware ``app``, or None."""
     level = [app]
     seen = {id(app)}
     for _ in range(DEPTH):
-        inner_level = []
+        inner_level: List[Any] = []
         for outer in level:
             for name in ATTRIBUTES:
                 try:
@@ -48,15 +53,15 @@ def wrapped_app(app):
 class WrappedBridge(CoroutineWSGIBridge):
     kind = "WSGI middleware around coroutine WSGI"
 
-    def __init__(self, wrapper, inner, options):
+    def __init__(self, wrapper: Callable[..., Any], inner: Any, options: "Options") -> None:
         super().__init__(wrapper, options)
         self.inner = inner
 
-    async def call_app(self, environ, start):
+    async def call_app(self, environ: Dict[str, Any], start: _StartResponse) -> Any:
         return await self.inner.serve_wrapped(self.app, environ, start)
 
 
-def bridge_for_wrapper(app, options):
+def bridge_for_wrapper(app: Any, options: "Options") -> Optional[WrappedBridge]:
     """A bridge for ``app`` if it wraps a coroutine-WSGI application, else None.
 
     Raises TypeError, naming both, when the wrapped application cannot be

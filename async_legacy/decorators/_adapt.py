@@ -22,7 +22,7 @@ Sync views always get Django's own decorator, unchanged.
 """
 
 import functools
-from typing import Any, Callable, Optional, Type
+from typing import Any, Callable, Dict, Optional, Tuple, Type
 
 from .._typing import ViewT
 from ..compat import iscoroutinefunction, view_middleware
@@ -61,7 +61,7 @@ def after(django_decorator: DjangoDecorator, check: Optional[str] = None) -> Cal
             return django_decorator(view_func)
 
         @functools.wraps(view_func)
-        async def _view_wrapper(*args, **kwargs):
+        async def _view_wrapper(*args: Any, **kwargs: Any) -> Any:
             if check:
                 check_request(args[0] if args else None, check)
             response = await view_func(*args, **kwargs)
@@ -86,7 +86,7 @@ def gate(django_decorator: DjangoDecorator, blocking: bool = True) -> Callable[[
             return django_decorator(view_func)
 
         @functools.wraps(view_func)
-        async def _view_wrapper(request, *args, **kwargs):
+        async def _view_wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
             if blocking:
                 answer = await run_sync(check, request, *args, **kwargs)
             else:
@@ -114,7 +114,7 @@ def middleware(
             return django_decorator(view_func)
         hooks = view_middleware(middleware_class, view_func, m_args, m_kwargs)
 
-        def before(request, args, kwargs):
+        def before(request: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
             if hasattr(hooks, "process_request"):
                 result = hooks.process_request(request)
                 if result is not None:
@@ -123,12 +123,12 @@ def middleware(
                 return hooks.process_view(request, view_func, args, kwargs)
             return None
 
-        def on_exception(request, exception):
+        def on_exception(request: Any, exception: Exception) -> Any:
             if hasattr(hooks, "process_exception"):
                 return hooks.process_exception(request, exception)
             return None
 
-        def finish(request, response):
+        def finish(request: Any, response: Any) -> Any:
             if hasattr(response, "render") and callable(response.render):
                 if hasattr(hooks, "process_template_response"):
                     response = hooks.process_template_response(request, response)
@@ -141,7 +141,7 @@ def middleware(
             return response
 
         @functools.wraps(view_func)
-        async def _view_wrapper(request, *args, **kwargs):
+        async def _view_wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
             # Cache lookups, session reads (CSRF_USE_SESSIONS) and the request
             # body read by CSRF checks are blocking work: off the loop.
             result = await run_sync(before, request, args, kwargs)

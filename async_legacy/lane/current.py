@@ -2,19 +2,27 @@
 
 import contextvars
 import threading
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Optional, TypeVar, Union
 
 from asgiref.sync import AsyncToSync
 
 from .threads import _thread
 
+if TYPE_CHECKING:
+    from .request import Lane
+    from .testing import ThreadSensitiveLane
+    from .threads import _LaneThread
+
+    #: What a request's lane is: a pool's, or the test client's.
+    AnyLane = Union[Lane, ThreadSensitiveLane]
+
 #: The lane of the request the current task serves (None outside a request).
-current_lane = contextvars.ContextVar("async_legacy.lane", default=None)
+current_lane: "contextvars.ContextVar[Optional[AnyLane]]" = contextvars.ContextVar("async_legacy.lane", default=None)
 
 _T = TypeVar("_T")
 
 
-def request_thread():
+def request_thread() -> threading.Thread:
     """The thread that stands for the current request's thread.
 
     On a lane thread, itself. On the event loop, inside a request that holds a
@@ -25,13 +33,13 @@ def request_thread():
     """
     if getattr(_thread, "current", None) is None:
         lane = current_lane.get()
-        worker = getattr(lane, "_worker", None)
+        worker: Optional[_LaneThread] = getattr(lane, "_worker", None)
         if worker is not None:
             return worker.thread
     return threading.current_thread()
 
 
-def active_lane():
+def active_lane() -> "Optional[AnyLane]":
     """The lane ``run_sync`` sends blocking work to now, or None (asgiref's thread-sensitive mode)."""
     lane = current_lane.get()
     if lane is not None and not lane.closed and getattr(AsyncToSync.executors, "current", None) is None:
@@ -55,7 +63,8 @@ async def run_sync(func: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
     return await _thread_sensitive(func, *args, **kwargs)
 
 
-def _thread_sensitive(func, *args, **kwargs):
+def _thread_sensitive(func: Callable[..., _T], *args: Any, **kwargs: Any) -> Awaitable[_T]:
     from asgiref.sync import sync_to_async
 
-    return sync_to_async(func, thread_sensitive=True)(*args, **kwargs)
+    call: Callable[..., Awaitable[_T]] = sync_to_async(func, thread_sensitive=True)
+    return call(*args, **kwargs)

@@ -5,15 +5,22 @@ back to it after)."""
 import functools
 import logging
 import threading
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple, TypeVar
 
 from .threads import _thread
+
+if TYPE_CHECKING:
+    import asyncio
+    import contextvars
 
 logger = logging.getLogger("async_legacy")
 
 _MISSING = object()
 
+_T = TypeVar("_T")
 
-def _deliver(fut, ok, value):
+
+def _deliver(fut: "asyncio.Future[Any]", ok: bool, value: Any) -> None:
     if fut.cancelled():
         return
     if ok:
@@ -22,7 +29,7 @@ def _deliver(fut, ok, value):
         fut.set_exception(value)
 
 
-def _handling(exc, func, *args, **kwargs):
+def _handling(exc: BaseException, func: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
     # Django's exception helpers end in a bare ``raise``: give them an
     # active exception, as they would have in the sync handler.
     try:
@@ -31,7 +38,14 @@ def _handling(exc, func, *args, **kwargs):
         return func(*args, **kwargs)
 
 
-def _in_request_context(ctx, caller, exc, func, args, kwargs):
+def _in_request_context(
+    ctx: "contextvars.Context",
+    caller: "contextvars.Context",
+    exc: Optional[BaseException],
+    func: Callable[..., _T],
+    args: Tuple[Any, ...],
+    kwargs: Dict[str, Any],
+) -> _T:
     """On a lane thread: run ``func`` in the request's context ``ctx``.
 
     A job nested in another job of the same request (a middleware frame
@@ -51,7 +65,13 @@ def _in_request_context(ctx, caller, exc, func, args, kwargs):
         entered.pop()
 
 
-def _up_to_date(caller, exc, func, args, kwargs):
+def _up_to_date(
+    caller: "contextvars.Context",
+    exc: Optional[BaseException],
+    func: Callable[..., _T],
+    args: Tuple[Any, ...],
+    kwargs: Dict[str, Any],
+) -> _T:
     # What the caller's task set since the request's last job, then the job.
     for var, value in caller.items():
         if var.get(_MISSING) is not value:
@@ -61,7 +81,7 @@ def _up_to_date(caller, exc, func, args, kwargs):
     return _handling(exc, func, *args, **kwargs)
 
 
-def _site(func):
+def _site(func: Callable[..., Any]) -> object:
     """What identifies a kind of job: the code it runs (bound methods,
     partials and per-request closures of one function share it)."""
     while isinstance(func, functools.partial):
@@ -99,8 +119,21 @@ class _Job:
     # func, args, kwargs, first. Written by the lane thread before it
     # releases ``done`` or wakes ``fut``, read by the loop after: ok, value.
     # Guarded by ``guard``: fut (set by the loop), finished (set by the thread).
+    fut: "Optional[asyncio.Future[Any]]"
+    ok: bool
+    value: Any
 
-    def __init__(self, loop, ctx, caller, exc, func, args, kwargs, first=None):
+    def __init__(
+        self,
+        loop: "asyncio.AbstractEventLoop",
+        ctx: "contextvars.Context",
+        caller: "contextvars.Context",
+        exc: Optional[BaseException],
+        func: Callable[..., Any],
+        args: Tuple[Any, ...],
+        kwargs: Dict[str, Any],
+        first: Optional[Callable[[], object]] = None,
+    ) -> None:
         self.loop, self.ctx, self.exc, self.func, self.args, self.kwargs = loop, ctx, exc, func, args, kwargs
         self.caller = caller  # a copy of the caller's context when it submitted the job
         self.first = first  # the thread's on_acquire hygiene, when this is its first job
@@ -110,7 +143,7 @@ class _Job:
         self.fut = None
         self.finished = False
 
-    def __call__(self):
+    def __call__(self) -> None:
         if self.first is not None:
             _hygiene(self.first)
         try:
@@ -134,12 +167,12 @@ class _Job:
         except RuntimeError:  # the loop is closed: nobody is waiting any more
             pass
 
-    def outcome(self):
+    def outcome(self) -> Any:
         if self.ok:
             return self.value
         raise self.value
 
-    async def wake_me(self):
+    async def wake_me(self) -> Any:
         """Await the outcome through the loop."""
         fut = self.loop.create_future()
         with self.guard:
@@ -152,19 +185,19 @@ class _Job:
         return await fut
 
 
-def _restore_context(ctx):
+def _restore_context(ctx: "contextvars.Context") -> None:
     """Copy what a job changed in its context copy back into the task's."""
     for var, value in ctx.items():
         if var.get(_MISSING) is not value:
             var.set(value)
 
 
-def _after(first, func, *args, **kwargs):
+def _after(first: Callable[[], object], func: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
     first()
     return func(*args, **kwargs)
 
 
-def _hygiene(func):
+def _hygiene(func: Callable[[], object]) -> None:
     # Queued on its own when a request takes a thread: an error must not end the thread.
     try:
         func()

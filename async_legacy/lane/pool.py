@@ -5,10 +5,14 @@ import functools
 import threading
 import time
 from collections import deque
+from typing import TYPE_CHECKING, Callable, Deque, List, Optional, Set, cast
 
 from .. import conf
 from .jobs import _hygiene
 from .threads import _LaneThread
+
+if TYPE_CHECKING:
+    from .request import Lane
 
 #: Threads a pool keeps however long they stay unused.
 KEEP_THREADS = 32
@@ -28,14 +32,14 @@ class LanePool:
 
     def __init__(
         self,
-        size,
-        on_acquire=None,
-        on_release=None,
-        idle=0.005,
-        holds=None,
-        affinity=True,
-        on_retire=None,
-    ):
+        size: int,
+        on_acquire: Optional[Callable[[], object]] = None,
+        on_release: Optional[Callable[[], object]] = None,
+        idle: float = 0.005,
+        holds: Optional[Callable[[], object]] = None,
+        affinity: bool = True,
+        on_retire: Optional[Callable[[], object]] = None,
+    ) -> None:
         # Checked here too: tests and embedders make pools without settings.
         size = conf.check("ASYNC_LEGACY_THREADS", size)
         idle = conf.check("ASYNC_LEGACY_THREAD_IDLE", idle)
@@ -57,32 +61,33 @@ class LanePool:
         #: (an open DB connection). None: it always has.
         self.holds = holds
         # Guarded by _lock: _threads, _free, _waiters, _created.
-        self._threads = []
-        self._free = []
-        self._waiters = deque()
+        self._threads: List[_LaneThread] = []
+        self._free: List[_LaneThread] = []
+        self._waiters: Deque[asyncio.Future[_LaneThread]] = deque()
         self._created = 0
         self._lock = threading.Lock()
         #: Lanes holding a thread they left idle (loop thread only): asked to
         #: give it back early when a request starts waiting for one.
-        self._idlers = set()
-        self._reap_loop = None  # the loop whose timer retires unused threads, while one is set (loop thread only)
+        self._idlers: Set[Lane] = set()
+        # The loop whose timer retires unused threads, while one is set (loop thread only).
+        self._reap_loop: Optional[asyncio.AbstractEventLoop] = None
 
     @property
-    def busy(self):
+    def busy(self) -> int:
         with self._lock:
             return len(self._threads) - len(self._free)
 
     @property
-    def threads(self):
+    def threads(self) -> int:
         """Threads the pool has now (busy or free)."""
         return len(self._threads)
 
     @property
-    def contended(self):
+    def contended(self) -> bool:
         """True while a request waits for a thread."""
         return bool(self._waiters)
 
-    async def acquire(self):
+    async def acquire(self) -> _LaneThread:
         with self._lock:
             if self._free:
                 return self._free.pop()
@@ -94,7 +99,7 @@ class LanePool:
                     self._reap_loop = asyncio.get_event_loop()
                     self._reap_loop.call_later(RETIRE_AFTER, self._reap)
                 return worker
-            fut = asyncio.get_event_loop().create_future()
+            fut: asyncio.Future[_LaneThread] = asyncio.get_event_loop().create_future()
             self._waiters.append(fut)
         for lane in list(self._idlers):
             lane.on_contention()
@@ -105,7 +110,7 @@ class LanePool:
                 self.release(fut.result())
             raise
 
-    def release(self, worker):
+    def release(self, worker: _LaneThread) -> None:
         """Give a thread back (any thread may call this)."""
         with self._lock:
             while self._waiters:
@@ -124,7 +129,7 @@ class LanePool:
             worker.freed_at = time.monotonic()
             self._free.append(worker)
 
-    def _reap(self):
+    def _reap(self) -> None:
         """On the loop: threads beyond KEEP_THREADS unused for RETIRE_AFTER exit."""
         retired = []
         with self._lock:
@@ -140,18 +145,19 @@ class LanePool:
                 worker.jobs.put(functools.partial(_hygiene, self.on_retire))
             worker.jobs.put(None)
         if more:
-            self._reap_loop.call_later(RETIRE_AFTER / 4, self._reap)
+            # Set: this runs on the timer of that loop.
+            cast(asyncio.AbstractEventLoop, self._reap_loop).call_later(RETIRE_AFTER / 4, self._reap)
         else:
             self._reap_loop = None
 
-    def _release_after_hygiene(self, worker):
+    def _release_after_hygiene(self, worker: _LaneThread) -> None:
         try:
             if self.on_release is not None:
                 self.on_release()
         finally:
             self.release(worker)
 
-    def _hand_over(self, fut, worker):
+    def _hand_over(self, fut: "asyncio.Future[_LaneThread]", worker: _LaneThread) -> None:
         if fut.done():
             self.release(worker)
         else:

@@ -5,6 +5,10 @@ request's other jobs."""
 import asyncio
 import queue
 import threading
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+if TYPE_CHECKING:
+    from .pool import LanePool
 
 #: Per thread: ``current``, the _LaneThread running there; ``entered``, the
 #: request contexts entered on it (jobs nested in a job of the same request).
@@ -12,25 +16,26 @@ import threading
 _thread = threading.local()
 
 
-def _noop():
+def _noop() -> None:
     pass
 
 
 class _StartedEvent(threading.Event):
     """A Thread's ``_started`` whose ``wait()`` (in ``Thread.start()``) does not block."""
 
-    def wait(self, timeout=None):
+    def wait(self, timeout: Optional[float] = None) -> bool:
         return True
 
 
 class _LaneThread:
     """One pooled thread with its own job queue."""
 
-    def __init__(self, pool, index):
+    def __init__(self, pool: "LanePool", index: int) -> None:
         self.pool = pool  # set once
         #: Any thread puts (the loop, the pool's release, a job queuing the
         #: next); only this thread gets. SimpleQueue is the synchronisation.
-        self.jobs = queue.SimpleQueue()
+        #: None ends the thread.
+        self.jobs: queue.SimpleQueue[Optional[Callable[[], object]]] = queue.SimpleQueue()
         #: False only when a job just ended leaving nothing for the release
         #: hygiene (LanePool's ``holds``): the thread can go back without a trip.
         #: Written by the thread at a job's end, read on the loop after the
@@ -42,10 +47,10 @@ class _LaneThread:
         # Thread.start() waits until the new thread has run its first lines:
         # 0.25 ms of the loop's time each, 0.25 s for a burst of 1000 requests
         # that each start one. Jobs queue until it runs, so the loop need not wait.
-        self.thread._started = _StartedEvent()
+        self.thread._started = _StartedEvent()  # type: ignore[attr-defined]  # Thread's private start event
         self.thread.start()
 
-    def _main(self):
+    def _main(self) -> None:
         _thread.current = self
         while True:
             job = self.jobs.get()
@@ -57,10 +62,10 @@ class _LaneThread:
             # context, lane and result) until the next one.
             job = None
 
-    def serve_until(self, call):
+    def serve_until(self, call: "_Call") -> Any:
         """Run queued jobs on this thread until ``call`` (a :class:`_Call`) is done."""
         while not call.done:
-            self.jobs.get()()
+            self.jobs.get()()  # type: ignore[misc]  # None only ends a free thread, not one serving
             self.dirty = True  # the job that waits here goes on
         if call.cancelled:
             # The request was cancelled (its client left): asyncio's
@@ -72,7 +77,7 @@ class _LaneThread:
             raise call.error
         return call.value
 
-    def note_clean(self):
+    def note_clean(self) -> None:
         """At a job's end, before its caller learns of it: may the thread go back without hygiene?"""
         holds = self.pool.holds
         if holds is None:
@@ -92,17 +97,21 @@ class _Call:
 
     __slots__ = ("worker", "task", "done", "cancelled", "error", "value")
 
-    def __init__(self, worker):
+    task: "Optional[asyncio.Task[Any]]"
+    error: Optional[BaseException]
+    value: Any
+
+    def __init__(self, worker: _LaneThread) -> None:
         self.worker = worker
         self.task = None
         self.done = self.cancelled = False
         self.error = self.value = None
 
-    def cancel(self):
+    def cancel(self) -> None:
         self.cancelled = True  # also when the task has not started yet
         if self.task is not None:
             self.task.cancel()
 
-    def finish(self):
+    def finish(self) -> None:
         self.done = True
         self.worker.jobs.put(_noop)  # wakes the thread in serve_until

@@ -1,6 +1,11 @@
 """The wait policy: when the loop waits for a lane job in place instead of
 returning to its queue (see the package doc). Only the loop's thread uses it."""
 
+from typing import TYPE_CHECKING, Dict
+
+if TYPE_CHECKING:
+    import threading
+
 #: Seconds the loop waits in place for a job of a kind known to be quick.
 _IN_PLACE = 0.0005
 
@@ -19,11 +24,11 @@ class _InPlace:
     WINDOW = 64
     PAUSE = 1024
 
-    def __init__(self):
-        self.slow = {}  # {kind of job: runs left to await through the loop}
+    def __init__(self) -> None:
+        self.slow: Dict[object, int] = {}  # {kind of job: runs left to await through the loop}
         self.tried = self.missed = self.paused = 0
 
-    def worth_trying(self, site):
+    def worth_trying(self, site: object) -> bool:
         if self.paused:
             self.paused -= 1
             return False
@@ -36,7 +41,7 @@ class _InPlace:
             self.slow[site] = left - 1
         return False
 
-    def wait(self, lock, site):
+    def wait(self, lock: "threading.Lock", site: object) -> bool:
         """Wait up to _IN_PLACE for ``lock``; True if it was released in time."""
         done = lock.acquire(timeout=_IN_PLACE)
         if not done:

@@ -7,7 +7,7 @@ meaning, so the browsable API, OPTIONS metadata and schema generation, which
 call them, keep working.
 """
 
-from typing import Any, List, Optional
+from typing import Any, List, Optional, cast
 
 from rest_framework import generics as drf_generics
 from rest_framework.generics import get_object_or_404  # noqa: F401 - DRF's, re-exported
@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 
-class GenericAPIView(views.APIView, drf_generics.GenericAPIView):
+class GenericAPIView(views.APIView, drf_generics.GenericAPIView):  # type: ignore[type-arg]  # generic in the stubs only
     """DRF's GenericAPIView, with the async sister methods."""
 
     # -- which steps need the loop ---------------------------------------
@@ -111,14 +111,14 @@ class GenericAPIView(views.APIView, drf_generics.GenericAPIView):
         if paginator is None:
             return None
         if iscoroutinefunction(getattr(paginator, "apaginate_queryset", None)):
-            return await paginator.apaginate_queryset(queryset, self.request, view=self)
+            return cast(Optional[List[Any]], await paginator.apaginate_queryset(queryset, self.request, view=self))
         return await run_sync(paginator.paginate_queryset, queryset, self.request, view=self)
 
     async def get_apaginated_response(self, data: Any) -> Response:
         paginator = self.paginator
         assert paginator is not None
         if iscoroutinefunction(getattr(paginator, "get_apaginated_response", None)):
-            return await paginator.get_apaginated_response(data)
+            return cast(Response, await paginator.get_apaginated_response(data))
         return await run_sync(paginator.get_paginated_response, data)
 
 

@@ -14,7 +14,7 @@ through its ``a*`` hook: ``aget_object``, ``afilter_queryset``,
 DRF's sync methods keep their meaning.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from rest_framework import mixins as drf_mixins
 from rest_framework import status
@@ -49,11 +49,11 @@ async def adata(serializer: Any) -> Any:
     return await run_sync(lambda: serializer.data)
 
 
-async def avalidate(serializer: Any) -> None:
+async def avalidate(serializer: Any) -> bool:
     """``is_valid(raise_exception=True)`` off the loop (``ais_valid`` if there is one)."""
     if hasattr(serializer, "ais_valid"):
-        return await serializer.ais_valid(raise_exception=True)
-    return await run_sync(serializer.is_valid, raise_exception=True)
+        return cast(bool, await serializer.ais_valid(raise_exception=True))
+    return cast(bool, await run_sync(serializer.is_valid, raise_exception=True))
 
 
 def _parsed_serializer(view: Any, request: Request, **kwargs: Any) -> Any:
@@ -84,7 +84,7 @@ class ListModelMixin(drf_mixins.ListModelMixin):
         page = await self.apaginate_queryset(queryset)
         if page is not None:
             serializer = self.get_serializer(page, many=True)
-            return await self.get_apaginated_response(await adata(serializer))
+            return cast(Response, await self.get_apaginated_response(await adata(serializer)))
         serializer = self.get_serializer(queryset, many=True)
         return Response(await adata(serializer))
 

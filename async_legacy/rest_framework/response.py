@@ -39,7 +39,7 @@ def _guarded_encoder(encoder_class: Any) -> Any:
     except KeyError:
         pass
 
-    class Guarded(encoder_class):
+    class Guarded(encoder_class):  # type: ignore[misc]  # whichever encoder the renderer has
         def default(self, obj: Any) -> Any:
             if isinstance(obj, _PLAIN):
                 return super().default(obj)

@@ -76,21 +76,21 @@ class AsyncSerializerMixin:
         return serializer
 
 
-class BaseSerializer(AsyncSerializerMixin, drf_serializers.BaseSerializer):  # type: ignore[no-redef]  # extends DRF's
+class BaseSerializer(AsyncSerializerMixin, drf_serializers.BaseSerializer):  # type: ignore[no-redef,type-arg]  # extends DRF's (generic in the stubs only)
     pass
 
 
-class Serializer(AsyncSerializerMixin, drf_serializers.Serializer):  # type: ignore[no-redef]  # extends DRF's
+class Serializer(AsyncSerializerMixin, drf_serializers.Serializer):  # type: ignore[no-redef,type-arg]  # extends DRF's (generic in the stubs only)
     pass
 
 
-class ListSerializer(AsyncSerializerMixin, drf_serializers.ListSerializer):  # type: ignore[no-redef]  # extends DRF's
+class ListSerializer(AsyncSerializerMixin, drf_serializers.ListSerializer):  # type: ignore[no-redef,type-arg]  # extends DRF's (generic in the stubs only)
     pass
 
 
-class ModelSerializer(AsyncSerializerMixin, drf_serializers.ModelSerializer):  # type: ignore[no-redef]  # extends DRF's
+class ModelSerializer(AsyncSerializerMixin, drf_serializers.ModelSerializer):  # type: ignore[no-redef,type-arg]  # extends DRF's (generic in the stubs only)
     pass
 
 
-class HyperlinkedModelSerializer(AsyncSerializerMixin, drf_serializers.HyperlinkedModelSerializer):  # type: ignore[no-redef]  # extends DRF's
+class HyperlinkedModelSerializer(AsyncSerializerMixin, drf_serializers.HyperlinkedModelSerializer):  # type: ignore[no-redef,type-arg]  # extends DRF's (generic in the stubs only)
     pass

@@ -23,7 +23,7 @@ runs before its handler.
 
 import functools
 import inspect
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, Optional, cast
 
 from django.http import HttpRequest
 from rest_framework import exceptions, permissions
@@ -130,7 +130,7 @@ class APIView(drf_views.APIView):
         return super().get_content_negotiator()
 
     def dispatches_async(self) -> bool:
-        return type(self).view_is_async
+        return cast(bool, type(self).view_is_async)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if self.dispatches_async():
@@ -250,7 +250,7 @@ class APIView(drf_views.APIView):
                 exc.auth_header = auth_header
             else:
                 exc.status_code = 403
-        response = await handler(exc, self.get_exception_handler_context())
+        response: Optional[Response] = await handler(exc, self.get_exception_handler_context())
         if response is None:
             self.raise_uncaught_exception(exc)
         response.exception = True

@@ -14,6 +14,7 @@ the first app providing a command wins.
 import os
 import sys
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, Union
 
 from django.apps import apps
 from django.conf import settings
@@ -23,6 +24,11 @@ from django.utils import autoreload
 from ...compat import NATIVE_ASYNC
 from ...coroutine_wsgi import is_coroutine_wsgi_app
 
+if TYPE_CHECKING:
+    from django.core.handlers.wsgi import WSGIHandler
+
+    from ...devstatic import StaticFilesFirst as _StaticFilesFirst
+
 if apps.is_installed("django.contrib.staticfiles"):
     from django.contrib.staticfiles.management.commands.runserver import Command as BaseCommand
 else:
@@ -31,11 +37,19 @@ else:
 
 class Command(BaseCommand):
     help = BaseCommand.help + " Coroutine views are awaited concurrently (async_legacy)."
+    # Set by Django's handle() (not in the stubs).
+    addr: str
+    port: str
+    use_ipv6: bool
+    _raw_ipv6: bool
 
-    def get_handler(self, *args, **options):
+    # A coroutine-WSGI app on the legacy path; Django's own server is not used there.
+    def get_handler(  # type: ignore[override]
+        self, *args: Any, **options: Any
+    ) -> "Union[WSGIHandler, _StaticFilesFirst]":
         if NATIVE_ASYNC:
             return super().get_handler(*args, **options)
-        app = get_internal_wsgi_application()
+        app: Union[WSGIHandler, _StaticFilesFirst] = get_internal_wsgi_application()
         if not is_coroutine_wsgi_app(app):
             # wsgi.py still has Django's WSGIHandler (check async_legacy.W003 says so).
             from ...handler import AsyncDjangoApplication
@@ -48,7 +62,7 @@ class Command(BaseCommand):
             app = StaticFilesFirst(app)
         return app
 
-    def inner_run(self, *args, **options):
+    def inner_run(self, *args: Any, **options: Any) -> None:
         if NATIVE_ASYNC:
             return super().inner_run(*args, **options)
         from async_legacy.worker.devserver import serve
