@@ -115,6 +115,8 @@ class _Splits(_ChunkSplits):
 class _Queue(_MessageQueue):
     """aiohttp's queue of parsed requests, telling the protocol when one is taken."""
 
+    __slots__ = ("on_pop",)  # one per connection, for its life (an idle WebSocket's too)
+
     def __init__(self, on_pop: Callable[[], None]) -> None:
         super().__init__()
         self.on_pop = on_pop
@@ -127,6 +129,32 @@ class _Queue(_MessageQueue):
 
 class GuardedRequestHandler(web_protocol.RequestHandler):
     _messages: _Queue  # aiohttp's queue, ours (aiohttp's annotation of it is not a valid type)
+
+    # aiohttp >= 3.9's RequestHandler has __slots__: without ours every
+    # connection (an idle WebSocket's for its whole life) would carry a dict.
+    __slots__ = (
+        "_limits",
+        "_log",
+        "_state",
+        "_line",
+        "_lines",
+        "_cr",
+        "_head",
+        "_head_start",
+        "_held",
+        "_leading",
+        "_chunk_line",
+        "_payload",
+        "_remaining",
+        "_rejected",
+        "_now",
+        "_ticker",
+        "_waited_since",
+        "_proxy",
+        "proxy_info",
+        "environ_facts",
+        "ws_frames",
+    )
 
     def __init__(
         self, manager: "Server", *, limits: Limits, log: Optional[logging.Logger] = None, **kwargs: Any

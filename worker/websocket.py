@@ -10,7 +10,8 @@ Every socket has a reader task that keeps calling aiohttp's ``receive()``
 (so pongs, pings and close frames are answered while the app is busy
 sending) and hands data messages to the app's ``receive()`` through a small
 queue: when the app does not read, the queue fills, the reader stops, and
-aiohttp stops reading the socket.
+aiohttp stops reading the socket. The queue is a list and a future or two
+(an asyncio.Queue keeps four deques, about 3 KB, for each idle socket).
 """
 
 import asyncio
@@ -75,6 +76,8 @@ class FrameCheck:
     (aiohttp < 3.9 reads a whole frame before checking). Fed by the
     connection's protocol (protocol.py) from the end of the upgrade request on."""
 
+    __slots__ = ("max_size", "_skip", "_head", "_message", "violation", "on_violation")
+
     def __init__(self, max_size: int = 0) -> None:
         self.max_size = max_size
         self._skip = 0  # payload bytes of the current frame still to come
@@ -137,6 +140,29 @@ class FrameCheck:
 class WebSocketSession:
     """One ASGI ``websocket`` connection: the app's receive() and send()."""
 
+    __slots__ = (
+        "request",
+        "exchange",
+        "options",
+        "sockets",
+        "app",
+        "ws",
+        "response",
+        "inbox",
+        "connected",
+        "closed",
+        "disconnect",
+        "server_code",
+        "server_reason",
+        "_getters",
+        "_room",
+        "_reader",
+        "_grace",
+        "_http_more",
+        "_waiting_gone",
+        "_frames",
+    )
+
     def __init__(self, request: Any, exchange: Any, options: Any, sockets: "WebSockets", app: Any) -> None:
         self.request = request
         self.exchange = exchange
@@ -145,7 +171,11 @@ class WebSocketSession:
         self.app = app
         self.ws: Optional[web.WebSocketResponse] = None
         self.response: Optional[web.StreamResponse] = None  # a denial or websocket.http.response
-        self.queue: asyncio.Queue[Dict[str, Any]] = asyncio.Queue(QUEUE_SIZE)
+        #: Messages read ahead of the app (up to QUEUE_SIZE data messages, then
+        #: websocket.disconnect), oldest first.
+        self.inbox: List[Dict[str, Any]] = []
+        self._getters: Optional[List[asyncio.Future[None]]] = None  # calls of receive() waiting, oldest first
+        self._room: Optional[asyncio.Future[None]] = None  # the reader waiting for the app to take one
         self.connected = False  # websocket.connect handed to the app
         self.closed = False  # no more messages to the client
         self.disconnect: Optional[Dict[str, Any]] = None  # the websocket.disconnect message, once known
@@ -162,7 +192,7 @@ class WebSocketSession:
         if not self.connected:
             self.connected = True
             return {"type": "websocket.connect"}
-        if self.disconnect is not None and self.queue.empty():
+        if self.disconnect is not None and not self.inbox:
             return self.disconnect
         if self.ws is None and self.response is None and self.disconnect is None:
             # Before accept the client has nothing to say but going away.
@@ -173,7 +203,42 @@ class WebSocketSession:
         if self.ws is None:
             assert self.disconnect is not None or self.response is not None
             return self.disconnect or {"type": "websocket.disconnect", "code": ABNORMAL, "reason": ""}
-        return await self.queue.get()
+        inbox = self.inbox
+        while not inbox:
+            getter: asyncio.Future[None] = asyncio.get_event_loop().create_future()
+            getters = self._getters
+            if getters is None:
+                getters = self._getters = []
+            getters.append(getter)
+            try:
+                await getter
+            except BaseException:
+                getter.cancel()
+                try:
+                    getters.remove(getter)
+                except ValueError:
+                    pass
+                if inbox and not getter.cancelled():
+                    self._wake_getter()  # the message it was woken for goes to the next one
+                raise
+        message = inbox.pop(0)
+        room = self._room
+        if room is not None and not room.done():
+            room.set_result(None)
+        return message
+
+    def _wake_getter(self) -> None:
+        getters = self._getters
+        while getters:
+            getter = getters.pop(0)
+            if not getter.done():
+                getter.set_result(None)
+                return
+
+    def _deliver(self, message: Dict[str, Any]) -> None:
+        self.inbox.append(message)
+        if self._getters:
+            self._wake_getter()
 
     async def send(self, message: Dict[str, Any]) -> None:
         kind = message["type"]
@@ -275,8 +340,10 @@ class WebSocketSession:
         exchange.response = ws
         exchange.status = 101
         await ws.prepare(self.request)
-        exchange.headers = list(ws.headers.items())
-        self.ws = ws
+        self.ws = ws  # its headers go to the exchange (the access log) when the socket ends: run()
+        # The connection serves no more HTTP requests: its cached WSGI environ
+        # facts (environ.py) would stay for the socket's life.
+        self.request.protocol.environ_facts = None
         self._reader = asyncio.ensure_future(self._read())
         frames = self._frames
         if frames is not None:
@@ -300,12 +367,19 @@ class WebSocketSession:
                 logger.debug("WebSocket receive failed: %r", exc)
                 msg = None
             if msg is not None and msg.type == WSMsgType.TEXT:
-                await self.queue.put({"type": "websocket.receive", "text": msg.data})
+                message = {"type": "websocket.receive", "text": msg.data}
             elif msg is not None and msg.type == WSMsgType.BINARY:
-                await self.queue.put({"type": "websocket.receive", "bytes": msg.data})
+                message = {"type": "websocket.receive", "bytes": msg.data}
             else:
                 self._ended(msg)
                 return
+            while len(self.inbox) >= QUEUE_SIZE:  # the app reads no more: neither does the reader
+                room = self._room = asyncio.get_event_loop().create_future()
+                try:
+                    await room
+                finally:
+                    self._room = None
+            self._deliver(message)
 
     def _ended(self, msg: Any) -> None:
         ws = self.ws
@@ -338,8 +412,8 @@ class WebSocketSession:
         waiting = self._waiting_gone
         if waiting is not None and not waiting.done():
             waiting.set_result(None)
-        if self.ws is not None and self.queue.empty():
-            self.queue.put_nowait(self.disconnect)  # wakes an app waiting in receive()
+        if self.ws is not None and not self.inbox:
+            self._deliver(self.disconnect)  # wakes an app waiting in receive()
 
     def client_gone(self, task: "asyncio.Task[Any]") -> None:
         """The connection dropped (server.py): websocket.disconnect for the
@@ -370,33 +444,40 @@ class WebSocketSession:
     async def run(self, scope: Dict[str, Any]) -> web.StreamResponse:
         self.sockets.sessions.add(self)
         try:
-            await self.app(scope, self.receive, self.send)
-        except ClientDisconnected:
-            pass  # sent to a closed socket: the app is told, not a server error
-        except Exception:
-            if self.ws is None:
-                raise  # HTTPServer answers 500 and logs it
-            logger.exception("Error in ASGI WebSocket app %r (closing with 1011)", self.app)
-            await self.close(INTERNAL_ERROR, "Internal error")
+            try:
+                await self.app(scope, self.receive, self.send)
+            except ClientDisconnected:
+                pass  # sent to a closed socket: the app is told, not a server error
+            except Exception:
+                if self.ws is None:
+                    raise  # HTTPServer answers 500 and logs it
+                logger.exception("Error in ASGI WebSocket app %r (closing with 1011)", self.app)
+                await self.close(INTERNAL_ERROR, "Internal error")
+            finally:
+                self.sockets.sessions.discard(self)
+                if self._grace is not None:
+                    self._grace.cancel()
+            if self.ws is not None:
+                if self._reader is not None and not self._reader.done():
+                    self._reader.cancel()  # nobody reads what it would queue
+                await self.close(NORMAL)  # the app returned with the socket open
+                return self.ws
+            if self.response is not None:
+                if self._http_more:
+                    raise RuntimeError(
+                        "ASGI app %r returned in the middle of its websocket.http.response." % (self.app,)
+                    )
+                return self.response
+            if self.disconnect is not None:
+                raise asyncio.CancelledError()  # the client went away before the handshake
+            raise RuntimeError(
+                "ASGI app %r returned without accepting or closing the WebSocket (send websocket.accept "
+                "or websocket.close)." % (self.app,)
+            )
         finally:
-            self.sockets.sessions.discard(self)
-            if self._grace is not None:
-                self._grace.cancel()
-        if self.ws is not None:
-            if self._reader is not None and not self._reader.done():
-                self._reader.cancel()  # nobody reads what it would queue
-            await self.close(NORMAL)  # the app returned with the socket open
-            return self.ws
-        if self.response is not None:
-            if self._http_more:
-                raise RuntimeError("ASGI app %r returned in the middle of its websocket.http.response." % (self.app,))
-            return self.response
-        if self.disconnect is not None:
-            raise asyncio.CancelledError()  # the client went away before the handshake
-        raise RuntimeError(
-            "ASGI app %r returned without accepting or closing the WebSocket (send websocket.accept "
-            "or websocket.close)." % (self.app,)
-        )
+            if self.ws is not None:
+                # Read once the socket ends rather than kept as a list for its whole life.
+                self.exchange.headers = list(self.ws.headers.items())
 
 
 class WebSockets:

@@ -1,0 +1,9 @@
+SECRET_KEY = "benchmark-only"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+ROOT_URLCONF = "wsbench.urls"
+USE_TZ = True
+INSTALLED_APPS = ["channels"]
+MIDDLEWARE = []
+DATABASES = {}
+LOGGING_CONFIG = None
