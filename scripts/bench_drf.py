@@ -21,7 +21,7 @@ import subprocess
 import tempfile
 import time
 
-import bench_servers as bs
+import benchlib as bs
 
 SEED = (
     "from django.contrib.auth.models import User; from montage.models import Clip, Tag; "
@@ -159,14 +159,7 @@ def run(args):
     with open(os.path.join(bs.BENCH_DIR, "drf.md"), "w") as f:
         f.write(header + "\n\n" + table + "\n")
     if args.write_readme:
-        readme = os.path.join(bs.ROOT, "README.md")
-        with open(readme, encoding="utf-8") as f:
-            text = f.read()
-        if TABLE_START in text:
-            head, rest = text.split(TABLE_START, 1)
-            _, tail = rest.split(TABLE_END, 1)
-            with open(readme, "w", encoding="utf-8") as f:
-                f.write(head + TABLE_START + "\n" + header + "\n\n" + table + "\n" + TABLE_END + tail)
+        bs.write_block(TABLE_START, TABLE_END, header + "\n\n" + table)
 
 
 def _median(runs, key="rps"):

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""The README's request-corpus table, from the last test run of each pair.
+"""The request-corpus table of docs/results.md, from the last test run of each pair.
 
 tests/test_protocol.py replays gunicorn's request corpus against the worker and
 writes .matrix/corpus/<pair>.json; this prints the table (and with
---write-readme puts it in README.md between its markers):
+--write-readme puts it in docs/results.md between its markers):
 
     python3 scripts/corpus_table.py [--write-readme]
 """
@@ -91,13 +91,9 @@ def main():
     text = table(runs)
     print(text)
     if "--write-readme" in sys.argv:
-        path = os.path.join(ROOT, "README.md")
-        with open(path) as f:
-            readme = f.read()
-        before, _, rest = readme.partition(START)
-        _, _, after = rest.partition(END)
-        with open(path, "w") as f:
-            f.write(before + START + "\n" + text + "\n" + END + after)
+        from docblocks import write_block
+
+        write_block(START, END, text)
 
 
 if __name__ == "__main__":

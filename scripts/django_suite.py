@@ -325,15 +325,10 @@ def readme_section(reports):
 
 
 def write_readme(reports):
-    readme = os.path.join(ROOT, "README.md")
-    with open(readme, encoding="utf-8") as f:
-        text = f.read()
-    if README_START not in text or README_END not in text:
-        return
-    head, rest = text.split(README_START, 1)
-    _, tail = rest.split(README_END, 1)
-    with open(readme, "w", encoding="utf-8") as f:
-        f.write(head + README_START + "\n" + readme_section(reports) + "\n" + README_END + tail)
+    """The table in docs/results.md (between README_START and README_END)."""
+    from docblocks import write_block
+
+    write_block(README_START, README_END, readme_section(reports))
 
 
 def main(argv):

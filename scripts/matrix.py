@@ -118,6 +118,7 @@ LINT_REQUIREMENTS = [
     "asgiref==3.13.0",
     "uvloop==0.23.0",
     "typing_extensions==4.16.0",  # assert_type in tests/typed_example.py
+    "mkdocs==1.6.1",  # the docs site, built strictly
 ]
 
 
@@ -139,6 +140,16 @@ def lint(out=None):
         ("mypy", [os.path.join(bin_dir, "mypy"), "--cache-dir", os.path.join(path, "mypy_cache")]),
         # The library's floor: mypy no longer takes 3.7 as a target.
         ("python3.7 compileall", [interpreter("3.7"), "-m", "compileall", "-q", "async_legacy", "worker"]),
+        # The settings reference is generated from async_legacy/conf.py's table.
+        (
+            "settings reference",
+            [os.path.join(bin_dir, "python"), os.path.join("scripts", "settings_doc.py"), "--check"],
+        ),
+        # The docs site: a broken link or anchor fails the build.
+        (
+            "docs (mkdocs --strict)",
+            [os.path.join(bin_dir, "mkdocs"), "build", "--strict", "--quiet", "--site-dir", os.path.join(path, "site")],
+        ),
     ]
     failed = []
     for name, command in checks:
@@ -355,14 +366,9 @@ def write_table(results):
     table = compatibility_table(results)
     with open(os.path.join(MATRIX_DIR, "compatibility.md"), "w") as f:
         f.write(table + "\n")
-    readme = os.path.join(ROOT, "README.md")
-    with open(readme, encoding="utf-8") as f:
-        text = f.read()
-    if TABLE_START in text and TABLE_END in text:
-        head, rest = text.split(TABLE_START, 1)
-        _, tail = rest.split(TABLE_END, 1)
-        with open(readme, "w", encoding="utf-8") as f:
-            f.write(head + TABLE_START + "\n" + table + "\n" + TABLE_END + tail)
+    from docblocks import write_block
+
+    write_block(TABLE_START, TABLE_END, table)
 
 
 def run_parallel(pairs, jobs, suite_reports):
@@ -405,7 +411,7 @@ def main(argv):
     else:
         results = run_parallel(wanted, jobs, suite_reports)
     if len(wanted) == len(PAIRS):
-        write_table(results)  # README's table only from a whole-matrix run
+        write_table(results)  # docs/results.md's table only from a whole-matrix run
         django_suite.write_readme(django_suite.saved_reports())
     print("\n%-28s %7s %7s %7s %8s %20s" % ("pair", "passed", "failed", "skipped", "seconds", "django suite (s)"))
     for name, c in results:

@@ -122,7 +122,7 @@ def good(case, verdict):
 
 
 def write_report(pair, kind, results):
-    """.matrix/corpus/<pair>.json for scripts/corpus_table.py (the README table);
+    """.matrix/corpus/<pair>.json for scripts/corpus_table.py (the table in docs/results.md);
     only runs of scripts/matrix.py (which names the pair) count."""
     if pair == "local":
         return

@@ -62,7 +62,7 @@ def montage(request, tmp_path_factory):
         )
         assert kinds.split() == ["PipelineASGIHandler", "PipelineASGIHandler"], kinds
     if server == "gaiohttp":
-        # example_montage's own gunicorn.conf.py, as the README runs it.
+        # example_montage's own gunicorn.conf.py, as the README's first command runs it.
         env["MONTAGE_BIND"] = bind = "127.0.0.1:%d" % free_port()
         with gunicorn_conf(os.path.join(EXAMPLE, "gunicorn.conf.py"), bind, env) as served:
             yield served

@@ -1,4 +1,4 @@
-"""DRF's own tests against async_legacy.rest_framework (README: the test command runs them).
+"""DRF's own tests against async_legacy.rest_framework (the README's test command runs them).
 
 On three pairs, DRF's source distribution for the installed DRF is downloaded
 from PyPI (cached under .matrix/drf-suite/, never committed), and DRF's test
@@ -81,7 +81,7 @@ def drf_test_tools(version, requirements):
 def test_drfs_own_tests_pass_with_our_classes():
     pair = os.environ.get("MATRIX_PAIR")
     if pair not in PAIRS:
-        pytest.skip("DRF's own suite runs on %s only (see README)" % ", ".join(sorted(PAIRS)))
+        pytest.skip("DRF's own suite runs on %s only (see docs/drf.md)" % ", ".join(sorted(PAIRS)))
     version, requirements = PAIRS[pair]
     assert rest_framework.VERSION == version, "scripts/matrix.py should install DRF %s on %s" % (version, pair)
     sources = drf_sources(version)

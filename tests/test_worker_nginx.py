@@ -1,5 +1,5 @@
 """Debian's nginx in front of the gaiohttp worker, configured with the site
-file README's deployment section shows (tests/nginx_site.conf): streaming,
+file docs/deployment.md shows (tests/nginx_site.conf): streaming,
 client aborts, uploads, upstream keep-alive and reloads through the proxy."""
 
 import concurrent.futures
@@ -35,7 +35,7 @@ def site_config(socket_path, port):
 
 @contextlib.contextmanager
 def nginx(socket_path):
-    """nginx in the foreground with the README's site config around ``socket_path``."""
+    """nginx in the foreground with docs/deployment.md's site config around ``socket_path``."""
     binary = ensure("nginx", "/usr/sbin/nginx")
     prefix = tempfile.mkdtemp(prefix="nginx-test-")
     os.chmod(prefix, 0o755)  # nginx's workers run as nobody
@@ -80,11 +80,11 @@ def stack(tmp_path):
             yield addr, server, prefix
 
 
-def test_readme_shows_the_tested_config():
-    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
-        readme = f.read()
+def test_the_deployment_docs_show_the_tested_config():
+    with open(os.path.join(ROOT, "docs", "deployment.md"), encoding="utf-8") as f:
+        page = f.read()
     with open(SITE) as f:
-        assert f.read() in readme
+        assert f.read() in page
 
 
 def test_streams_event_by_event_and_forwards_client_facts(stack):
