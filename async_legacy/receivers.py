@@ -54,13 +54,17 @@ class InlineSignals:
 
     def ok(self, *signals: Signal) -> bool:
         """True when every live receiver of ``signals`` is known not to block."""
-        receivers = tuple(signal.receivers for signal in signals)
         cached = self._cache.get(signals)
-        if cached is not None and cached[0] == receivers:
-            return cached[1]
+        if cached is not None:
+            # Per request, twice: one comparison per receiver list while they stay.
+            for signal, seen in zip(signals, cached[0]):
+                if signal.receivers != seen:
+                    break
+            else:
+                return cached[1]
         if self._safe is None:
             self._safe = safe_receivers()
         safe = self._safe
         ok = all(receiver in safe for signal in signals for receiver in compat.live_receivers(signal, self.sender))
-        self._cache[signals] = (tuple(list(r) for r in receivers), ok)
+        self._cache[signals] = (tuple(list(signal.receivers) for signal in signals), ok)
         return ok

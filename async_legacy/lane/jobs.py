@@ -73,9 +73,7 @@ def _up_to_date(
     kwargs: Dict[str, Any],
 ) -> _T:
     # What the caller's task set since the request's last job, then the job.
-    for var, value in caller.items():
-        if var.get(_MISSING) is not value:
-            var.set(value)
+    _restore_context(caller)
     if exc is None:
         return func(*args, **kwargs)
     return _handling(exc, func, *args, **kwargs)
@@ -186,7 +184,9 @@ class _Job:
 
 
 def _restore_context(ctx: "contextvars.Context") -> None:
-    """Copy what a job changed in its context copy back into the task's."""
+    """Set, in the current context, every variable whose value differs in ``ctx``:
+    what a job changed, back into its task's context; what the caller's task
+    set since the request's last job, into the request's context."""
     for var, value in ctx.items():
         if var.get(_MISSING) is not value:
             var.set(value)
