@@ -155,11 +155,7 @@ def run(args):
         max(args.sleep_duration, 5),
         time.strftime("%Y-%m-%d"),
     )
-    print("\n" + header + "\n\n" + table)
-    with open(os.path.join(bs.BENCH_DIR, "drf.md"), "w") as f:
-        f.write(header + "\n\n" + table + "\n")
-    if args.write_readme:
-        bs.write_block(TABLE_START, TABLE_END, header + "\n\n" + table)
+    bs.publish("drf", TABLE_START, TABLE_END, header, table, args.write_readme)
 
 
 def _median(runs, key="rps"):

@@ -60,7 +60,6 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import (  # noqa: E402
-    BENCH_DIR,
     EXAMPLE,
     Server,
     add_run_arguments,
@@ -75,12 +74,12 @@ from benchlib import (  # noqa: E402
     open_files_to_hard_limit,
     plain_conf_path,
     prepare,
+    publish,
     rss_mb,
     steal_share,
     thread_count,
     uvicorn_cmd,
     worker_conf,
-    write_block,
     wrk,
 )
 
@@ -794,11 +793,7 @@ def main(argv):
             time.strftime("%Y-%m-%d"),
         )
     )
-    print("\n" + header + "\n\n" + table)
-    with open(os.path.join(BENCH_DIR, "servers.md"), "w") as f:
-        f.write(header + "\n\n" + table + "\n")
-    if args.write_readme:
-        write_block(TABLE_START, TABLE_END, header + "\n\n" + table)
+    publish("servers", TABLE_START, TABLE_END, header, table, args.write_readme)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from docblocks import write_block  # noqa: E402, F401 - the scripts' one writer of docs tables
+from docblocks import write_block  # noqa: E402 - the scripts' one writer of docs tables
 from matrix import ensure_venv  # noqa: E402
 
 EXAMPLE = os.path.join(ROOT, "example_montage")
@@ -295,3 +295,14 @@ def add_run_arguments(parser, rounds_help, sleep_help, readme_help):
     parser.add_argument("--duration", type=int, default=6, help="seconds per hello run (default 6)")
     parser.add_argument("--sleep-duration", type=int, default=20, help=sleep_help)
     parser.add_argument("--write-docs", "--write-readme", dest="write_readme", action="store_true", help=readme_help)
+
+
+def publish(name, start, end, header, table, to_docs):
+    """A benchmark's result: printed, kept in .bench/<name>.md, and written
+    between its markers in docs/results.md when ``to_docs``."""
+    text = header + "\n\n" + table
+    print("\n" + text)
+    with open(os.path.join(BENCH_DIR, name + ".md"), "w") as f:
+        f.write(text + "\n")
+    if to_docs:
+        write_block(start, end, text)
