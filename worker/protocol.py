@@ -19,7 +19,7 @@ import asyncio
 import collections
 import logging
 import re
-from typing import TYPE_CHECKING, Any, Callable, Dict, Match, Optional, Tuple, Union, cast
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Match, Optional, Tuple, Union, cast
 
 from aiohttp import __version__ as aiohttp_version
 from aiohttp import web, web_protocol
@@ -41,9 +41,10 @@ if TYPE_CHECKING:
     _Message = Tuple[Union[RawRequestMessage, web_protocol._ErrInfo], StreamReader]
     # Generic for type checkers only (collections.deque[...] fails on Python < 3.9).
     _ChunkSplits = collections.deque[int]
-    _MessageQueue = collections.deque[_Message]
+    _MessageQueue = List[_Message]
 else:
-    _ChunkSplits = _MessageQueue = collections.deque
+    _ChunkSplits = collections.deque
+    _MessageQueue = list
 
 # Where llhttp is left alone: what follows the head is framed by it.
 _HEAD, _BODY, _CHUNK_SIZE, _TRAILERS, _PASSTHROUGH = range(5)
@@ -113,22 +114,28 @@ class _Splits(_ChunkSplits):
 
 
 class _Queue(_MessageQueue):
-    """aiohttp's queue of parsed requests, telling the protocol when one is taken."""
+    """aiohttp's queue of parsed requests, telling the protocol when one is taken.
 
-    __slots__ = ("on_pop",)  # one per connection, for its life (an idle WebSocket's too)
+    A list, not aiohttp's deque: one lives as long as its connection (an idle
+    WebSocket's too), an empty list is 56 bytes and a deque over 600, and it
+    holds a request or a few pipelined ones (aiohttp calls only append,
+    popleft, len and bool on it)."""
+
+    __slots__ = ("on_pop",)
 
     def __init__(self, on_pop: Callable[[], None]) -> None:
         super().__init__()
         self.on_pop = on_pop
 
     def popleft(self) -> "_Message":
-        item = super().popleft()
+        item = self.pop(0)
         self.on_pop()
         return item
 
 
 class GuardedRequestHandler(web_protocol.RequestHandler):
-    _messages: _Queue  # aiohttp's queue, ours (aiohttp's annotation of it is not a valid type)
+    # aiohttp annotates a deque; ours is a list with popleft (_Queue), which is all aiohttp uses.
+    _messages: _Queue  # type: ignore[assignment]
 
     # aiohttp >= 3.9's RequestHandler has __slots__: without ours every
     # connection (an idle WebSocket's for its whole life) would carry a dict.
@@ -521,6 +528,18 @@ class GuardedRequestHandler(web_protocol.RequestHandler):
     def resume_reading(self, *args: Any, **kwargs: Any) -> None:
         super().resume_reading(*args, **kwargs)
         self._release()
+
+    def became_websocket(self) -> None:
+        """The handshake is done: the connection is a WebSocket for the rest of
+        its life, and drops what only HTTP requests use (each idle socket would
+        keep it). aiohttp reads frames with its WebSocket reader from here on;
+        its HTTP parser (``_parser``, ``_request_parser`` before 3.14) is only
+        used again after a declined upgrade or a closed connection, and every
+        supported version checks it for None there."""
+        self.environ_facts = None  # the cached part of a WSGI environ (environ.py)
+        for name in ("_parser", "_request_parser"):
+            if getattr(self, name, None) is not None:
+                setattr(self, name, None)
 
     def _taken(self) -> None:
         if self._held and len(self._messages) < MAX_PIPELINED:

@@ -311,6 +311,7 @@ class HTTPServer:
             waited = self.pacer.admit()  # a burst of new requests takes turns with I/O (pacing.py)
             if waited is not None:
                 await waited
+                waited = None  # not kept by this frame for the request's (a WebSocket's) life
                 self.pacer.resumed()
             response = await self.bridge(request, exchange)
         except asyncio.CancelledError:

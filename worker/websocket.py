@@ -6,9 +6,16 @@ ping/pong and the close handshake; this module maps its messages to ASGI's
 and adds what a server must do that aiohttp does not: refusing bad
 handshakes with a reason, and unmasked client frames (RFC 6455 5.1).
 
-Every socket has a reader task that keeps calling aiohttp's ``receive()``
-(so pongs, pings and close frames are answered while the app is busy
-sending) and hands data messages to the app's ``receive()`` through a small
+The app's ``receive()`` calls aiohttp's ``receive()`` itself, as an aiohttp
+handler does: no task per socket (with Channels, an idle socket is then one
+task, the consumer's, waiting on aiohttp's queue). aiohttp answers a
+client's ping and reads a close frame when the app next reads; while the app
+does not read, aiohttp's queue fills and it stops reading the socket.
+
+aiohttp before 3.14 counts a pong only when someone reads, so with pings on
+(``GAIOHTTP_WS_PING_INTERVAL``) a socket whose app is busy longer than the
+ping timeout would be dropped. There each socket has a reader task that keeps
+reading, and hands data messages to the app's ``receive()`` through a small
 queue: when the app does not read, the queue fills, the reader stops, and
 aiohttp stops reading the socket. The queue is a list and a future or two
 (an asyncio.Queue keeps four deques, about 3 KB, for each idle socket).
@@ -28,6 +35,9 @@ logger = logging.getLogger("gunicorn.error")
 
 #: Messages read ahead of the app per socket.
 QUEUE_SIZE = 16
+#: aiohttp >= 3.14 restarts its ping timer whenever data arrives (a pong
+#: too), not only when someone reads: no reader task is needed for pings.
+HEARTBEAT_ON_DATA = hasattr(web.WebSocketResponse, "_on_data_received")
 #: Seconds an app may run on after websocket.disconnect before it is cancelled.
 DISCONNECT_GRACE = 5.0
 #: Close codes (RFC 6455 7.4.1).
@@ -161,6 +171,7 @@ class WebSocketSession:
         "_http_more",
         "_waiting_gone",
         "_frames",
+        "_pulling",
     )
 
     def __init__(self, request: Any, exchange: Any, options: Any, sockets: "WebSockets", app: Any) -> None:
@@ -171,8 +182,8 @@ class WebSocketSession:
         self.app = app
         self.ws: Optional[web.WebSocketResponse] = None
         self.response: Optional[web.StreamResponse] = None  # a denial or websocket.http.response
-        #: Messages read ahead of the app (up to QUEUE_SIZE data messages, then
-        #: websocket.disconnect), oldest first.
+        #: Data messages the reader task read ahead of the app (up to
+        #: QUEUE_SIZE), oldest first; websocket.disconnect comes after them.
         self.inbox: List[Dict[str, Any]] = []
         self._getters: Optional[List[asyncio.Future[None]]] = None  # calls of receive() waiting, oldest first
         self._room: Optional[asyncio.Future[None]] = None  # the reader waiting for the app to take one
@@ -181,7 +192,8 @@ class WebSocketSession:
         self.disconnect: Optional[Dict[str, Any]] = None  # the websocket.disconnect message, once known
         self.server_code: Optional[int] = None  # the code the server closed with
         self.server_reason = ""
-        self._reader: Optional[asyncio.Task[None]] = None
+        self._reader: Optional[asyncio.Task[None]] = None  # aiohttp < 3.14 with pings only
+        self._pulling = False  # an app's receive() is in aiohttp's receive()
         self._grace: Optional[asyncio.Handle] = None
         self._http_more = False  # a websocket.http.response body is under way
         self._waiting_gone: Optional[asyncio.Future[None]] = None
@@ -205,6 +217,10 @@ class WebSocketSession:
             return self.disconnect or {"type": "websocket.disconnect", "code": ABNORMAL, "reason": ""}
         inbox = self.inbox
         while not inbox:
+            if self.disconnect is not None:
+                return self.disconnect  # to every caller, once the messages before it are taken
+            if self._reader is None and not self._pulling:
+                return await self._pull()
             getter: asyncio.Future[None] = asyncio.get_event_loop().create_future()
             getters = self._getters
             if getters is None:
@@ -218,8 +234,8 @@ class WebSocketSession:
                     getters.remove(getter)
                 except ValueError:
                     pass
-                if inbox and not getter.cancelled():
-                    self._wake_getter()  # the message it was woken for goes to the next one
+                if not getter.cancelled() and (inbox or self._reader is None):
+                    self._wake_getter()  # the message (or turn to read) it was woken for goes to the next one
                 raise
         message = inbox.pop(0)
         room = self._room
@@ -341,10 +357,12 @@ class WebSocketSession:
         exchange.status = 101
         await ws.prepare(self.request)
         self.ws = ws  # its headers go to the exchange (the access log) when the socket ends: run()
-        # The connection serves no more HTTP requests: its cached WSGI environ
-        # facts (environ.py) would stay for the socket's life.
-        self.request.protocol.environ_facts = None
-        self._reader = asyncio.ensure_future(self._read())
+        # The connection serves no more HTTP requests (protocol.py).
+        became_websocket = getattr(self.request.protocol, "became_websocket", None)
+        if became_websocket is not None:
+            became_websocket()
+        if options.ws_ping_interval and not HEARTBEAT_ON_DATA:
+            self._reader = asyncio.ensure_future(self._read())
         frames = self._frames
         if frames is not None:
             frames.on_violation = self._violation
@@ -355,23 +373,45 @@ class WebSocketSession:
             await self.close(code, "Server shutting down")
 
     # -- the client's side -------------------------------------------------
-    async def _read(self) -> None:
+    async def _next(self) -> Optional[Dict[str, Any]]:
+        """aiohttp's next data message as ASGI's; None once the socket ended
+        (``disconnect`` is then set)."""
         ws = self.ws
         assert ws is not None
+        try:
+            msg = await ws.receive()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # aiohttp's "connection is closed" after repeated reads
+            logger.debug("WebSocket receive failed: %r", exc)
+            msg = None
+        if msg is not None and msg.type == WSMsgType.TEXT:
+            return {"type": "websocket.receive", "text": msg.data}
+        if msg is not None and msg.type == WSMsgType.BINARY:
+            return {"type": "websocket.receive", "bytes": msg.data}
+        self._ended(msg)
+        return None
+
+    async def _pull(self) -> Dict[str, Any]:
+        """The app's receive() reads from aiohttp itself (no reader task);
+        aiohttp allows one reader at a time, so a second caller waits its turn."""
+        self._pulling = True
+        try:
+            message = await self._next()
+        finally:
+            self._pulling = False
+            if self._getters:
+                self._wake_getter()
+        if message is None:
+            assert self.disconnect is not None
+            return self.disconnect
+        return message
+
+    async def _read(self) -> None:
+        """The reader task (aiohttp < 3.14 with pings on: see the module doc)."""
         while True:
-            try:
-                msg = await ws.receive()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # aiohttp's "connection is closed" after repeated reads
-                logger.debug("WebSocket receive failed: %r", exc)
-                msg = None
-            if msg is not None and msg.type == WSMsgType.TEXT:
-                message = {"type": "websocket.receive", "text": msg.data}
-            elif msg is not None and msg.type == WSMsgType.BINARY:
-                message = {"type": "websocket.receive", "bytes": msg.data}
-            else:
-                self._ended(msg)
+            message = await self._next()
+            if message is None:
                 return
             while len(self.inbox) >= QUEUE_SIZE:  # the app reads no more: neither does the reader
                 room = self._room = asyncio.get_event_loop().create_future()
@@ -412,15 +452,18 @@ class WebSocketSession:
         waiting = self._waiting_gone
         if waiting is not None and not waiting.done():
             waiting.set_result(None)
-        if self.ws is not None and not self.inbox:
-            self._deliver(self.disconnect)  # wakes an app waiting in receive()
+        getters = self._getters
+        while getters:  # every call of the app's receive() waiting gets it
+            getter = getters.pop(0)
+            if not getter.done():
+                getter.set_result(None)
 
     def client_gone(self, task: "asyncio.Task[Any]") -> None:
         """The connection dropped (server.py): websocket.disconnect for the
         app, which gets DISCONNECT_GRACE seconds to end before it is cancelled."""
         self.closed = True
-        if self.disconnect is None and self._reader is None:
-            self._set_disconnect(ABNORMAL, "")
+        if self.disconnect is None and self.ws is None:
+            self._set_disconnect(ABNORMAL, "")  # once accepted, aiohttp's queue tells the app
         if self._grace is None:
             self._grace = asyncio.get_event_loop().call_later(DISCONNECT_GRACE, task.cancel)
 
