@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The request-corpus table of docs/results.md, from the last test run of each pair.
 
-tests/test_protocol.py replays gunicorn's request corpus against the worker and
+tests/worker/test_protocol.py replays gunicorn's request corpus against the worker and
 writes .matrix/corpus/<pair>.json; this prints the table (and with
 --write-readme puts it in docs/results.md between its markers):
 
@@ -29,12 +29,12 @@ def load():
 
 
 def table(runs):
-    from corpus_replay import KNOWN, NO_HOST
-    from http_corpus import GUNICORN
+    from support.corpus_replay import KNOWN, NO_HOST
+    from support.http_corpus import GUNICORN
 
     lines = [
         "gunicorn %s's `tests/requests` (from its sdist on PyPI), replayed over sockets by "
-        "`tests/test_protocol.py` against the worker serving a WSGI, a coroutine-WSGI and an ASGI echo app "
+        "`tests/worker/test_protocol.py` against the worker serving a WSGI, a coroutine-WSGI and an ASGI echo app "
         "(counts of the WSGI run, which also covers the settings the `.py` files set); "
         "*plain aiohttp* is how many of the protocol probes aiohttp's own gunicorn worker fails on that pair (run on py3.7-django1.11 and py3.12-django5.2)."
         % GUNICORN,
@@ -87,7 +87,7 @@ def table(runs):
 def main():
     runs = load()
     if not runs:
-        sys.exit("No corpus results: run tests/test_protocol.py (python3 scripts/matrix.py) first.")
+        sys.exit("No corpus results: run tests/worker/test_protocol.py (python3 scripts/matrix.py) first.")
     text = table(runs)
     print(text)
     if "--write-readme" in sys.argv:

@@ -168,7 +168,7 @@ def lint(out=None):
 
 
 def postgres_driver(python, django):
-    """psycopg2 for the Postgres tests (tests/postgres.py), or None.
+    """psycopg2 for the Postgres tests (tests/support/postgres.py), or None.
 
     Django < 3.1 refuses psycopg2 2.9 ("database connection isn't set to UTC"),
     and psycopg2-binary 2.8 has wheels up to Python 3.9 only: py3.11-django2.2
@@ -191,7 +191,7 @@ def venv_for(python, django, out=None):
     driver = postgres_driver(python, django)
     if driver:
         requirements.append(driver)
-    # tests/test_thread_affinity.py serves two third-party packages that keep
+    # tests/integration/test_thread_affinity.py serves two third-party packages that keep
     # per-request state per thread; pinned to a release declaring support for
     # the Django (their tests skip where none is installed).
     # django-simple-history: 2.12.0 declares 1.11-3.1 and keeps the request in
@@ -214,8 +214,8 @@ def venv_for(python, django, out=None):
     toolbar = {"1.11": "2.2.1", "2.2": "3.2.4", "3.0": "3.2.4", "3.1": "3.2.4", "3.2": "3.8.1"}.get(django)
     if toolbar:
         requirements.append("django-debug-toolbar==" + toolbar)
-    # sentry-sdk, for tests/test_sentry.py, test_worker_wrapped.py and
-    # test_worker_apps.py (its Django integration patches Django's handler
+    # sentry-sdk, for tests/integration/test_sentry.py, worker/test_wrapped.py and
+    # worker/test_apps.py (its Django integration patches Django's handler
     # entry points; async_legacy.entry_points): the current 2.x on one legacy
     # and one native pair, the last 1.x (1.45.1, still widely deployed) on 3.0.
     sentry = {
@@ -225,7 +225,7 @@ def venv_for(python, django, out=None):
     }.get((python, django))
     if sentry:
         requirements.append(sentry)
-    # tests/test_ecosystem.py serves popular third-party packages through our
+    # tests/integration/test_ecosystem.py serves popular third-party packages through our
     # worker and through Django's own handler, on one legacy and one native
     # pair; each pinned to its newest release whose classifiers declare that
     # Python and Django. On 2.2 django-debug-toolbar is the 3.2.4 above.
@@ -251,7 +251,7 @@ def venv_for(python, django, out=None):
         ],
     }.get((python, django), [])
     requirements.extend(ecosystem)
-    # ddtrace, for tests/test_ddtrace.py (its Django integration patches
+    # ddtrace, for tests/integration/test_ddtrace.py (its Django integration patches
     # Django's handler entry points; async_legacy.entry_points), with msgpack
     # for the test's fake agent: the newest release for the Python, both
     # documenting Django >= 2.2.8 (3.19.9 is the last for Python 3.8).
@@ -260,8 +260,8 @@ def venv_for(python, django, out=None):
         ("3.12", "5.2"): ["ddtrace==4.16.0", "msgpack==1.2.4"],
     }.get((python, django), [])
     requirements.extend(ddtrace)
-    # Django Channels, for tests/test_worker_websocket.py and
-    # tests/test_worker_channels.py (consumers behind AuthMiddlewareStack
+    # Django Channels, for tests/worker/test_websocket.py and
+    # tests/worker/test_channels.py (consumers behind AuthMiddlewareStack
     # served by the gaiohttp worker, daphne, uvicorn and hypercorn), on every
     # pair it supports: 3.0.5 (Django >= 2.2) is the last for 2.2/3.0/3.1 (it
     # pins daphne < 4, so pip moves daphne to 3.0.2 there); 4.0.0 is the last
@@ -277,7 +277,7 @@ def venv_for(python, django, out=None):
     if channels:
         requirements.append(channels)
     # hypercorn, the third ASGI server beside uvicorn and daphne
-    # (tests/test_example_montage.py, tests/test_worker_channels.py): the
+    # (tests/integration/test_example_montage.py, tests/worker/test_channels.py): the
     # newest release for the Python (0.14.4 on 3.7: 0.15.0 declares 3.7 but
     # imports typing.Literal, of 3.8; 0.17.3 is the last for 3.8/3.9, 0.18.0
     # needs 3.10). websockets, for uvicorn's WebSockets (its
@@ -290,6 +290,19 @@ def venv_for(python, django, out=None):
     return ensure_venv(path, python, requirements, out)
 
 
+#: Which marked tests each pair runs (pytest -m; markers in pyproject.toml,
+#: docs/development.md): ``heavy`` ones (Postgres, nginx, reloads and timeout
+#: kills, the 10,000-request soak) on one legacy and one native pair, ``slow``
+#: ones (500 slowloris connections, plain aiohttp's probe record) on one
+#: old-aiohttp and one new pair; every other pair runs neither.
+PAIR_MARKERS = {
+    "py3.7-django1.11": "not heavy",
+    "py3.8-django2.2": "not slow",
+    "py3.12-django5.2": None,  # everything
+}
+DEFAULT_MARKERS = "not heavy and not slow"
+
+
 def run_pair(python, django, env, suite_reports, out=None):
     """Run one pair; its output goes to ``out`` (a file) or to this process's stdout."""
     name = name_of(python, django, env)
@@ -297,14 +310,15 @@ def run_pair(python, django, env, suite_reports, out=None):
     bin_dir = venv_for(python, django, out)
     report = os.path.join(MATRIX_DIR, name + ".xml")
     environ = dict(os.environ, **env)
-    environ["MATRIX_PAIR"] = name
     facts_path = os.path.join(MATRIX_DIR, name + ".json")
     environ["MATRIX_FACTS"] = facts_path
     if os.path.exists(facts_path):
         os.unlink(facts_path)
     started = time.time()
+    markers = PAIR_MARKERS.get(name, DEFAULT_MARKERS)
     code = subprocess.call(
-        [os.path.join(bin_dir, "pytest"), "-q", "-p", "no:cacheprovider", "--junitxml", report],
+        [os.path.join(bin_dir, "pytest"), "-q", "-p", "no:cacheprovider", "--junitxml", report]
+        + (["-m", markers] if markers else []),
         cwd=ROOT,
         env=environ,
         stdout=out,

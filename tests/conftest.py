@@ -4,6 +4,9 @@ import sys
 
 import pytest
 
+# tests/ on the path: the shared helpers (support/), the Django test projects
+# (testproject, ...) and the test packages (core/, worker/, ...) import by
+# those names, here and in the servers the tests start (support/gunicorn_helpers.py).
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "testproject.settings")
@@ -19,12 +22,17 @@ setup_test_environment()
 
 from async_legacy.compat import NATIVE_ASYNC  # noqa: E402
 
-# The legacy pipeline's own modules; on Django >= 3.1 Django's handler serves.
-collect_ignore = (
-    ["test_pipeline.py", "test_handler.py", "test_hooks.py", "test_lane.py", "test_compat.py", "test_asgi.py"]
-    if NATIVE_ASYNC
-    else []
-)
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``legacy_only`` (the legacy pipeline's own code) are
+    deselected on Django >= 3.1, where Django's handler serves: the mark
+    travels with the test, wherever its module lives."""
+    if not NATIVE_ASYNC:
+        return
+    legacy = [item for item in items if item.get_closest_marker("legacy_only")]
+    if legacy:
+        config.hook.pytest_deselected(items=legacy)
+        items[:] = [item for item in items if not item.get_closest_marker("legacy_only")]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -42,7 +50,7 @@ def database():
 
 @pytest.fixture(scope="session")
 def postgres():
-    """A real PostgreSQL server for the session (tests/postgres.py documents
+    """A real PostgreSQL server for the session (tests/support/postgres.py documents
     its API: ``settings``, ``database()``, ``environ()``, ``backends()``,
     ``idle_in_transaction()``, ``restart()``). Skips where psycopg2 is not
     installed (scripts/matrix.py installs it where a wheel exists)."""
@@ -50,7 +58,7 @@ def postgres():
         import psycopg2  # noqa: F401
     except ImportError:
         pytest.skip("psycopg2 is not installed for this Python/Django pair (no wheel of a version Django supports)")
-    from postgres import PostgresServer
+    from support.postgres import PostgresServer
 
     server = PostgresServer().start()
     yield server
@@ -87,7 +95,7 @@ def montage_env(tmp_path_factory):
     """example_montage migrated into a fresh SQLite file: the environment to serve it with."""
     import subprocess
 
-    from gunicorn_helpers import EXAMPLE
+    from support.gunicorn_helpers import EXAMPLE
 
     db = str(tmp_path_factory.mktemp("montage") / "db.sqlite3")
     env = dict(os.environ, MONTAGE_DB=db, DJANGO_SETTINGS_MODULE="montage.settings")

@@ -1,4 +1,4 @@
-"""A small Django project for tests/test_thread_affinity.py.
+"""A small Django project for tests/integration/test_thread_affinity.py.
 
 Served by a real gunicorn master (gaiohttp worker) with
 ``affinityproject.served:application``; the environment picks the middleware

@@ -1,4 +1,4 @@
-"""pytest plugin run inside DRF's own test suite (see tests/test_rest_framework_drf_suite.py).
+"""pytest plugin run inside DRF's own test suite (see tests/drf/test_drf_suite.py).
 
 After DRF's conftest has configured Django, and before any test module is
 imported, DRF's views, generics, mixins, viewsets, routers and ``api_view``

@@ -1,4 +1,4 @@
-"""Views with ``async with async_legacy.db.atomic():`` blocks (tests/test_db.py)."""
+"""Views with ``async with async_legacy.db.atomic():`` blocks (tests/core/test_db.py)."""
 
 import asyncio
 import threading
@@ -12,6 +12,8 @@ from async_legacy.lane import run_sync
 
 #: (username, thread ident) of on_commit callbacks that ran.
 COMMITS = []
+#: Usernames whose block (?mode=sleep) reached its sleep, the transaction open.
+SLEEPING = set()
 
 
 def _state():
@@ -46,6 +48,7 @@ async def atomic_block(request):
             if mode == "fail":
                 raise ValueError("roll it back")
             if mode == "sleep":
+                SLEEPING.add(name)
                 await asyncio.sleep(float(request.GET.get("s", 30)))
     except ValueError as exc:
         return JsonResponse({"states": states, "error": str(exc)}, status=409)

@@ -111,16 +111,31 @@ async def upload(request):
     return HttpResponse("%d %s" % (size, digest.hexdigest()))
 
 
+async def _noted(name, count, seconds=30.0):
+    """Until the test wrote ``count`` lines in the state file ``name`` (Gunicorn.note)."""
+    path = os.path.join(os.environ.get("SERVERAPPS_STATE", "/tmp"), name)
+    for _ in range(int(seconds / 0.02)):
+        if os.path.exists(path):
+            with open(path) as f:
+                if len(f.read().split()) >= count:
+                    return
+        await asyncio.sleep(0.02)
+
+
 async def stream(request):
-    """?n= chunks, one every ?delay= seconds (Server-Sent Events with ?sse=1)."""
+    """?n= chunks, one every ?delay= seconds (Server-Sent Events with ?sse=1);
+    with ?gate=name, chunk i once the test noted i lines in that state file."""
     n = int(request.GET.get("n", 3))
     delay = float(request.GET.get("delay", 0.01))
     sse = request.GET.get("sse")
+    gate = request.GET.get("gate")
 
     async def events():
         try:
             for i in range(n):
-                if i:
+                if i and gate:
+                    await _noted(gate, i)
+                elif i:
                     await asyncio.sleep(delay)
                 yield ("data: event %d\n\n" % i) if sse else ("chunk %d\n" % i)
         except asyncio.CancelledError:
@@ -152,9 +167,13 @@ async def poll(request):
 
 async def block(request):
     """Blocks the event loop (a bug this view has on purpose): the arbiter's
-    timeout must replace the worker."""
+    timeout must replace the worker. Notes when the loop stopped (blocked-at)."""
     import time
 
+    state = os.environ.get("SERVERAPPS_STATE")
+    if state:
+        with open(os.path.join(state, "blocked-at"), "a") as f:
+            f.write("%f\n" % time.time())
     time.sleep(float(request.GET.get("s", 1)))
     return HttpResponse("blocked")
 

@@ -11,8 +11,13 @@ from django.http import JsonResponse
 import async_legacy
 from async_legacy.lane import run_sync
 
+from . import gates
+
 #: Peak number of sync_to_async calls running at once (reset by the tests).
 ACTIVE = {"now": 0, "peak": 0}
+#: A threading.Barrier the tests may put here: ``_sleep`` then waits at it
+#: instead of sleeping (the calls that meet there ran at once).
+MEET = {"barrier": None}
 _lock = threading.Lock()
 
 
@@ -25,7 +30,11 @@ def _sleep(seconds):
         ACTIVE["now"] += 1
         ACTIVE["peak"] = max(ACTIVE["peak"], ACTIVE["now"])
     try:
-        time.sleep(seconds)
+        barrier = MEET["barrier"]
+        if barrier is None:
+            time.sleep(seconds)
+        else:
+            barrier.wait()
         return _thread()
     finally:
         with _lock:
@@ -95,6 +104,15 @@ async def poll(request):
 
     users = await User.objects.acount()
     await asyncio.sleep(float(request.GET.get("s", 0.3)))
+    return JsonResponse({"users": users})
+
+
+async def gated_poll(request):
+    """A long poll: one database read, then a wait at the test's gate ?key= that must hold no thread."""
+    from django.contrib.auth.models import User
+
+    users = await User.objects.acount()
+    await gates.wait(request.GET["key"])
     return JsonResponse({"users": users})
 
 

@@ -100,7 +100,7 @@ class Timing(ClientTag):
 
 
 # Middleware written the Django 3.1+ way: the same list runs on every Django
-# (tests/test_middleware.py).
+# (tests/core/test_middleware.py).
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction  # noqa: E402
 from django.http import Http404  # noqa: E402
 

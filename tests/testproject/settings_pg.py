@@ -1,4 +1,4 @@
-"""The test project on a real PostgreSQL server (tests/postgres.py starts one
+"""The test project on a real PostgreSQL server (tests/support/postgres.py starts one
 and exports these variables to the process it serves from)."""
 
 import os

@@ -6,7 +6,7 @@ except ImportError:  # Django 1.11
 
 import django
 
-from . import db_views, fault_views, lane_views, modern_views, views
+from . import db_views, fault_views, gates, lane_views, modern_views, views
 
 try:
     import rest_framework  # noqa: F401 - the drf extra
@@ -42,6 +42,9 @@ urlpatterns = [
     re_path(r"^sync/$", views.sync_view),
     re_path(r"^async/$", views.async_view),
     re_path(r"^hello/$", views.hello),
+    re_path(r"^gated/$", gates.gated),
+    re_path(r"^meet/sync/$", gates.meet_sync),
+    re_path(r"^meet/async/$", gates.meet_async),
     re_path(r"^dict/$", views.returns_dict),
     re_path(r"^sync-coroutine/$", views.sync_returns_coroutine),
     re_path(r"^generator/$", views.generator_coroutine),
@@ -64,6 +67,7 @@ urlpatterns = [
     re_path(r"^lane/s2a-same-thread/$", lane_views.s2a_same_thread),
     re_path(r"^lane/async-to-sync/$", lane_views.async_to_sync_inside),
     re_path(r"^lane/poll/$", lane_views.poll),
+    re_path(r"^lane/gated-poll/$", lane_views.gated_poll),
     re_path(r"^lane/burst/$", lane_views.burst),
     re_path(r"^lane/language/$", lane_views.language),
     re_path(r"^lane/s2a-count/$", lane_views.s2a_count),

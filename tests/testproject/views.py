@@ -193,6 +193,7 @@ async def async_session(request):
 
 
 async def slow(request):
+    record("slow:started")
     try:
         await asyncio.sleep(30)
     except asyncio.CancelledError:

@@ -1,0 +1,1 @@
+"""What the tests share: helpers, clients, servers and apps (docs/development.md, Tests)."""
