@@ -29,7 +29,8 @@ Scenarios:
             not counted, so a run of D seconds shows at most (D-1)/D x 1000 req/s:
             it runs at least 20 s, next to the bare aiohttp ceiling.
   login     64 connections of a logged-in user (session cookie): an async view
-            awaiting auser(request) vs the same sync view (gaiohttp / gunicorn sync, 2.2)
+            awaiting auser(request) vs the same sync view (gaiohttp / gunicorn sync, 2.2);
+            each on a fresh process after a 2 s warm-up (not after gaiohttp's 1000 x 1 s run)
   poll1000  1000 connections, each request one ORM read then asyncio.sleep(1)
   s2a40     40 requests at once, each 0.2 s of sync_to_async work: seconds until
             all are answered (one wave of 0.2 s when the pool has a thread for each)
@@ -103,6 +104,15 @@ def scenario_s2a40(server, base, args):
 
 
 SCENARIOS = {"login": scenario_login, "poll1000": scenario_poll1000, "s2a40": scenario_s2a40}
+#: Run on a fresh server process after a warm-up (see measure()).
+FRESH = ("login",)
+
+
+def timed_scenario(name, server, base, args):
+    before = cpu_ticks()
+    result = SCENARIOS[name](server, base, args)
+    result["steal"] = steal_share(before, cpu_ticks())
+    return result
 
 
 PIPELINE = "gaiohttp, Django 5.2, ASYNC_LEGACY_PIPELINE"
@@ -311,11 +321,25 @@ def measure(server, env, duration, sleep_duration, args=None):
         for name in server.extras:
             if name == "poll1000" and not sleep_duration:
                 continue  # a 20 s run: with the 1000 x 1 s runs only
-            before = cpu_ticks()
-            row[name] = SCENARIOS[name](server, base, args)
-            row[name]["steal"] = steal_share(before, cpu_ticks())
+            if name not in FRESH:
+                row[name] = timed_scenario(name, server, base, args)
     finally:
         server.stop()
+    # Scenarios compared with a server that has no 1000 x 1 s run (login:
+    # gunicorn sync) run on a fresh process of each, after the same warm-up:
+    # neither is measured after a burst of 1000 connections, and their lane
+    # threads are not in the 1000 x 1 s run's RSS and thread count.
+    fresh = [name for name in server.extras if name in FRESH]
+    if fresh:
+        port = free_port()
+        base = "http://127.0.0.1:%d" % port
+        server.start(port, env)
+        try:
+            wrk(base + path, 64, 2)  # warm-up
+            for name in fresh:
+                row[name] = timed_scenario(name, server, base, args)
+        finally:
+            server.stop()
     return row
 
 
