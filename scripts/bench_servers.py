@@ -52,6 +52,7 @@ Usage: python3 scripts/bench_servers.py [--duration S] [--rounds N] [--sleep-dur
 """
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -108,11 +109,25 @@ SCENARIOS = {"login": scenario_login, "poll1000": scenario_poll1000, "s2a40": sc
 FRESH = ("login",)
 
 
-def timed_scenario(name, server, base, args):
+def timed(run, *args):
+    """``run(*args)``'s result, with the CPU share stolen by the hypervisor meanwhile."""
     before = cpu_ticks()
-    result = SCENARIOS[name](server, base, args)
+    result = run(*args)
     result["steal"] = steal_share(before, cpu_ticks())
     return result
+
+
+@contextlib.contextmanager
+def serving(server, env, path):
+    """A fresh process of ``server``, warmed up on ``path``; yields its base URL."""
+    port = free_port()
+    server.start(port, env)
+    try:
+        base = "http://127.0.0.1:%d" % port
+        wrk(base + path, 64, 2)
+        yield base
+    finally:
+        server.stop()
 
 
 PIPELINE = "gaiohttp, Django 5.2, ASYNC_LEGACY_PIPELINE"
@@ -285,16 +300,10 @@ def logged_in_session(bin_dir, env):
 
 
 def measure(server, env, duration, sleep_duration, args=None):
-    port = free_port()
-    server.start(port, env)
-    base = "http://127.0.0.1:%d" % port
     row = {"server": server.name}
-    try:
-        path = "/hello/async/" if server.kind == "async" else "/hello/sync/"
-        wrk(base + path, 64, 2)  # warm-up
-        before = cpu_ticks()
-        row["hello"] = wrk(base + path, 64, duration)
-        row["hello"]["steal"] = steal_share(before, cpu_ticks())
+    path = "/hello/async/" if server.kind == "async" else "/hello/sync/"
+    with serving(server, env, path) as base:
+        row["hello"] = timed(wrk, base + path, 64, duration)
         if server.sleep_path and sleep_duration:
             peak = [0.0]
             threads = [0]
@@ -310,9 +319,7 @@ def measure(server, env, duration, sleep_duration, args=None):
             sampler = threading.Thread(target=sample)
             sampler.start()
             try:
-                before = cpu_ticks()
-                row["sleep1000"] = wrk(base + server.sleep_path, 1000, sleep_duration)
-                row["sleep1000"]["steal"] = steal_share(before, cpu_ticks())
+                row["sleep1000"] = timed(wrk, base + server.sleep_path, 1000, sleep_duration)
             finally:
                 stop.set()
                 sampler.join()
@@ -322,24 +329,16 @@ def measure(server, env, duration, sleep_duration, args=None):
             if name == "poll1000" and not sleep_duration:
                 continue  # a 20 s run: with the 1000 x 1 s runs only
             if name not in FRESH:
-                row[name] = timed_scenario(name, server, base, args)
-    finally:
-        server.stop()
+                row[name] = timed(SCENARIOS[name], server, base, args)
     # Scenarios compared with a server that has no 1000 x 1 s run (login:
     # gunicorn sync) run on a fresh process of each, after the same warm-up:
     # neither is measured after a burst of 1000 connections, and their lane
     # threads are not in the 1000 x 1 s run's RSS and thread count.
     fresh = [name for name in server.extras if name in FRESH]
     if fresh:
-        port = free_port()
-        base = "http://127.0.0.1:%d" % port
-        server.start(port, env)
-        try:
-            wrk(base + path, 64, 2)  # warm-up
+        with serving(server, env, path) as base:
             for name in fresh:
-                row[name] = timed_scenario(name, server, base, args)
-        finally:
-            server.stop()
+                row[name] = timed(SCENARIOS[name], server, base, args)
     return row
 
 
