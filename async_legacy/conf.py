@@ -75,6 +75,12 @@ def _positive_int(value: Any) -> int:
     return value
 
 
+def _non_negative_int(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError
+    return value
+
+
 def _seconds_up_to(limit: float) -> Callable[[Any], float]:
     def parse(value: Any) -> float:
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= limit:
@@ -166,6 +172,18 @@ SETTINGS: List[Setting] = [
         "back; 0 gives it back at once)",
         "Without affinity: seconds a request keeps a lane thread it has left idle before giving it "
         "back. A burst of blocking steps keeps one thread and one database connection.",
+    ),
+    Setting(
+        "ASYNC_LEGACY_ADMIT_WHILE_BUSY",
+        2,
+        _non_negative_int,
+        "a whole number, 0 or more (0: no limit)",
+        "A new request is let in only while fewer than this many requests in flight are running (on "
+        "their thread or on the loop); the others wait their turn, in arrival order, before Django "
+        "sees them. Not counted: requests waiting on a timer, a socket or blocking I/O, and requests "
+        "in flight for 0.1 s or more; with 64 or more in flight, every request goes in at once. "
+        "Interleaving fewer CPU-bound requests keeps their garbage out of the collector's old "
+        "generation (docs/drf.md). 0: every request is let in at once.",
     ),
     Setting(
         "ASYNC_LEGACY_INLINE_MIDDLEWARE",

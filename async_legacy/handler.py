@@ -69,6 +69,7 @@ def lane_pool() -> LanePool:
         idle=conf.get("ASYNC_LEGACY_THREAD_IDLE"),
         affinity=conf.get("ASYNC_LEGACY_THREAD_AFFINITY"),
         on_retire=_thread_retires,
+        admit=conf.get("ASYNC_LEGACY_ADMIT_WHILE_BUSY"),
     )
 
 
@@ -126,6 +127,7 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
         outer = current_lane.get()
         current_lane.set(lane)
         lane.enter()
+        await lane.admitted()
         environ.pop(ENVIRON_KEY, None)  # the wrapper calls us as plain WSGI
         return await self._serve_on_thread(lane, outer, wrapper, environ, start_response)
 
@@ -161,6 +163,7 @@ class AsyncDjangoApplication(AsyncBaseHandler, WSGIHandler):
         outer = current_lane.get()  # a request served from inside a view's request
         current_lane.set(lane)
         lane.enter()
+        await lane.admitted()
         if entry_points.wsgi_entry_patched():
             # An agent patched Django's entry points (see .entry_points): they
             # run on the request's thread around the pipeline, as under

@@ -129,6 +129,7 @@ class PipelineASGIHandler(_Pipeline, ASGIHandler):
         # Duck-typed: asgiref only calls its submit().
         SyncToAsync.context_to_thread_executor[key] = cast("concurrent.futures.Executor", executor)
         try:
+            await lane.admitted()
             await compat.asgi_handle(ASGIHandler, self, scope, receive, send)
         finally:
             lane.cancel_calls()

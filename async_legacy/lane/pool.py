@@ -8,6 +8,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Callable, Deque, List, Optional, Set, cast
 
 from .. import conf
+from .admission import Admission
 from .jobs import _hygiene
 from .threads import _LaneThread
 
@@ -39,11 +40,13 @@ class LanePool:
         holds: Optional[Callable[[], object]] = None,
         affinity: bool = True,
         on_retire: Optional[Callable[[], object]] = None,
+        admit: int = 0,
     ) -> None:
         # Checked here too: tests and embedders make pools without settings.
         size = conf.check("ASYNC_LEGACY_THREADS", size)
         idle = conf.check("ASYNC_LEGACY_THREAD_IDLE", idle)
         affinity = conf.check("ASYNC_LEGACY_THREAD_AFFINITY", affinity)
+        admit = conf.check("ASYNC_LEGACY_ADMIT_WHILE_BUSY", admit)
         # Set once here, read from any thread: size, affinity, idle, on_acquire,
         # on_release, on_retire, holds.
         self.size = size
@@ -69,6 +72,8 @@ class LanePool:
         #: Lanes holding a thread they left idle (loop thread only): asked to
         #: give it back early when a request starts waiting for one.
         self._idlers: Set[Lane] = set()
+        #: Lets requests in a few at a time while the threads keep the CPU busy (None: off).
+        self.admission = Admission(admit) if admit else None
         # The loop whose timer retires unused threads, while one is set (loop thread only).
         self._reap_loop: Optional[asyncio.AbstractEventLoop] = None
 

@@ -111,6 +111,21 @@ class Lane:
         SyncToAsync.context_to_thread_executor[key] = cast("concurrent.futures.Executor", _LaneExecutor(self))
         SyncToAsync.thread_sensitive_context.set(key)
 
+    async def admitted(self) -> None:
+        """Wait until the pool's admission lets the request in (see admission.py).
+
+        Call after :meth:`enter`, before the request's own objects exist. A
+        request cancelled while it waits ends its lane.
+        """
+        admission = self._pool.admission
+        waited = None if admission is None else admission.admit(self)
+        if waited is not None:
+            try:
+                await waited
+            except BaseException:
+                self.close_now()
+                raise
+
     async def run(self, func: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         return await self._submit(None, func, args, kwargs)
 
@@ -189,6 +204,8 @@ class Lane:
     def _job_done(self) -> None:
         """On the loop, after a job: give the thread back once the request leaves it idle."""
         self._busy -= 1
+        if self._pool.admission is not None:
+            self._pool.admission.nudge()
         if self._kept():
             return
         idle = self._pool.idle
@@ -382,6 +399,8 @@ class Lane:
             return
         call.task = cast(asyncio.AbstractEventLoop, self._loop).create_task(coro_func(*args, **kwargs))
         call.task.add_done_callback(functools.partial(self._call_done, call))
+        if self._pool.admission is not None:
+            self._pool.admission.nudge()  # after the task's first step: it may wait on a timer
 
     def _call_done(self, call: _Call, task: "asyncio.Task[Any]") -> None:
         cast("Set[_Call]", self._calls).discard(call)  # set by call_async()
@@ -408,6 +427,8 @@ class Lane:
         self.closed = True
         self._task = self._waits_on = None
         self._pool._idlers.discard(self)
+        if self._pool.admission is not None:
+            self._pool.admission.done(self)
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -432,6 +453,8 @@ class Lane:
         """End the lane without a last job; a thread it holds goes back after its hygiene."""
         self.closed = True
         self._task = None
+        if self._pool.admission is not None:
+            self._pool.admission.done(self)
         # The request's context holds asgiref's key to this lane's entry in
         # its WeakKeyDictionary, whose value holds the lane: kept, it would
         # keep the entry, the lane and the context for the process's life.

@@ -191,3 +191,35 @@ async def async_render(request):
             return self
 
     return AsyncRendered("not rendered")
+
+
+#: Requests inside ``spin`` now and at most at once (reset by the admission tests).
+SPINNING = {"now": 0, "peak": 0}
+
+
+def spin(request):
+    """A sync view that only computes for ``ms`` milliseconds of its thread's CPU."""
+    with _lock:
+        SPINNING["now"] += 1
+        SPINNING["peak"] = max(SPINNING["peak"], SPINNING["now"])
+    entered = time.monotonic()
+    try:
+        end = time.thread_time() + int(request.GET.get("ms", "20")) / 1000.0
+        while time.thread_time() < end:
+            sum(range(200))
+    finally:
+        with _lock:
+            SPINNING["now"] -= 1
+    return JsonResponse({"entered": entered})
+
+
+async def nap(request):
+    """A coroutine view waiting out ``ms`` milliseconds on a timer."""
+    await asyncio.sleep(int(request.GET.get("ms", "100")) / 1000.0)
+    return JsonResponse({})
+
+
+def blocked(request):
+    """A sync view blocked ``ms`` milliseconds in I/O (a slow upstream call)."""
+    time.sleep(int(request.GET.get("ms", "100")) / 1000.0)
+    return JsonResponse({})
