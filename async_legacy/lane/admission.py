@@ -21,9 +21,12 @@ than the CPU -- a timer or a socket on the loop, or a thread whose CPU clock
 stood still for ``BLOCKED`` seconds (blocking I/O in a sync view) -- or once it
 has been in flight for ``HEAVY`` seconds: a long poll, a view awaiting an
 upstream call or a sync view calling one never holds the others, and a request
-that computes for long delays a light one by at most that. With ``CROWD`` or
-more requests let in and in flight (a worker that mostly waits: long polls by
-the hundred) new ones go in at once.
+that computes for long delays a light one by at most that.
+
+Off by default (``ASYNC_LEGACY_ADMIT_WHILE_BUSY = 0``): it also serializes
+what only looks like computing -- a new thread's start, a job waiting for the
+interpreter lock, the first 20 ms of a blocked one -- which a burst of requests
+otherwise overlaps (docs/drf.md has the measurements).
 
 Only the loop's thread uses it.
 """
@@ -31,15 +34,13 @@ Only the loop's thread uses it.
 import asyncio
 import collections
 import time
-from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Optional, Tuple
 
 if TYPE_CHECKING:
     from .request import Lane
 
 #: Seconds in flight after which a request no longer counts.
 HEAVY = 0.1
-#: Requests let in and in flight from which new ones go in at once.
-CROWD = 64
 #: Seconds a thread's CPU clock must stand still for its job to count as waiting on I/O.
 BLOCKED = 0.02
 #: Seconds between looks at the count while requests wait.
@@ -79,8 +80,6 @@ class Admission:
         self.slots = slots
         #: Lanes let in and not yet seen waiting on anything but the CPU.
         self._counted: Dict[Lane, _Counted] = {}
-        #: Lanes let in whose request has not ended.
-        self._admitted: Set[Lane] = set()
         self._waiting: Deque[Tuple[asyncio.Future[None], Lane]] = collections.deque()
         self._tick: Optional[asyncio.Handle] = None
         self._nudged = False
@@ -97,7 +96,6 @@ class Admission:
 
     def done(self, lane: "Lane") -> None:
         """The request of ``lane`` ended (or gave up waiting)."""
-        self._admitted.discard(lane)
         if self._counted.pop(lane, None) is not None and self._waiting:
             self._wake()
 
@@ -116,15 +114,9 @@ class Admission:
         self._wake()
 
     def _has_room(self) -> bool:
-        # Past CROWD requests in flight, nearly all of them wait (a timer, a
-        # socket): the CPU goes to those resuming from their waits, which are
-        # not counted, and holding new ones would only delay them (measured:
-        # 1000 clients of a view awaiting 1 s behind sync middleware had
-        # their p99 up from 1.4 s to 1.7-1.8 s). Their objects live long anyway.
-        return len(self._admitted) >= CROWD or self._running() < self.slots
+        return self._running() < self.slots
 
     def _let_in(self, lane: "Lane") -> None:
-        self._admitted.add(lane)
         self._counted[lane] = _Counted(time.perf_counter())
 
     def _running(self) -> int:
