@@ -76,6 +76,8 @@ class _Counted:
 
 
 class Admission:
+    """One pool's gate: ``admit()`` when a request starts, ``done()`` when it ends."""
+
     def __init__(self, slots: int) -> None:
         self.slots = slots
         #: Lanes let in and not yet seen waiting on anything but the CPU.
