@@ -23,10 +23,12 @@ has been in flight for ``HEAVY`` seconds: a long poll, a view awaiting an
 upstream call or a sync view calling one never holds the others, and a request
 that computes for long delays a light one by at most that.
 
-Off by default (``ASYNC_LEGACY_ADMIT_WHILE_BUSY = 0``): it also serializes
-what only looks like computing -- a new thread's start, a job waiting for the
-interpreter lock, the first 20 ms of a blocked one -- which a burst of requests
-otherwise overlaps (docs/drf.md has the measurements).
+Off by default (``ASYNC_LEGACY_ADMIT_WHILE_BUSY = 0``): bursts of requests
+that wait (1000 clients behind sync middleware, 40 ``sync_to_async`` sleeps at
+once) lost to it in the benchmarks (docs/drf.md). Likely because it also
+serializes what only looks like computing -- a new thread's start, a job
+waiting for the interpreter lock, the first 20 ms of a blocked one -- which a
+burst otherwise overlaps; not traced.
 
 Only the loop's thread uses it.
 """
@@ -35,6 +37,8 @@ import asyncio
 import collections
 import time
 from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Optional, Tuple
+
+from .wait import suspended_on
 
 if TYPE_CHECKING:
     from .request import Lane
@@ -55,12 +59,6 @@ except AttributeError:  # pragma: no cover - Windows
 def _ready(future: "Optional[asyncio.Future[Any]]") -> bool:
     """True if a task suspended on ``future`` (None: not suspended) runs next."""
     return future is None or future.done()
-
-
-def _waiter(task: "Optional[asyncio.Task[Any]]") -> "Optional[asyncio.Future[Any]]":
-    # What a task is suspended on: asyncio's own record of it (the C and the
-    # Python Task both keep it under this name; asyncio offers no public way).
-    return getattr(task, "_fut_waiter", None)
 
 
 class _Counted:
@@ -144,10 +142,10 @@ class Admission:
         parked = len(calls) if calls else 0
         if lane._busy > parked:  # a job queued or running, not waiting for the loop
             return self._thread_runs(lane, seen, now)
-        if _ready(_waiter(task)):
+        if _ready(suspended_on(task)):
             return True
         # Its jobs wait for coroutines on the loop: running if one of those is.
-        return any(call.task is None or _ready(_waiter(call.task)) for call in list(calls or ()))
+        return any(call.task is None or _ready(suspended_on(call.task)) for call in list(calls or ()))
 
     def _thread_runs(self, lane: "Lane", seen: _Counted, now: float) -> bool:
         worker = lane._worker

@@ -239,8 +239,7 @@ class Lane:
 
     def _waiter(self) -> "Optional[asyncio.Future[Any]]":
         """The future the request's task is suspended on (None: running or ready to)."""
-        task = self._task
-        return None if task is None else getattr(task, "_fut_waiter", None)
+        return wait.suspended_on(self._task)
 
     def _left_burst(self) -> bool:
         """True if the request's task is now suspended on something else than

@@ -1,10 +1,21 @@
 """The wait policy: when the loop waits for a lane job in place instead of
 returning to its queue (see the package doc). Only the loop's thread uses it."""
 
-from typing import TYPE_CHECKING, Dict
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
 if TYPE_CHECKING:
+    import asyncio
     import threading
+
+
+def suspended_on(task: "Optional[asyncio.Task[Any]]") -> "Optional[asyncio.Future[Any]]":
+    """The future ``task`` is suspended on (None: running or ready to, or no task).
+
+    asyncio's own record of it: the C and the Python Task both keep it under
+    this name, and asyncio offers no public way.
+    """
+    return getattr(task, "_fut_waiter", None)
+
 
 #: Seconds the loop waits in place for a job of a kind known to be quick.
 _IN_PLACE = 0.0005
