@@ -175,16 +175,16 @@ SETTINGS: List[Setting] = [
     ),
     Setting(
         "ASYNC_LEGACY_ADMIT_WHILE_BUSY",
-        0,
+        2,
         _non_negative_int,
-        "a whole number, 0 or more (0: no limit; 2 for an API of CPU-bound requests)",
-        "Opt-in, for sites whose requests mostly compute (a DRF list rendered from the database): a "
-        "new request is let in only while fewer than this many requests in flight are running (on "
-        "their thread or on the loop); the others wait their turn, in arrival order, before Django "
-        "sees them, so their garbage stays out of the collector's old generation. Not counted: "
-        "requests waiting on a timer or a socket, a thread blocked for 20 ms, requests in flight "
-        "for 0.1 s or more. It costs bursts of requests that wait (docs/drf.md). 0: every request "
-        "is let in at once.",
+        "a whole number, 0 or more (0: no limit)",
+        "While the requests of late use 1.5 ms or more of CPU each on their thread on average (an API "
+        "of requests that mostly compute: a DRF list rendered from the database), a new request is "
+        "let in only while fewer than this many requests in flight are running (on their thread or "
+        "on the loop); the others wait their turn, in arrival order, before Django sees them, so "
+        "their garbage stays out of the collector's old generation. Not counted: requests waiting on "
+        "a timer or a socket, a thread blocked for 20 ms, requests in flight for 0.1 s or more. "
+        "Lighter requests are never held. 0: every request is let in at once.",
     ),
     Setting(
         "ASYNC_LEGACY_INLINE_MIDDLEWARE",

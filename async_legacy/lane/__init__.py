@@ -52,10 +52,11 @@ thread per request, whose persistent connections die with it.
 Threads are long-lived: the pool creates them on demand up to its size and
 keeps them, so persistent connections are not leaked by threads that die.
 
-With ``ASYNC_LEGACY_ADMIT_WHILE_BUSY`` set (opt-in), a request is let in
-(:meth:`Lane.admitted`) only while fewer than that many requests in flight are
-running, on their thread or on the loop; requests waiting on a timer, a socket
-or blocking I/O do not count (``admission.py`` says why: the garbage collector).
+While the requests of late use ``admission.HEAVY_CPU`` or more of CPU on their
+thread, a request is let in (:meth:`Lane.admitted`) only while fewer than
+``ASYNC_LEGACY_ADMIT_WHILE_BUSY`` (2) requests in flight are running, on their
+thread or on the loop; requests waiting on a timer, a socket or blocking I/O do
+not count (``admission.py`` says why: the garbage collector).
 
 Short jobs are waited for in place. Handing a job to a thread and being woken
 by it through the loop costs several thread switches, and under load each is a

@@ -23,18 +23,22 @@ has been in flight for ``HEAVY`` seconds: a long poll, a view awaiting an
 upstream call or a sync view calling one never holds the others, and a request
 that computes for long delays a light one by at most that.
 
-Off by default (``ASYNC_LEGACY_ADMIT_WHILE_BUSY = 0``): bursts of requests
-that wait (1000 clients behind sync middleware, 40 ``sync_to_async`` sleeps at
-once) lost to it in the benchmarks (docs/drf.md). Likely because it also
-serializes what only looks like computing -- a new thread's start, a job
-waiting for the interpreter lock, the first 20 ms of a blocked one -- which a
-burst otherwise overlaps; not traced.
+It holds requests only while the requests of late are heavy: ``HEAVY_CPU``
+seconds or more of CPU each on their thread, on average (``Admission.gating``).
+Held all the time, it cost bursts of light requests that wait (1000 clients
+behind sync middleware, 40 ``sync_to_async`` sleeps at once; docs/drf.md),
+likely because it also serializes what only looks like computing -- a new
+thread's start, a job waiting for the interpreter lock, the first 20 ms of a
+blocked one -- which a burst otherwise overlaps (not traced). Light requests
+leave little for the collector however interleaved, so they have nothing to
+gain from it.
 
 Only the loop's thread uses it.
 """
 
 import asyncio
 import collections
+import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Optional, Tuple
 
@@ -49,11 +53,35 @@ HEAVY = 0.1
 BLOCKED = 0.02
 #: Seconds between looks at the count while requests wait.
 TICK = 0.001
+#: Seconds of CPU a request spends on its thread, on average, from which the
+#: admission holds requests at all (see ``Admission.gating``).
+HEAVY_CPU = 0.0015
+#: One request in this many is measured for that average.
+SAMPLE = 4
+#: The average's weight of the newest measurement.
+WEIGHT = 0.125
+#: A measurement counts for at most this many HEAVY_CPU: one light request
+#: that happened to run a full garbage collection does not start the holding.
+CAP = 4
 
 try:  # Unix: a thread's own CPU clock
     _cpu_clock: Optional[Callable[[int], int]] = time.pthread_getcpuclockid
 except AttributeError:  # pragma: no cover - Windows
     _cpu_clock = None
+
+
+#: A measured request that has not taken a thread yet.
+_UNTAKEN: "Tuple[Optional[threading.Thread], float]" = (None, -1.0)
+
+
+def _thread_cpu(ident: int) -> float:
+    """Seconds of CPU the thread ``ident`` used (-1: unknown, or it ended)."""
+    if _cpu_clock is None:
+        return -1.0
+    try:
+        return time.clock_gettime(_cpu_clock(ident))
+    except OSError:
+        return -1.0
 
 
 def _ready(future: "Optional[asyncio.Future[Any]]") -> bool:
@@ -74,10 +102,20 @@ class _Counted:
 
 
 class Admission:
-    """One pool's gate: ``admit()`` when a request starts, ``done()`` when it ends."""
+    """One pool's gate: ``admit()`` when a request starts, ``done()`` when it ends.
+
+    It holds requests only while ``gating`` (see the module doc): one request
+    in ``SAMPLE`` is measured from the take of its thread to its end, one that
+    takes no thread counting 0, each at most ``CAP * HEAVY_CPU``.
+    """
 
     def __init__(self, slots: int) -> None:
         self.slots = slots
+        #: The average CPU on its thread of the requests measured.
+        self.cpu = 0.0
+        #: True while that average is at least HEAVY_CPU.
+        self.gating = self.cpu >= HEAVY_CPU
+        self._sampled = 0
         #: Lanes let in and not yet seen waiting on anything but the CPU.
         self._counted: Dict[Lane, _Counted] = {}
         self._waiting: Deque[Tuple[asyncio.Future[None], Lane]] = collections.deque()
@@ -86,6 +124,12 @@ class Admission:
 
     def admit(self, lane: "Lane") -> "Optional[asyncio.Future[None]]":
         """None: go on now. Else a future to await (the lane is counted when it is set)."""
+        self._sampled += 1
+        if self._sampled >= SAMPLE:
+            self._sampled = 0
+            lane._cpu_from = _UNTAKEN
+        if not self.gating:
+            return None
         if not self._waiting and self._has_room():
             self._let_in(lane)
             return None
@@ -94,10 +138,41 @@ class Admission:
         self._schedule()
         return future
 
+    def took(self, lane: "Lane") -> None:
+        """``lane`` took a thread: where its CPU clock starts, if it is measured."""
+        worker = lane._worker
+        if lane._cpu_from is _UNTAKEN and worker is not None:
+            ident = worker.thread.ident
+            # A thread not started yet has no ident: its clock starts at 0.
+            lane._cpu_from = (worker.thread, 0.0 if ident is None else _thread_cpu(ident))
+
     def done(self, lane: "Lane") -> None:
         """The request of ``lane`` ended (or gave up waiting)."""
+        start = lane._cpu_from
+        if start is not None:
+            lane._cpu_from = None
+            self._measured(lane, start)
         if self._counted.pop(lane, None) is not None and self._waiting:
             self._wake()
+
+    def _measured(self, lane: "Lane", start: "Tuple[Optional[threading.Thread], float]") -> None:
+        used = 0.0  # took no thread
+        if start is not _UNTAKEN:
+            thread, clock = start
+            worker = lane._worker
+            ident = thread.ident if thread is not None else None
+            if worker is None or worker.thread is not thread or ident is None or clock < 0:
+                return  # gave its thread back meanwhile (no affinity), or its clock was not read
+            used = _thread_cpu(ident) - clock
+            if used < 0:
+                return  # the clock could not be read
+        self.cpu += (min(used, CAP * HEAVY_CPU) - self.cpu) * WEIGHT
+        gating = self.cpu >= HEAVY_CPU
+        if gating != self.gating:
+            self.gating = gating
+            if not gating:
+                self._counted.clear()
+                self._wake()
 
     def nudge(self) -> None:
         """A request may have just started waiting (a job of it ended, or a job
@@ -152,9 +227,8 @@ class Admission:
         ident = worker.thread.ident if worker is not None else None
         if _cpu_clock is None or ident is None:
             return True
-        try:
-            clock = time.clock_gettime(_cpu_clock(ident))
-        except OSError:  # the thread just ended
+        clock = _thread_cpu(ident)
+        if clock < 0:  # the thread just ended
             return True
         if ident != seen.ident or clock != seen.clock:
             seen.ident, seen.clock, seen.still_since = ident, clock, now
@@ -170,7 +244,7 @@ class Admission:
         self._wake()
 
     def _wake(self) -> None:
-        while self._waiting and self._has_room():
+        while self._waiting and (not self.gating or self._has_room()):
             future, lane = self._waiting.popleft()
             if not future.done():  # else its request was cancelled (client gone)
                 self._let_in(lane)

@@ -15,6 +15,9 @@ from .jobs import _after, _hygiene, _Job, _restore_context, _site
 from .threads import _Call, _noop, _thread
 
 if TYPE_CHECKING:
+    import threading
+
+    from .admission import Admission
     from .pool import LanePool
     from .threads import _LaneThread
 
@@ -52,6 +55,7 @@ class Lane:
         "_waits_on",
         "_keeps",
         "_ctx",
+        "_cpu_from",
     )
 
     def __init__(self, pool: "LanePool") -> None:
@@ -72,6 +76,8 @@ class Lane:
         self._keeps = pool.affinity  # the thread, once taken, stays until the request ends
         # The context every job of the request runs in (made at the first).
         self._ctx: Optional[contextvars.Context] = None
+        # Set by the admission for a request whose CPU it measures: (its thread, that thread's CPU clock) at the take.
+        self._cpu_from: Optional[Tuple[Optional[threading.Thread], float]] = None
 
     @property
     def used(self) -> bool:
@@ -190,6 +196,8 @@ class Lane:
                 self._pool.release(worker)
                 continue
             self._worker = worker
+            if self._cpu_from is not None:
+                cast("Admission", self._pool.admission).took(self)
             # on_acquire goes with the first job: one wake of the thread, not two.
             self._fresh = self._pool.on_acquire is not None
         return self._worker

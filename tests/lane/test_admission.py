@@ -30,13 +30,20 @@ def never_heavy(monkeypatch):
     monkeypatch.setattr(admission, "HEAVY", 60.0)
 
 
+@pytest.fixture
+def holding(monkeypatch):
+    """The admission holds requests from the first, not only once the requests
+    measured have used HEAVY_CPU of their thread on average."""
+    monkeypatch.setattr(admission, "HEAVY_CPU", 0.0)
+
+
 def _no_request_left(app):
     admission = app.lanes.admission
     return admission is None or not (admission._counted or admission._waiting)
 
 
 @pytest.mark.parametrize("slots", [2, 0])
-def test_cpu_bound_requests_run_a_few_at_a_time(loop, slots, never_heavy):
+def test_cpu_bound_requests_run_a_few_at_a_time(loop, slots, never_heavy, holding):
     """Two requests keep the CPU busy; ten more come: with the limit at 2 at
     most two are ever inside the view, with 0 (off) up to the pool's eight are."""
     app = _app(slots)
@@ -58,7 +65,7 @@ def test_cpu_bound_requests_run_a_few_at_a_time(loop, slots, never_heavy):
     assert _no_request_left(app)
 
 
-def test_requests_waiting_on_a_timer_or_blocked_on_io_do_not_hold_new_ones(loop, never_heavy):
+def test_requests_waiting_on_a_timer_or_blocked_on_io_do_not_hold_new_ones(loop, never_heavy, holding):
     """Twenty requests await a timer and five sit in time.sleep() on their
     threads while one request keeps the CPU busy: the next CPU-bound request
     is let in at once, not after the twenty-five (0.6 s)."""
@@ -83,7 +90,7 @@ def test_requests_waiting_on_a_timer_or_blocked_on_io_do_not_hold_new_ones(loop,
     assert _no_request_left(app)
 
 
-def test_a_request_cancelled_while_it_waits_to_be_let_in_leaves_nothing_behind(loop, never_heavy):
+def test_a_request_cancelled_while_it_waits_to_be_let_in_leaves_nothing_behind(loop, never_heavy, holding):
     app = _app(1)
 
     async def scenario():
@@ -104,7 +111,7 @@ def test_a_request_cancelled_while_it_waits_to_be_let_in_leaves_nothing_behind(l
     assert _no_request_left(app)
 
 
-def test_a_request_computing_for_long_holds_a_light_one_for_at_most_heavy_seconds(loop):
+def test_a_request_computing_for_long_holds_a_light_one_for_at_most_heavy_seconds(loop, holding):
     app = _app(1)
 
     async def scenario():
@@ -119,6 +126,43 @@ def test_a_request_computing_for_long_holds_a_light_one_for_at_most_heavy_second
     assert light.status_code == busy.status_code == 200
     waited = json.loads(light.body)["entered"] - sent
     assert waited < admission.HEAVY + 0.25, "the light request waited %.2f s" % waited
+    assert _no_request_left(app)
+
+
+def test_requests_are_held_only_while_the_recent_ones_are_heavy(loop, never_heavy):
+    """Light requests (a view awaiting a timer, a sync view of 0.1 ms), and one
+    of 40 ms among them, keep the admission open: ten CPU-bound requests sent
+    then all run at once. After a run of requests using 20 ms of their thread
+    it holds them, two at a time; after a run of light ones it is open again."""
+    app = _app(2)
+    gate = app.lanes.admission
+
+    async def burst():
+        lane_views.SPINNING.update(now=0, peak=0)
+        await asyncio.gather(*[call(app, "/lane/spin/", query={"ms": 30}) for _ in range(10)])
+        return lane_views.SPINNING["peak"]
+
+    async def one_by_one(path, ms, count):
+        for _ in range(count):
+            assert (await call(app, path, query={"ms": ms})).status_code == 200
+
+    async def scenario():
+        seen = []
+        await one_by_one("/lane/nap/", 1, 16)
+        await one_by_one("/lane/spin/", 0, 16)
+        gate._sampled = admission.SAMPLE - 1  # the next request is measured: one of 40 ms among light ones
+        await one_by_one("/lane/spin/", 40, 1)
+        seen.append((gate.gating, await burst()))
+        await one_by_one("/lane/spin/", 20, 32)
+        seen.append((gate.gating, await burst()))
+        await one_by_one("/lane/nap/", 1, 96)
+        seen.append((gate.gating, await burst()))
+        return seen
+
+    (light, light_peak), (heavy, heavy_peak), (light_again, light_again_peak) = run(loop, scenario())
+    assert not light and light_peak >= 4, "light requests: held %s, %d at once" % (light, light_peak)
+    assert heavy and heavy_peak <= 2, "heavy requests: held %s, %d at once" % (heavy, heavy_peak)
+    assert not light_again and light_again_peak >= 4
     assert _no_request_left(app)
 
 
