@@ -138,13 +138,12 @@ class Admission:
         self._schedule()
         return future
 
-    def took(self, lane: "Lane") -> None:
-        """``lane`` took a thread: where its CPU clock starts, if it is measured."""
-        worker = lane._worker
-        if lane._cpu_from is _UNTAKEN and worker is not None:
-            ident = worker.thread.ident
+    def took(self, lane: "Lane", thread: threading.Thread) -> None:
+        """``lane`` took ``thread``: where its CPU clock starts, if it is measured."""
+        if lane._cpu_from is _UNTAKEN:
+            ident = thread.ident
             # A thread not started yet has no ident: its clock starts at 0.
-            lane._cpu_from = (worker.thread, 0.0 if ident is None else _thread_cpu(ident))
+            lane._cpu_from = (thread, 0.0 if ident is None else _thread_cpu(ident))
 
     def done(self, lane: "Lane") -> None:
         """The request of ``lane`` ended (or gave up waiting)."""
@@ -225,10 +224,10 @@ class Admission:
     def _thread_runs(self, lane: "Lane", seen: _Counted, now: float) -> bool:
         worker = lane._worker
         ident = worker.thread.ident if worker is not None else None
-        if _cpu_clock is None or ident is None:
+        if ident is None:
             return True
         clock = _thread_cpu(ident)
-        if clock < 0:  # the thread just ended
+        if clock < 0:  # no thread clocks here, or the thread just ended
             return True
         if ident != seen.ident or clock != seen.clock:
             seen.ident, seen.clock, seen.still_since = ident, clock, now

@@ -197,7 +197,7 @@ class Lane:
                 continue
             self._worker = worker
             if self._cpu_from is not None:
-                cast("Admission", self._pool.admission).took(self)
+                cast("Admission", self._pool.admission).took(self, worker.thread)
             # on_acquire goes with the first job: one wake of the thread, not two.
             self._fresh = self._pool.on_acquire is not None
         return self._worker
